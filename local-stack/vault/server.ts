@@ -1,0 +1,268 @@
+// HTTP front of the Vault stand-in: the request pipeline of hashicorp/vault
+// http/handler.go + http/logical.go (path checks, method → operation,
+// sealed check, token check, routing) and the /__standin control endpoints.
+import { randomUUID } from "node:crypto";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { Auth, extractToken, invalidToken, permissionDenied, type AppRoleConfig } from "./auth";
+import { Faults, faultMessage, type FaultSpec } from "./faults";
+import { handleKv, toBool, type Operation } from "./kv-v2";
+import { errorReply, multiError, noContent, serialize, type Reply } from "./respond";
+import { Store } from "./store";
+import { findMount, health, mounts } from "./sys";
+
+export type { FaultSpec } from "./faults";
+
+export interface VaultStandInOptions {
+  port?: number;
+  host?: string;
+  rootToken: string;
+  appRole?: AppRoleConfig;
+  dataFile?: string;
+  mounts?: string[];
+}
+
+export interface VaultStandIn {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+  seal(): void;
+  unseal(): void;
+  setFaults(f: FaultSpec): void;
+  clearFaults(): void;
+}
+
+// Vault's default max_request_size is 32 MiB.
+const MAX_BODY_BYTES = 32 * 1024 * 1024;
+
+/** A request Vault rejects before routing (bad JSON, oversized body). */
+class BadRequest extends Error {
+  constructor(
+    message: string,
+    readonly status = 400,
+  ) {
+    super(message);
+  }
+}
+
+/** Start a stand-in on `host:port` (a free port by default). */
+export async function startVault(opts: VaultStandInOptions): Promise<VaultStandIn> {
+  if (!opts.rootToken) throw new Error("startVault: rootToken is required");
+  const store = new Store(opts.dataFile, opts.mounts ?? ["secret"]);
+  const auth = new Auth(store, opts.rootToken, opts.appRole);
+  const faults = new Faults();
+  let sealed = false;
+
+  const controls = {
+    seal: () => {
+      sealed = true;
+    },
+    unseal: () => {
+      sealed = false;
+    },
+    setFaults: (f: FaultSpec) => faults.set(f),
+    clearFaults: () => faults.clear(),
+  };
+
+  const handle = async (req: IncomingMessage): Promise<Reply> => {
+    const method = (req.method ?? "GET").toUpperCase();
+    const rawUrl = req.url ?? "/";
+    const q = rawUrl.indexOf("?");
+    const rawPath = q === -1 ? rawUrl : rawUrl.slice(0, q);
+    const query = new URLSearchParams(q === -1 ? "" : rawUrl.slice(q + 1));
+
+    if (rawPath.startsWith("/__standin/")) {
+      return await control(rawPath.slice("/__standin/".length), method, req);
+    }
+    if (!rawPath.startsWith("/v1/")) return errorReply(404);
+
+    // A "." or ".." segment must never resolve to another secret (raw or
+    // percent-encoded). Vault answers ErrRelativePath with 400 (vault#14328).
+    const decoded = decodePath(rawPath);
+    if (decoded === null || hasDotSegment(rawPath) || hasDotSegment(decoded)) {
+      return errorReply(400, [multiError(["relative paths not supported"])]);
+    }
+    const vaultPath = decoded.slice("/v1/".length);
+
+    const fault = faults.take(method, rawPath);
+    if (fault) {
+      if (fault.latencyMs > 0) await sleep(fault.latencyMs);
+      if (fault.status !== null) return errorReply(fault.status, faultMessage(fault.status, vaultPath));
+    }
+
+    if (vaultPath === "sys/health" && (method === "GET" || method === "HEAD")) {
+      return health(sealed, query, method);
+    }
+
+    const op = operationFor(method, query);
+    if (op === "bad-list") return errorReply(400);
+    if (op === null) return errorReply(405);
+
+    let data: Record<string, unknown>;
+    if (op === "update") {
+      data = await readJson(req);
+    } else {
+      data = {};
+      for (const [k, v] of query) if (!(k in data)) data[k] = v;
+    }
+    // Lists always address a folder (http/logical.go appends the slash).
+    const path = op === "list" && !vaultPath.endsWith("/") ? `${vaultPath}/` : vaultPath;
+
+    if (sealed) return errorReply(503, ["Vault is sealed"]);
+
+    const requestId = randomUUID();
+    if (path === "auth/approle/login" && auth.appRole) {
+      if (op !== "update") return errorReply(405, [multiError(["unsupported operation"])]);
+      return auth.login(data, requestId);
+    }
+
+    const token = extractToken(req.headers);
+    if (token === null) return permissionDenied();
+    const principal = auth.authenticate(token);
+    if (!principal) return invalidToken();
+
+    if (path === "auth/token/lookup-self") {
+      if (op !== "read" && op !== "update") return errorReply(405, [multiError(["unsupported operation"])]);
+      return auth.lookupSelf(principal, requestId);
+    }
+    if (path === "sys/mounts" || path.startsWith("sys/mounts/")) {
+      return mounts(store, op, path.slice("sys/mounts".length), data, requestId);
+    }
+    const found = findMount(store, path);
+    if (found) {
+      return handleKv(found.mount, { op, path: found.rest, data, requestId }, () => store.save());
+    }
+    return errorReply(404, [`no handler for route "${path}". route entry not found.`]);
+  };
+
+  const control = async (what: string, method: string, req: IncomingMessage): Promise<Reply> => {
+    if (what === "seal" && method === "POST") controls.seal();
+    else if (what === "unseal" && method === "POST") controls.unseal();
+    else if (what === "faults" && method === "PUT") {
+      const spec = await readJson(req);
+      try {
+        controls.setFaults(spec as FaultSpec);
+      } catch (err) {
+        return errorReply(400, [(err as Error).message]);
+      }
+    } else if (what === "faults" && method === "DELETE") controls.clearFaults();
+    else if (what === "reset" && method === "POST") {
+      store.resetData();
+      controls.unseal();
+      controls.clearFaults();
+    } else if (what === "revoke-tokens" && method === "POST") auth.revokeAppRoleTokens();
+    else return errorReply(404, [`unknown stand-in control ${method} /__standin/${what}`]);
+    return noContent();
+  };
+
+  const server: Server = createServer((req, res) => {
+    handle(req)
+      .catch((err: unknown) => {
+        if (err instanceof BadRequest) return errorReply(err.status, [err.message]);
+        console.error("vault stand-in: unexpected error", err);
+        return errorReply(500, ["internal error"]);
+      })
+      .then((reply) => send(res, reply));
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(opts.port ?? 0, opts.host ?? "127.0.0.1", () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const host = opts.host ?? "127.0.0.1";
+  const urlHost = host.includes(":") ? `[${host}]` : host;
+
+  return {
+    url: `http://${urlHost}:${address.port}`,
+    port: address.port,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((err) => (err ? reject(err) : resolve()));
+        server.closeAllConnections();
+      }),
+    ...controls,
+  };
+}
+
+/** Write a reply; every response, success or not, carries no-store. */
+function send(res: ServerResponse, reply: Reply): void {
+  res.setHeader("Cache-Control", "no-store");
+  res.setHeader("Content-Type", "application/json");
+  for (const [k, v] of Object.entries(reply.headers ?? {})) res.setHeader(k, v);
+  if (reply.body === undefined) {
+    res.statusCode = reply.status;
+    res.end();
+    return;
+  }
+  const text = serialize(reply.body);
+  res.statusCode = reply.status;
+  res.setHeader("Content-Length", Buffer.byteLength(text));
+  res.end(text);
+}
+
+/** http/logical.go buildLogicalRequest: method (and ?list=) to operation. */
+function operationFor(method: string, query: URLSearchParams): Operation | "bad-list" | null {
+  switch (method) {
+    case "GET": {
+      const list = query.get("list");
+      if (list === null || list === "") return "read";
+      // strconv.ParseBool; anything else is a 400.
+      const b = toBool(list);
+      if (b === null) return "bad-list";
+      return b ? "list" : "read";
+    }
+    case "LIST":
+      return "list";
+    case "POST":
+    case "PUT":
+      return "update";
+    case "DELETE":
+      return "delete";
+    default:
+      return null;
+  }
+}
+
+function decodePath(raw: string): string | null {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return null;
+  }
+}
+
+function hasDotSegment(path: string): boolean {
+  return path.split("/").some((seg) => seg === "." || seg === "..");
+}
+
+/** Body as a JSON object; an empty body is no data, like Vault's io.EOF case. */
+async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES) throw new BadRequest("http: request body too large", 413);
+    chunks.push(chunk as Buffer);
+  }
+  const text = Buffer.concat(chunks).toString("utf8");
+  if (text.trim() === "") return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    throw new BadRequest(`failed to parse JSON input: ${(err as Error).message}`);
+  }
+  if (parsed === null) return {};
+  if (typeof parsed !== "object" || Array.isArray(parsed)) {
+    throw new BadRequest("failed to parse JSON input: json: cannot unmarshal into Go value of type map[string]interface {}");
+  }
+  return parsed as Record<string, unknown>;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
