@@ -1,0 +1,43 @@
+import { fingerprint, type Provider } from "./keys";
+
+/** One authenticated call as the stand-in saw it; the key itself is never kept. */
+export interface RecordedCall {
+  provider: Provider;
+  /** Request path as received, e.g. `/openai/v1/chat/completions`. */
+  path: string;
+  /** SHA-256 hex of the credential received. */
+  keyFingerprint: string;
+  /** `model` from the request body, when it was a string. */
+  model: string | null;
+  /** ISO-8601 time the call arrived. */
+  at: string;
+  /** HTTP status the stand-in answered (200, or 400/429/503/529 for an authenticated call it refused). */
+  status: number;
+}
+
+/** Shared state and settings the provider handlers need. */
+export interface HandlerContext {
+  tokenDelayMs: number;
+  calls: CallLog;
+}
+
+/** In-memory log of authenticated calls, in arrival order. */
+export class CallLog {
+  private entries: RecordedCall[] = [];
+
+  /** Record a call; only the credential's fingerprint is stored. */
+  record(provider: Provider, path: string, credential: string, body: unknown, status: number): void {
+    const model = typeof body === "object" && body !== null && "model" in body && typeof body.model === "string" ? body.model : null;
+    this.entries.push({ provider, path, keyFingerprint: fingerprint(credential), model, at: new Date().toISOString(), status });
+  }
+
+  /** A copy of the log, so callers cannot mutate it. */
+  list(): RecordedCall[] {
+    return this.entries.map((entry) => ({ ...entry }));
+  }
+
+  /** Forget every recorded call. */
+  clear(): void {
+    this.entries = [];
+  }
+}
