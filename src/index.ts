@@ -1,4 +1,5 @@
-import { Hono } from "hono";
-const app = new Hono();
-app.get("/health", (c) => c.json({ status: "ok" }));
+import { createApp } from "./app";
+
+const app = createApp();
+
 export default app;

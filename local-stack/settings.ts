@@ -1,0 +1,18 @@
+/**
+ * The local stack's fixed, documented settings. Dev-only values: none of these
+ * is a secret anywhere but on a developer's laptop, and production never uses them.
+ */
+export const DEV = {
+  ports: { worker: 8787, neon: 4444, vault: 8200, llm: 8300 },
+  /** The stand-in ignores user and password; Neon would check them. */
+  databaseUrl: "postgresql://gateway:local-dev-password@ep-local-stack.localtest.me/brain",
+  vaultRootToken: "dev-root-token",
+  jwt: {
+    issuer: "https://auth.brain.local",
+    audience: "brain-gateway",
+    // 32+ bytes, as the Worker requires for HS256.
+    secret: "local-dev-jwt-secret-change-me-0123456789",
+  },
+  dataDir: ".local-stack",
+  portalOrigins: ["http://localhost:5173", "http://localhost:8787", "http://127.0.0.1:8787"],
+} as const;

@@ -1,0 +1,95 @@
+/**
+ * Starts the stand-ins the Worker talks to — Neon SQL-over-HTTP (PGlite +
+ * pgvector), Vault KV v2 and the LLM providers — applies the migrations, and
+ * returns the Worker settings that point at them. Used by `npm run dev`
+ * (fixed ports, persisted) and by the test suites (free ports, in memory).
+ */
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { migrateDatabase } from "../scripts/migrate";
+import { startLlmProvider, type LlmProviderStandIn } from "./llm-provider/server";
+import { startNeonHttp, type NeonHttpServer } from "./neon-http/server";
+import { DEV } from "./settings";
+import { startVault, type VaultStandIn } from "./vault/server";
+
+export interface StackOptions {
+  /** Persist data under DEV.dataDir and use the fixed dev ports. */
+  persist: boolean;
+  /** Use a real Postgres behind the Neon stand-in instead of PGlite. */
+  postgresUrl?: string | undefined;
+  /** Skip the Vault stand-in (VAULT_ADDR points at a real Vault). */
+  externalVault?: boolean;
+  /** Skip the Neon stand-in and migrate this Neon database instead. */
+  externalDatabaseUrl?: string | undefined;
+  log?: (line: string) => void;
+}
+
+export interface LocalStack {
+  /** Settings for the Worker (vars and dev secrets). */
+  vars: Record<string, string>;
+  neon: NeonHttpServer | undefined;
+  vault: VaultStandIn | undefined;
+  llm: LlmProviderStandIn;
+  close(): Promise<void>;
+}
+
+export async function startLocalStack(opts: StackOptions): Promise<LocalStack> {
+  const log = opts.log ?? (() => {});
+  if (opts.persist) mkdirSync(DEV.dataDir, { recursive: true });
+  const started: Array<{ close(): Promise<void> }> = [];
+  try {
+    const neon = opts.externalDatabaseUrl
+      ? undefined
+      : await startNeonHttp({
+          port: opts.persist ? DEV.ports.neon : 0,
+          dataDir: opts.persist && !opts.postgresUrl ? join(DEV.dataDir, "pgdata") : undefined,
+          postgresUrl: opts.postgresUrl,
+        });
+    if (neon) {
+      started.push(neon);
+      log(`neon stand-in   ${neon.url}`);
+    }
+    const vault = opts.externalVault
+      ? undefined
+      : await startVault({
+          port: opts.persist ? DEV.ports.vault : 0,
+          rootToken: DEV.vaultRootToken,
+          appRole: { roleId: "dev-gateway-role", secretId: "dev-gateway-secret" },
+          dataFile: opts.persist ? join(DEV.dataDir, "vault.json") : undefined,
+        });
+    if (vault) {
+      started.push(vault);
+      log(`vault stand-in  ${vault.url}`);
+    }
+    const llm = await startLlmProvider({ port: opts.persist ? DEV.ports.llm : 0 });
+    started.push(llm);
+    log(`llm stand-in    ${llm.url}`);
+    const databaseUrl = opts.externalDatabaseUrl ?? DEV.databaseUrl;
+    const applied = await migrateDatabase({ databaseUrl, fetchEndpoint: neon?.url });
+    log(`migrations      ${applied} applied`);
+    const vars: Record<string, string> = {
+      APP_ENV: opts.persist ? "development" : "test",
+      DATABASE_URL: databaseUrl,
+      ...(neon ? { NEON_FETCH_ENDPOINT: neon.url } : {}),
+      ...(vault ? { VAULT_ADDR: vault.url, VAULT_TOKEN: DEV.vaultRootToken } : {}),
+      JWT_ISSUER: DEV.jwt.issuer,
+      JWT_AUDIENCE: DEV.jwt.audience,
+      JWT_SECRET: DEV.jwt.secret,
+      CORS_ORIGINS: DEV.portalOrigins.join(","),
+      OPENAI_BASE_URL: llm.openaiBaseUrl,
+      ANTHROPIC_BASE_URL: llm.anthropicBaseUrl,
+    };
+    return {
+      vars,
+      neon,
+      vault,
+      llm,
+      close: async () => {
+        for (const s of started.reverse()) await s.close().catch(() => {});
+      },
+    };
+  } catch (err) {
+    for (const s of started.reverse()) await s.close().catch(() => {});
+    throw err;
+  }
+}

@@ -1,0 +1,77 @@
+import { bodyLimit } from "hono/body-limit";
+import { cors } from "hono/cors";
+import { requestId } from "hono/request-id";
+import { secureHeaders } from "hono/secure-headers";
+import type { AppEnv } from "./env";
+import { ApiError, onError, problem } from "./errors/problem";
+import { createRouter } from "./lib/openapi";
+import { authenticate } from "./middleware/auth";
+import { init } from "./middleware/init";
+import { tenantRateLimit } from "./middleware/rate-limit";
+import { getConfig } from "./config";
+import { auditLogsRouter } from "./routes/audit-logs/audit-logs.index";
+import { healthRouter, readyRouter } from "./routes/health/health.index";
+import { keysRouter } from "./routes/keys/keys.index";
+import { docsRouter } from "./routes/docs/docs.index";
+
+/** Request ids we accept from callers: short and printable, else we mint our own. */
+const REQUEST_ID = /^[A-Za-z0-9_.:-]{1,128}$/;
+
+/** Builds the app. Order matters: public routes are registered before the middleware that needs config. */
+export function createApp() {
+  const app = createRouter();
+  app.use("*", requestId({ headerName: "X-Request-Id", generator: () => crypto.randomUUID(), limitLength: 128 }));
+  app.use("*", async (c, next) => {
+    if (!REQUEST_ID.test(c.get("requestId"))) c.set("requestId", crypto.randomUUID());
+    await next();
+  });
+  app.use("*", secureHeaders({ crossOriginResourcePolicy: "same-site" }));
+  app.use(
+    "*",
+    cors({
+      // Portal origins come from configuration; with none configured, no origin is allowed (never `*`).
+      origin: (origin, c) => {
+        try {
+          return getConfig(c.env).corsOrigins.includes(origin) ? origin : null;
+        } catch {
+          return null;
+        }
+      },
+      allowHeaders: ["Authorization", "Content-Type", "X-Request-Id"],
+      allowMethods: ["GET", "POST", "PATCH", "DELETE", "OPTIONS"],
+      exposeHeaders: ["X-Request-Id", "Retry-After"],
+      maxAge: 600,
+    }),
+  );
+
+  app.route("/", healthRouter);
+  // Generated at request time from every route registered on `app`, public like the docs page.
+  app.doc31("/openapi.json", {
+    openapi: "3.1.0",
+    info: { title: "Brain Gateway API", version: "1.0.0", description: "Edge API of the Brain multi-tenant AI agent platform." },
+  });
+  app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", { type: "http", scheme: "bearer", bearerFormat: "JWT" });
+  app.route("/", docsRouter);
+
+  app.use("*", init());
+  app.use("*", async (c, next) =>
+    bodyLimit({
+      maxSize: c.get("config").maxBodyBytes,
+      onError: () => {
+        throw new ApiError("payload_too_large", `Request bodies are limited to ${c.get("config").maxBodyBytes} bytes.`);
+      },
+    })(c, next),
+  );
+  app.route("/", readyRouter);
+
+  app.use("*", authenticate());
+  app.use("*", tenantRateLimit());
+  app.route("/", keysRouter);
+  app.route("/", auditLogsRouter);
+
+  app.notFound((c) => problem(c, new ApiError("not_found", "No such route.")));
+  app.onError(onError);
+  return app;
+}
+
+export type App = ReturnType<typeof createApp>;

@@ -1,0 +1,165 @@
+import { z } from "zod";
+import type { Bindings } from "./env";
+
+const csv = (s: string | undefined) =>
+  (s ?? "")
+    .split(",")
+    .map((v) => v.trim())
+    .filter(Boolean);
+
+const intSetting = (def: number, min: number, max: number) =>
+  z.coerce.number().int().min(min).max(max).default(def);
+
+const httpUrl = z.url({ protocol: /^https?$/ });
+
+const JWT_ALGS = ["RS256", "ES256", "EdDSA"] as const;
+
+/**
+ * The Worker's settings, validated once per isolate. Keys are the setting
+ * names (README "Settings"), so a failure can name the setting — never its value.
+ */
+const ConfigSchema = z
+  .object({
+    APP_ENV: z.enum(["production", "development", "test"]).default("production"),
+    DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL"),
+    NEON_FETCH_ENDPOINT: httpUrl.optional(),
+    VAULT_ADDR: httpUrl,
+    VAULT_TOKEN: z.string().min(1).optional(),
+    VAULT_ROLE_ID: z.string().min(1).optional(),
+    VAULT_SECRET_ID: z.string().min(1).optional(),
+    VAULT_NAMESPACE: z.string().min(1).optional(),
+    VAULT_KV_MOUNT: z
+      .string()
+      .regex(/^[a-zA-Z0-9_-]+(\/[a-zA-Z0-9_-]+)*$/, "must be a mount path such as secret")
+      .default("secret"),
+    VAULT_TIMEOUT_MS: intSetting(3000, 100, 30_000),
+    JWT_ISSUER: z.string().min(1),
+    JWT_AUDIENCE: z.string().min(1),
+    // HS256 secrets shorter than 32 bytes are brute-forceable; refuse to start.
+    JWT_SECRET: z
+      .string()
+      .refine((s) => new TextEncoder().encode(s).byteLength >= 32, "must be at least 32 bytes")
+      .optional(),
+    JWT_JWKS_URL: httpUrl.optional(),
+    JWT_ALGORITHMS: z
+      .string()
+      .optional()
+      .transform((s) => (s ? csv(s) : [...JWT_ALGS]))
+      .pipe(z.array(z.enum(JWT_ALGS)).min(1)),
+    JWT_TENANT_CLAIM: z.string().min(1).default("tenant_id"),
+    JWT_ROLES_CLAIM: z.string().min(1).default("roles"),
+    JWT_CLOCK_TOLERANCE_SECONDS: intSetting(5, 0, 300),
+    CORS_ORIGINS: z
+      .string()
+      .optional()
+      .transform(csv)
+      .pipe(z.array(z.url().refine((o) => new URL(o).origin === o, "must be origins like https://portal.example.com"))),
+    MAX_BODY_BYTES: intSetting(64 * 1024, 1024, 10 * 1024 * 1024),
+    OPENAI_BASE_URL: httpUrl.default("https://api.openai.com/v1"),
+    ANTHROPIC_BASE_URL: httpUrl.default("https://api.anthropic.com"),
+    DEV_LOGIN: z
+      .enum(["true", "false"])
+      .default("false")
+      .transform((v) => v === "true"),
+  })
+  .superRefine((c, ctx) => {
+    if (!c.VAULT_TOKEN && !(c.VAULT_ROLE_ID && c.VAULT_SECRET_ID)) {
+      ctx.addIssue({ code: "custom", path: ["VAULT_TOKEN"], message: "set VAULT_TOKEN or VAULT_ROLE_ID and VAULT_SECRET_ID" });
+    }
+    if (!!c.JWT_SECRET === !!c.JWT_JWKS_URL) {
+      ctx.addIssue({ code: "custom", path: ["JWT_SECRET"], message: "set exactly one of JWT_SECRET (HS256) or JWT_JWKS_URL" });
+    }
+    // The dev sign-in mints admin tokens: it must never exist in production.
+    if (c.DEV_LOGIN && c.APP_ENV === "production") {
+      ctx.addIssue({ code: "custom", path: ["DEV_LOGIN"], message: "must not be enabled when APP_ENV is production" });
+    }
+  });
+
+type Raw = z.output<typeof ConfigSchema>;
+
+/** Validated, typed settings. */
+export interface Config {
+  appEnv: Raw["APP_ENV"];
+  databaseUrl: string;
+  neonFetchEndpoint: string | undefined;
+  vault: {
+    addr: string;
+    token: string | undefined;
+    appRole: { roleId: string; secretId: string } | undefined;
+    namespace: string | undefined;
+    mount: string;
+    timeoutMs: number;
+  };
+  jwt: {
+    issuer: string;
+    audience: string;
+    secret: string | undefined;
+    jwksUrl: string | undefined;
+    algorithms: Array<(typeof JWT_ALGS)[number]>;
+    tenantClaim: string;
+    rolesClaim: string;
+    clockToleranceSeconds: number;
+  };
+  corsOrigins: string[];
+  maxBodyBytes: number;
+  providers: { openaiBaseUrl: string; anthropicBaseUrl: string };
+  devLogin: boolean;
+}
+
+/** A setting is missing or invalid. Carries the setting's name, never its value. */
+export class ConfigError extends Error {
+  constructor(
+    readonly setting: string,
+    readonly reason: string,
+  ) {
+    super(`invalid setting ${setting}: ${reason}`);
+  }
+}
+
+const cache = new WeakMap<object, Config>();
+
+/** Parses the settings from the Worker's env, once per env object (i.e. per isolate). */
+export function getConfig(env: Bindings): Config {
+  const hit = cache.get(env);
+  if (hit) return hit;
+  const config = parseConfig(env);
+  cache.set(env, config);
+  return config;
+}
+
+function parseConfig(env: Bindings): Config {
+  const parsed = ConfigSchema.safeParse(env);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    // Zod messages about a value never include the value itself for these checks.
+    throw new ConfigError(String(issue.path[0] ?? "unknown"), issue.code === "invalid_type" ? "missing" : issue.message);
+  }
+  const c = parsed.data;
+  return {
+    appEnv: c.APP_ENV,
+    databaseUrl: c.DATABASE_URL,
+    neonFetchEndpoint: c.NEON_FETCH_ENDPOINT,
+    vault: {
+      addr: c.VAULT_ADDR.replace(/\/+$/, ""),
+      token: c.VAULT_TOKEN,
+      appRole: c.VAULT_ROLE_ID && c.VAULT_SECRET_ID ? { roleId: c.VAULT_ROLE_ID, secretId: c.VAULT_SECRET_ID } : undefined,
+      namespace: c.VAULT_NAMESPACE,
+      mount: c.VAULT_KV_MOUNT,
+      timeoutMs: c.VAULT_TIMEOUT_MS,
+    },
+    jwt: {
+      issuer: c.JWT_ISSUER,
+      audience: c.JWT_AUDIENCE,
+      secret: c.JWT_SECRET,
+      jwksUrl: c.JWT_JWKS_URL,
+      algorithms: c.JWT_SECRET ? [] : c.JWT_ALGORITHMS,
+      tenantClaim: c.JWT_TENANT_CLAIM,
+      rolesClaim: c.JWT_ROLES_CLAIM,
+      clockToleranceSeconds: c.JWT_CLOCK_TOLERANCE_SECONDS,
+    },
+    corsOrigins: c.CORS_ORIGINS,
+    maxBodyBytes: c.MAX_BODY_BYTES,
+    providers: { openaiBaseUrl: c.OPENAI_BASE_URL.replace(/\/+$/, ""), anthropicBaseUrl: c.ANTHROPIC_BASE_URL.replace(/\/+$/, "") },
+    devLogin: c.DEV_LOGIN,
+  };
+}

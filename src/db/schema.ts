@@ -1,0 +1,136 @@
+/**
+ * The gateway's tables. Column names follow the seed (audit_logs,
+ * connector_configs, agent_configs, knowledge_base); what the seed lacked and a
+ * real product needs is marked "Added:" with the reason.
+ *
+ * Migrations in ../../migrations are generated from this file by drizzle-kit
+ * (`npm run db:generate`); a test fails when the two disagree.
+ */
+import { sql } from "drizzle-orm";
+import {
+  boolean,
+  index,
+  integer,
+  jsonb,
+  numeric,
+  pgTable,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+  vector,
+} from "drizzle-orm/pg-core";
+
+/** Embedding width of text-embedding-3-small; checked against the configured model at startup. */
+export const EMBEDDING_DIMENSIONS = 1536;
+
+const timestamps = {
+  created_at: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+  // Added: kept current by a trigger (migration 0002) so every writer, not only drizzle, maintains it.
+  updated_at: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+};
+
+/** One row per action on a tenant's resources, including reads and denied attempts. Append-only. */
+export const auditLogs = pgTable(
+  "audit_logs",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    tenant_id: uuid("tenant_id").notNull(),
+    user_id: text("user_id"),
+    action: text("action").notNull(),
+    resource_type: text("resource_type").notNull(),
+    resource_id: text("resource_id"),
+    // Added: success | denied | error, so denied attempts are queryable.
+    outcome: text("outcome").notNull(),
+    // Added: ties a row to the request's logs.
+    request_id: text("request_id"),
+    ip_address: text("ip_address"),
+    user_agent: text("user_agent"),
+    // Non-secret facts: vault_version, key_hint, error code. Never a key or token.
+    details: jsonb("details").$type<Record<string, unknown>>().notNull().default({}),
+    created_at: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    // Added: the audit page reads newest first per tenant with a (created_at, id) cursor.
+    index("audit_logs_tenant_created_idx").on(t.tenant_id, t.created_at.desc(), t.id.desc()),
+    index("audit_logs_tenant_action_idx").on(t.tenant_id, t.action),
+  ],
+);
+
+/** A tenant's connection to an external service; for BYOK, one row per stored provider key. */
+export const connectorConfigs = pgTable(
+  "connector_configs",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    tenant_id: uuid("tenant_id").notNull(),
+    connector_id: text("connector_id").notNull(),
+    connector_type: text("connector_type").notNull().default("llm_api_key"),
+    vault_path: text("vault_path").notNull(),
+    is_active: boolean("is_active").notNull().default(true),
+    metadata: jsonb("metadata").$type<Record<string, unknown>>().notNull().default({}),
+    // Added: masked hint and Vault version, so listing keys needs no Vault read.
+    key_hint: text("key_hint"),
+    vault_version: integer("vault_version"),
+    created_by: text("created_by"),
+    // Sync fields: 'synced' when this row matches Vault, 'pending' while a write spans both.
+    sync_status: text("sync_status").notNull().default("synced"),
+    last_synced_at: timestamp("last_synced_at", { withTimezone: true }),
+    ...timestamps,
+  },
+  (t) => [
+    // Added: one record per tenant and service; the upsert relies on it.
+    uniqueIndex("connector_configs_tenant_connector_uq").on(t.tenant_id, t.connector_id),
+  ],
+);
+
+/** An agent: its prompt, model and tools. */
+export const agentConfigs = pgTable(
+  "agent_configs",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    tenant_id: uuid("tenant_id").notNull(),
+    agent_id: text("agent_id").notNull(),
+    name: text("name").notNull(),
+    description: text("description"),
+    system_prompt: text("system_prompt").notNull().default("You are a helpful assistant."),
+    llm_provider: text("llm_provider").notNull().default("openai"),
+    llm_model: text("llm_model").notNull().default("gpt-4o-mini"),
+    temperature: numeric("temperature", { precision: 3, scale: 2 }).notNull().default("0.70"),
+    max_tokens: integer("max_tokens").notNull().default(1024),
+    enabled_tools: jsonb("enabled_tools").$type<string[]>().notNull().default([]),
+    is_active: boolean("is_active").notNull().default(true),
+    created_by: text("created_by"),
+    ...timestamps,
+  },
+  (t) => [
+    // Added: agent_id is the tenant's handle for the agent.
+    uniqueIndex("agent_configs_tenant_agent_uq").on(t.tenant_id, t.agent_id),
+  ],
+);
+
+/** Knowledge chunks with their embeddings, searched by cosine similarity. */
+export const knowledgeBase = pgTable(
+  "knowledge_base",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    tenant_id: uuid("tenant_id").notNull(),
+    agent_id: text("agent_id"),
+    // Added: chunks of one document share document_id so a document is listed and deleted whole.
+    document_id: uuid("document_id").notNull(),
+    chunk_index: integer("chunk_index").notNull().default(0),
+    title: text("title"),
+    content: text("content").notNull(),
+    metadata: jsonb("metadata").$type<Record<string, unknown>>().notNull().default({}),
+    // Added: pgvector column; HNSW with cosine ops serves ORDER BY embedding <=> $1.
+    embedding: vector("embedding", { dimensions: EMBEDDING_DIMENSIONS }).notNull(),
+    created_at: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    index("knowledge_base_embedding_hnsw_idx").using("hnsw", t.embedding.op("vector_cosine_ops")),
+    index("knowledge_base_tenant_agent_idx").on(t.tenant_id, t.agent_id),
+    index("knowledge_base_tenant_document_idx").on(t.tenant_id, t.document_id),
+  ],
+);
+
+export const schema = { auditLogs, connectorConfigs, agentConfigs, knowledgeBase };
+export { sql };

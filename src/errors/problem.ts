@@ -1,0 +1,142 @@
+import type { Context } from "hono";
+import { HTTPException } from "hono/http-exception";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { ConfigError } from "../config";
+import { VaultError } from "../vault/http";
+import type { AppEnv } from "../env";
+
+/**
+ * Stable error codes. Clients switch on these; never rename one.
+ * Each maps to one HTTP status and a short title.
+ */
+export const ERRORS = {
+  bad_request: [400, "Bad request"],
+  validation_failed: [400, "Request validation failed"],
+  unauthenticated: [401, "Authentication required"],
+  invalid_token: [401, "Invalid token"],
+  forbidden: [403, "Forbidden"],
+  not_found: [404, "Not found"],
+  method_not_allowed: [405, "Method not allowed"],
+  version_conflict: [409, "Version conflict"],
+  conflict: [409, "Conflict"],
+  payload_too_large: [413, "Payload too large"],
+  unsupported_media_type: [415, "Unsupported media type"],
+  provider_key_missing: [422, "Provider key missing"],
+  provider_key_rejected: [422, "Provider key rejected"],
+  rate_limited: [429, "Too many requests"],
+  internal_error: [500, "Internal error"],
+  config_invalid: [500, "Server misconfigured"],
+  vault_auth_failed: [502, "Secret store refused the gateway"],
+  upstream_error: [502, "Upstream error"],
+  vault_unavailable: [503, "Secret store unavailable"],
+  database_unavailable: [503, "Database unavailable"],
+  provider_unavailable: [503, "Provider unavailable"],
+} as const satisfies Record<string, readonly [number, string]>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+/** The one error type of the API; rendered as RFC 9457 problem details by `onError`. */
+export class ApiError extends Error {
+  readonly status: ContentfulStatusCode;
+  constructor(
+    readonly code: ErrorCode,
+    /** Safe for the wire: never a key, token, or upstream body. */
+    readonly detail?: string,
+    readonly opts: { headers?: Record<string, string>; errors?: unknown[]; cause?: unknown } = {},
+  ) {
+    super(detail ?? ERRORS[code][1], { cause: opts.cause });
+    this.status = ERRORS[code][0] as ContentfulStatusCode;
+  }
+}
+
+export interface ProblemBody {
+  type: string;
+  title: string;
+  status: number;
+  code: ErrorCode;
+  detail?: string;
+  requestId?: string;
+  errors?: unknown[];
+}
+
+/** Builds a problem+json response for `code`. */
+export function problem(c: Context<AppEnv>, err: ApiError): Response {
+  const [status, title] = ERRORS[err.code];
+  const body: ProblemBody = {
+    type: `https://docs.brain-gateway.dev/errors/${err.code}`,
+    title,
+    status,
+    code: err.code,
+    ...(err.detail ? { detail: err.detail } : {}),
+    requestId: c.get("requestId"),
+    ...(err.opts.errors ? { errors: err.opts.errors } : {}),
+  };
+  const headers: Record<string, string> = { "content-type": "application/problem+json", ...err.opts.headers };
+  return new Response(JSON.stringify(body), { status, headers });
+}
+
+/** The app's one `onError`: known errors keep their code, anything else is a generic 500 with the reason in the log. */
+export function onError(err: Error, c: Context<AppEnv>): Response {
+  const logger = c.get("logger");
+  if (err instanceof ApiError) {
+    if (err.status >= 500) logger?.error("request.failed", { code: err.code, reason: describe(err.cause ?? err) });
+    return problem(c, err);
+  }
+  if (err instanceof ConfigError) {
+    logger?.error("config.invalid", { setting: err.setting, reason: err.reason });
+    return problem(c, new ApiError("config_invalid", `setting ${err.setting} is missing or invalid`));
+  }
+  const upstream = fromUpstream(err);
+  if (upstream) {
+    logger?.error("request.upstream_failed", { code: upstream.code, reason: describe(err) });
+    return problem(c, upstream);
+  }
+  if (err instanceof HTTPException) {
+    const code: ErrorCode =
+      err.status === 413 ? "payload_too_large" : err.status === 401 ? "unauthenticated" : err.status === 404 ? "not_found" : "bad_request";
+    return problem(c, new ApiError(code));
+  }
+  logger?.error("request.unhandled", { reason: describe(err) });
+  return problem(c, new ApiError("internal_error", "An unexpected error occurred."));
+}
+
+/**
+ * A log-safe description of an error: its class and message, cut short.
+ * Drizzle puts SQL params into messages ("Failed query: … params: …"), so those are cut off.
+ */
+export function describe(err: unknown): string {
+  if (!(err instanceof Error)) return typeof err;
+  const msg = err.message.split("\nparams:")[0]!.slice(0, 300);
+  return `${err.name}: ${msg}`;
+}
+
+/** SQLSTATE classes that mean "try again later", not "the query is wrong". */
+const TRANSIENT_SQLSTATE = /^(08|40|53|57)/;
+
+/** Maps Vault and database failures to their stable API errors; null for anything else. */
+export function fromUpstream(err: unknown): ApiError | null {
+  if (err instanceof VaultError) {
+    switch (err.kind) {
+      case "unavailable":
+      case "rate_limited":
+        return new ApiError("vault_unavailable", "The secret store is unavailable; retry later.", {
+          headers: { "Retry-After": String(err.retryAfterSeconds ?? 5) },
+        });
+      case "auth":
+        return new ApiError("vault_auth_failed", "The secret store refused the gateway's credentials.");
+      case "cas_mismatch":
+        return new ApiError("version_conflict", "The key's current version is not expected_version.");
+      default:
+        return new ApiError("upstream_error", "The secret store gave an unexpected answer.");
+    }
+  }
+  // drizzle wraps driver errors in DrizzleQueryError; the driver's NeonDbError carries the SQLSTATE.
+  const dbErr = err instanceof Error && err.name === "DrizzleQueryError" ? (err.cause as Error | undefined) : err;
+  if (dbErr instanceof Error && (dbErr.name === "NeonDbError" || err !== dbErr)) {
+    const code = (dbErr as { code?: string }).code;
+    if (!code || TRANSIENT_SQLSTATE.test(code)) {
+      return new ApiError("database_unavailable", "The database is unavailable; retry later.", { headers: { "Retry-After": "2" } });
+    }
+  }
+  return null;
+}

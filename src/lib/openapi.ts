@@ -1,0 +1,55 @@
+import { OpenAPIHono, z } from "@hono/zod-openapi";
+import type { AppEnv } from "../env";
+import { ApiError } from "../errors/problem";
+
+/**
+ * A router whose validation failures all become the same 400 problem:
+ * `validation_failed` with `errors: [{path, message}]`. Messages name the rule,
+ * never the rejected value (which could be a key).
+ */
+export function createRouter() {
+  return new OpenAPIHono<AppEnv>({
+    defaultHook: (result) => {
+      if (!result.success) {
+        const errors = result.error.issues.slice(0, 20).map((i) => ({ path: i.path.join("."), message: i.message }));
+        throw new ApiError("validation_failed", errors.map((e) => (e.path ? `${e.path}: ${e.message}` : e.message)).join("; "), {
+          errors,
+        });
+      }
+    },
+  });
+}
+
+/** The problem+json schema, shared by every route's error responses in the OpenAPI document. */
+export const ProblemSchema = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    code: z.string().openapi({ example: "validation_failed" }),
+    detail: z.string().optional(),
+    requestId: z.string().optional(),
+    errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+  })
+  .openapi("Problem");
+
+/** Error responses for a route, each with the problem+json schema. */
+export function problemResponses(...statuses: number[]) {
+  const descriptions: Record<number, string> = {
+    400: "Invalid request",
+    401: "Missing or invalid bearer token",
+    403: "The caller's role does not allow this",
+    404: "Not found",
+    409: "Version conflict",
+    413: "Request body too large",
+    422: "A provider key is missing or was rejected",
+    429: "Rate limited",
+    502: "An upstream refused the gateway",
+    503: "An upstream is unavailable",
+  };
+  return Object.fromEntries(
+    statuses.map((s) => [s, { description: descriptions[s] ?? "Error", content: { "application/problem+json": { schema: ProblemSchema } } }]),
+  );
+}
+
+export { z };

@@ -1,0 +1,92 @@
+import { createMiddleware } from "hono/factory";
+import { createRemoteJWKSet, jwtVerify, type JWTVerifyGetKey } from "jose";
+import type { Config } from "../config";
+import type { AppEnv } from "../env";
+import { ApiError } from "../errors/problem";
+
+/** The verified caller. The tenant comes only from here. */
+export interface Principal {
+  tenantId: string;
+  userId: string;
+  roles: string[];
+  /** `admin` or `owner`: may write. Members may read metadata. */
+  isAdmin: boolean;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const ADMIN_ROLES = new Set(["admin", "owner"]);
+const REALM = 'Bearer realm="brain-gateway"';
+
+/** Per-isolate: imported HS256 secrets and JWKS fetchers (immutable for a given config). */
+const hsKeys = new Map<string, Uint8Array>();
+const jwksSets = new Map<string, JWTVerifyGetKey>();
+
+function verificationKey(jwt: Config["jwt"]): { key: Uint8Array | JWTVerifyGetKey; algorithms: string[] } {
+  // The key and algorithms come from configuration only; the token's header cannot pick them.
+  if (jwt.secret) {
+    let key = hsKeys.get(jwt.secret);
+    if (!key) hsKeys.set(jwt.secret, (key = new TextEncoder().encode(jwt.secret)));
+    return { key, algorithms: ["HS256"] };
+  }
+  let set = jwksSets.get(jwt.jwksUrl!);
+  if (!set) jwksSets.set(jwt.jwksUrl!, (set = createRemoteJWKSet(new URL(jwt.jwksUrl!), { timeoutDuration: 3000 })));
+  return { key: set, algorithms: jwt.algorithms };
+}
+
+function unauthorized(detail: string, bearerError?: string): ApiError {
+  return new ApiError(bearerError ? "invalid_token" : "unauthenticated", detail, {
+    headers: { "WWW-Authenticate": bearerError ? `${REALM}, error="${bearerError}"` : REALM },
+  });
+}
+
+/** Verifies the bearer JWT (jose) and sets `principal`. Every failure is one generic 401. */
+export const authenticate = () =>
+  createMiddleware<AppEnv>(async (c, next) => {
+    const header = c.req.header("authorization") ?? "";
+    const match = /^Bearer ([A-Za-z0-9_.-]+)$/.exec(header);
+    if (!match) throw unauthorized("A bearer token is required.");
+    const { jwt } = c.get("config");
+    const { key, algorithms } = verificationKey(jwt);
+    let payload: Record<string, unknown>;
+    try {
+      const verified = await jwtVerify(match[1]!, key as Uint8Array, {
+        issuer: jwt.issuer,
+        audience: jwt.audience,
+        algorithms,
+        requiredClaims: ["exp", "sub"],
+        clockTolerance: jwt.clockToleranceSeconds,
+      });
+      payload = verified.payload;
+    } catch (err) {
+      // Which check failed goes to the log (by class name), not to the caller.
+      c.get("logger").warn("auth.rejected", { reason: (err as Error).name === "Error" ? "error" : (err as { code?: string }).code ?? "error" });
+      throw unauthorized("The bearer token is invalid or expired.", "invalid_token");
+    }
+    const tenantId = payload[jwt.tenantClaim];
+    const rolesClaim = payload[jwt.rolesClaim];
+    const roles = Array.isArray(rolesClaim)
+      ? rolesClaim.filter((r): r is string => typeof r === "string")
+      : typeof rolesClaim === "string"
+        ? rolesClaim.split(/[\s,]+/).filter(Boolean)
+        : [];
+    if (typeof tenantId !== "string" || !UUID.test(tenantId) || typeof payload.sub !== "string" || !payload.sub) {
+      c.get("logger").warn("auth.rejected", { reason: "claims" });
+      throw unauthorized("The bearer token is invalid or expired.", "invalid_token");
+    }
+    c.set("principal", {
+      tenantId: tenantId.toLowerCase(),
+      userId: payload.sub.slice(0, 256),
+      roles,
+      isAdmin: roles.some((r) => ADMIN_ROLES.has(r)),
+    });
+    await next();
+  });
+
+/** Throws 403 unless the caller is a tenant admin; the denied attempt is audited by the caller's route. */
+export function requireAdmin(principal: Principal): void {
+  if (!principal.isAdmin) {
+    throw new ApiError("forbidden", "This action requires the admin or owner role.", {
+      headers: { "WWW-Authenticate": `${REALM}, error="insufficient_scope"` },
+    });
+  }
+}

@@ -1,0 +1,102 @@
+import { createRoute } from "@hono/zod-openapi";
+import { and, desc, eq, gte, lt, lte, or, type SQL } from "drizzle-orm";
+import { auditLogs } from "../../db/schema";
+import { ApiError } from "../../errors/problem";
+import { createRouter, problemResponses, z } from "../../lib/openapi";
+import { requireAdmin } from "../../middleware/auth";
+
+/** Opaque cursor: the last row's (created_at, id), so pages are stable while new rows arrive. */
+const Cursor = {
+  encode: (createdAt: Date, id: string) => btoa(`${createdAt.toISOString()}|${id}`).replace(/=+$/, ""),
+  decode(cursor: string): { createdAt: Date; id: string } {
+    try {
+      const [iso, id] = atob(cursor).split("|");
+      const createdAt = new Date(iso!);
+      if (!id || !/^[0-9a-f-]{36}$/.test(id) || Number.isNaN(createdAt.getTime())) throw new Error();
+      return { createdAt, id };
+    } catch {
+      throw new ApiError("validation_failed", "cursor is invalid", { errors: [{ path: "cursor", message: "cursor is invalid" }] });
+    }
+  },
+};
+
+const AuditQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(100).default(50),
+  cursor: z.string().max(200).optional(),
+  action: z.string().regex(/^[a-z_]+\.[a-z_]+$/, "action looks like key.read").optional(),
+  resource_type: z.string().max(64).optional(),
+  resource_id: z.string().max(128).optional(),
+  outcome: z.enum(["success", "denied", "error"]).optional(),
+  since: z.iso.datetime({ offset: true }).optional().openapi({ description: "Only rows at or after this time (RFC 3339)." }),
+  until: z.iso.datetime({ offset: true }).optional().openapi({ description: "Only rows before this time (RFC 3339)." }),
+});
+
+const AuditRow = z
+  .object({
+    id: z.string(),
+    user_id: z.string().nullable(),
+    action: z.string(),
+    resource_type: z.string(),
+    resource_id: z.string().nullable(),
+    outcome: z.string(),
+    request_id: z.string().nullable(),
+    ip_address: z.string().nullable(),
+    user_agent: z.string().nullable(),
+    details: z.record(z.string(), z.unknown()),
+    created_at: z.string(),
+  })
+  .openapi("AuditLogEntry");
+
+const listAuditLogs = createRoute({
+  method: "get",
+  path: "/audit-logs",
+  tags: ["Audit"],
+  summary: "The tenant's audit trail, newest first",
+  description: "Admins only. Cursor-paginated; pass `next_cursor` back as `cursor`.",
+  security: [{ bearerAuth: [] }],
+  request: { query: AuditQuery },
+  responses: {
+    200: {
+      description: "A page of audit rows",
+      content: {
+        "application/json": {
+          schema: z.object({ items: z.array(AuditRow), next_cursor: z.string().nullable() }).openapi("AuditLogPage"),
+        },
+      },
+    },
+    ...problemResponses(400, 401, 403, 429, 503),
+  },
+});
+
+export const auditLogsRouter = createRouter().openapi(listAuditLogs, async (c) => {
+  const principal = c.get("principal");
+  requireAdmin(principal);
+  const q = c.req.valid("query");
+  const where: SQL[] = [eq(auditLogs.tenant_id, principal.tenantId)];
+  if (q.action) where.push(eq(auditLogs.action, q.action));
+  if (q.resource_type) where.push(eq(auditLogs.resource_type, q.resource_type));
+  if (q.resource_id) where.push(eq(auditLogs.resource_id, q.resource_id));
+  if (q.outcome) where.push(eq(auditLogs.outcome, q.outcome));
+  if (q.since) where.push(gte(auditLogs.created_at, new Date(q.since)));
+  if (q.until) where.push(lt(auditLogs.created_at, new Date(q.until)));
+  if (q.cursor) {
+    const { createdAt, id } = Cursor.decode(q.cursor);
+    where.push(or(lt(auditLogs.created_at, createdAt), and(lte(auditLogs.created_at, createdAt), lt(auditLogs.id, id)))!);
+  }
+  const rows = await c
+    .get("db")
+    .select()
+    .from(auditLogs)
+    .where(and(...where))
+    .orderBy(desc(auditLogs.created_at), desc(auditLogs.id))
+    .limit(q.limit + 1);
+  const page = rows.slice(0, q.limit);
+  const last = page.at(-1);
+  return c.json(
+    {
+      items: page.map(({ tenant_id: _t, created_at, ...r }) => ({ ...r, created_at: created_at.toISOString() })),
+      next_cursor: rows.length > q.limit && last ? Cursor.encode(last.created_at, last.id) : null,
+    },
+    200,
+  );
+});

@@ -1,0 +1,70 @@
+import type { Context } from "hono";
+import { audited } from "../../audit/audited";
+import type { AppEnv } from "../../env";
+import { ApiError } from "../../errors/problem";
+import { KeyStore } from "../../keys/key-store";
+import { keyShapeProblem } from "../../keys/providers";
+import { createRouter } from "../../lib/openapi";
+import { requireAdmin } from "../../middleware/auth";
+import { deleteKey, getKey, listKeys, storeKey } from "./keys.routes";
+
+type Ctx = Context<AppEnv>;
+
+const onKey = (action: string, service: string | null) => ({ action, resourceType: "api_key", resourceId: service });
+
+const store = (c: Ctx) => new KeyStore(c.get("db"), c.get("vault"), c.get("principal").tenantId);
+
+export const keysRouter = createRouter()
+  .openapi(storeKey, async (c) => {
+    const { service } = c.req.valid("param");
+    const body = c.req.valid("json");
+    return await audited(c, onKey("key.store", service), async (note) => {
+      requireAdmin(c.get("principal"));
+      if (body.service !== service) throw new ApiError("validation_failed", "body service must match the path");
+      const shape = keyShapeProblem(service, body.api_key);
+      if (shape) throw new ApiError("validation_failed", shape, { errors: [{ path: "api_key", message: shape }] });
+      const keys = store(c);
+      const result = await keys.store({
+        service,
+        apiKey: body.api_key,
+        metadata: body.metadata ?? {},
+        userId: c.get("principal").userId,
+        expectedVersion: body.expected_version,
+      });
+      note.action = result.created ? "key.create" : "key.rotate";
+      Object.assign(note.details, { vault_version: result.version, key_hint: result.keyHint });
+      const payload = {
+        status: "success" as const,
+        action: result.created ? ("created" as const) : ("rotated" as const),
+        service,
+        vault_path: keys.pathOf(service),
+        version: result.version,
+        key_hint: result.keyHint,
+      };
+      return result.created ? c.json(payload, 201) : c.json(payload, 200);
+    });
+  })
+  .openapi(getKey, async (c) => {
+    const { service } = c.req.valid("param");
+    return await audited(c, onKey("key.read", service), async (note) => {
+      const info = await store(c).info(service);
+      if (!info) throw new ApiError("not_found", `No key is stored for ${service}.`);
+      Object.assign(note.details, { vault_version: info.version, key_hint: info.key_hint });
+      return c.json(info, 200);
+    });
+  })
+  .openapi(deleteKey, async (c) => {
+    const { service } = c.req.valid("param");
+    return await audited(c, onKey("key.delete", service), async () => {
+      requireAdmin(c.get("principal"));
+      if (!(await store(c).remove(service))) throw new ApiError("not_found", `No key is stored for ${service}.`);
+      return c.json({ status: "success" as const, service, deleted: true as const }, 200);
+    });
+  })
+  .openapi(listKeys, async (c) => {
+    return await audited(c, onKey("key.list", null), async (note) => {
+      const items = await store(c).list();
+      note.details.count = items.length;
+      return c.json({ keys: items.map((i) => i.service), items }, 200);
+    });
+  });

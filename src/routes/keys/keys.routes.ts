@@ -1,0 +1,50 @@
+import { createRoute } from "@hono/zod-openapi";
+import { problemResponses } from "../../lib/openapi";
+import { DeleteKeyResponse, KeyInfo, KeyList, ServiceParam, StoreKeyBody, StoreKeyResponse } from "./keys.schemas";
+
+const security = [{ bearerAuth: [] }];
+const json = <T>(schema: T, description: string) => ({ description, content: { "application/json": { schema } } });
+
+export const storeKey = createRoute({
+  method: "post",
+  path: "/vault/keys/{service}",
+  tags: ["Keys"],
+  summary: "Store or rotate a provider key",
+  description: "Admins only. Stores the key in Vault; storing again rotates it (a new version). The key is never returned.",
+  security,
+  request: { params: ServiceParam, body: { required: true, content: { "application/json": { schema: StoreKeyBody } } } },
+  responses: {
+    200: json(StoreKeyResponse, "Key rotated"),
+    201: json(StoreKeyResponse, "Key stored"),
+    ...problemResponses(400, 401, 403, 409, 413, 429, 502, 503),
+  },
+});
+
+export const getKey = createRoute({
+  method: "get",
+  path: "/vault/keys/{service}",
+  tags: ["Keys"],
+  summary: "Read a key's metadata (never the key)",
+  security,
+  request: { params: ServiceParam },
+  responses: { 200: json(KeyInfo, "Key metadata"), ...problemResponses(400, 401, 404, 429, 502, 503) },
+});
+
+export const deleteKey = createRoute({
+  method: "delete",
+  path: "/vault/keys/{service}",
+  tags: ["Keys"],
+  summary: "Delete a key and every version of it",
+  security,
+  request: { params: ServiceParam },
+  responses: { 200: json(DeleteKeyResponse, "Deleted"), ...problemResponses(400, 401, 403, 404, 429, 502, 503) },
+});
+
+export const listKeys = createRoute({
+  method: "get",
+  path: "/vault/keys",
+  tags: ["Keys"],
+  summary: "List the tenant's stored keys",
+  security,
+  responses: { 200: json(KeyList, "Stored keys"), ...problemResponses(401, 429, 502, 503) },
+});

@@ -1,0 +1,75 @@
+import { z } from "../../lib/openapi";
+import { SERVICE_NAME } from "../../vault/paths";
+
+/** Metadata keys the server owns; they cannot be set through `metadata`. */
+const RESERVED_METADATA = new Set([
+  "api_key", "key", "secret", "created_at", "created_by", "updated_at", "key_hint",
+  "version", "service", "tenant_id", "vault_path",
+]);
+const MAX_METADATA_BYTES = 4096;
+
+export const ServiceParam = z.object({
+  service: z
+    .string()
+    .regex(SERVICE_NAME, "service must be lowercase letters, digits, - or _ (at most 64)")
+    .openapi({ param: { name: "service", in: "path" }, example: "openai" }),
+});
+
+export const KeyMetadata = z
+  .record(
+    z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, "metadata keys are 1-64 letters, digits, _ . or -"),
+    z.union([z.string().max(256), z.number(), z.boolean(), z.null()]),
+  )
+  .refine((m) => Object.keys(m).length <= 20, "metadata has at most 20 entries")
+  .refine((m) => !Object.keys(m).some((k) => RESERVED_METADATA.has(k.toLowerCase())), "metadata cannot set server-owned fields")
+  .refine((m) => new TextEncoder().encode(JSON.stringify(m)).byteLength <= MAX_METADATA_BYTES, "metadata is at most 4 KiB")
+  .openapi("KeyMetadata", { example: { label: "production", team: "ml" } });
+
+export const StoreKeyBody = z
+  .strictObject({
+    service: z.string().openapi({ example: "openai" }),
+    api_key: z.string().min(8, "api_key is too short").max(512, "api_key is at most 512 characters").openapi({ example: "sk-proj-…" }),
+    metadata: KeyMetadata.optional(),
+    expected_version: z
+      .number()
+      .int()
+      .min(0)
+      .optional()
+      .openapi({ description: "Compare-and-set: store only if the current version is this (0 = no key yet). Mismatch → 409." }),
+  })
+  .openapi("StoreKeyRequest");
+
+export const StoreKeyResponse = z
+  .object({
+    status: z.literal("success"),
+    action: z.enum(["created", "rotated"]),
+    service: z.string(),
+    vault_path: z.string(),
+    version: z.number().int(),
+    key_hint: z.string(),
+  })
+  .openapi("StoreKeyResponse");
+
+export const KeyInfo = z
+  .object({
+    service: z.string(),
+    has_key: z.literal(true),
+    created_at: z.string(),
+    created_by: z.string().nullable(),
+    updated_at: z.string(),
+    version: z.number().int(),
+    key_hint: z.string().nullable(),
+    metadata: z.record(z.string(), z.unknown()),
+  })
+  .openapi("KeyInfo");
+
+export const KeyList = z
+  .object({
+    keys: z.array(z.string()).openapi({ description: "Service names with a stored key (the seed's shape)." }),
+    items: z.array(KeyInfo),
+  })
+  .openapi("KeyList");
+
+export const DeleteKeyResponse = z
+  .object({ status: z.literal("success"), service: z.string(), deleted: z.literal(true) })
+  .openapi("DeleteKeyResponse");

@@ -1,0 +1,116 @@
+import type { Config } from "../config";
+import { VaultTokenProvider } from "./auth";
+import { VaultError, vaultFetch } from "./http";
+import { assertSafePath } from "./paths";
+
+export { VaultError } from "./http";
+
+export interface SecretVersion {
+  version: number;
+  created_time: string;
+}
+export interface Secret<T> {
+  data: T;
+  metadata: SecretVersion & { custom_metadata: Record<string, string> | null };
+}
+export interface SecretMetadata {
+  current_version: number;
+  oldest_version: number;
+  created_time: string;
+  updated_time: string;
+  custom_metadata: Record<string, string> | null;
+  versions?: Record<string, { created_time: string; deletion_time: string; destroyed: boolean }>;
+}
+
+/**
+ * A KV v2 client over `fetch`, built per request. Only validated paths are sent
+ * (`assertSafePath`); Vault's response bodies are parsed for the fields we need
+ * and never passed on.
+ */
+export class VaultClient {
+  private readonly tokens: VaultTokenProvider;
+  constructor(
+    private readonly config: Config["vault"],
+    private readonly fetcher: typeof fetch = fetch,
+  ) {
+    this.tokens = new VaultTokenProvider(config, fetcher);
+  }
+
+  /** Reads the latest version; `null` when there is none (missing or deleted). */
+  async read<T>(path: string): Promise<Secret<T> | null> {
+    const res = await this.call("GET", `${this.config.mount}/data/${assertSafePath(path)}`);
+    if (res.status === 404) return await discard(res, null);
+    await expectStatus(res, 200);
+    const body = (await res.json()) as { data?: Secret<T> };
+    if (!body.data?.data || !body.data.metadata) throw new VaultError("protocol", res.status);
+    return body.data;
+  }
+
+  /** Writes a new version. With `cas`, succeeds only if the current version is `cas` (0 = must not exist). */
+  async write(path: string, data: Record<string, unknown>, cas?: number): Promise<SecretVersion> {
+    const body = cas === undefined ? { data } : { data, options: { cas } };
+    const res = await this.call("POST", `${this.config.mount}/data/${assertSafePath(path)}`, body);
+    if (res.status === 400) {
+      const text = await res.text();
+      // Match Vault's message without ever passing it on.
+      if (text.includes("check-and-set parameter")) throw new VaultError("cas_mismatch", 400);
+      throw new VaultError("bad_request", 400);
+    }
+    await expectStatus(res, 200);
+    const out = (await res.json()) as { data?: SecretVersion };
+    if (typeof out.data?.version !== "number") throw new VaultError("protocol", res.status);
+    return { version: out.data.version, created_time: out.data.created_time };
+  }
+
+  /** Reads the key's metadata; `null` when it does not exist. */
+  async metadata(path: string): Promise<SecretMetadata | null> {
+    const res = await this.call("GET", `${this.config.mount}/metadata/${assertSafePath(path)}`);
+    if (res.status === 404) return await discard(res, null);
+    await expectStatus(res, 200);
+    const body = (await res.json()) as { data?: SecretMetadata };
+    if (!body.data) throw new VaultError("protocol", res.status);
+    return body.data;
+  }
+
+  /** Removes every version and the metadata (Vault answers 204 even when missing). */
+  async destroyAll(path: string): Promise<void> {
+    const res = await this.call("DELETE", `${this.config.mount}/metadata/${assertSafePath(path)}`);
+    await expectStatus(res, 204);
+  }
+
+  /** Lists the names under a folder (folders end in `/`); empty when there is nothing. */
+  async list(path: string): Promise<string[]> {
+    const res = await this.call("GET", `${this.config.mount}/metadata/${assertSafePath(path)}`, undefined, "list=true");
+    if (res.status === 404) return await discard(res, []);
+    await expectStatus(res, 200);
+    const body = (await res.json()) as { data?: { keys?: string[] } };
+    return body.data?.keys ?? [];
+  }
+
+  /** `sys/health` (no token): true when initialized, unsealed and active. */
+  async healthy(): Promise<boolean> {
+    const res = await vaultFetch(this.config, this.fetcher, "GET", "sys/health");
+    await res.body?.cancel();
+    return res.status === 200;
+  }
+
+  /** Sends an authenticated call; on 403 with AppRole, logs in again and retries once. */
+  private async call(method: string, path: string, body?: unknown, query?: string): Promise<Response> {
+    const res = await vaultFetch(this.config, this.fetcher, method, path, { token: await this.tokens.token(), body, query });
+    if (res.status !== 403 || !this.tokens.canRelogin) return res;
+    await res.body?.cancel();
+    this.tokens.invalidate();
+    return await vaultFetch(this.config, this.fetcher, method, path, { token: await this.tokens.token(), body, query });
+  }
+}
+
+async function discard<T>(res: Response, value: T): Promise<T> {
+  await res.body?.cancel();
+  return value;
+}
+
+async function expectStatus(res: Response, status: number): Promise<void> {
+  if (res.status === status) return;
+  await res.body?.cancel();
+  throw VaultError.fromStatus(res.status, res.headers);
+}
