@@ -13,6 +13,10 @@ import { auditLogsRouter } from "./routes/audit-logs/audit-logs.index";
 import { healthRouter, readyRouter } from "./routes/health/health.index";
 import { keysRouter } from "./routes/keys/keys.index";
 import { docsRouter } from "./routes/docs/docs.index";
+import { agentsRouter } from "./routes/agents/agents.index";
+import { chatRouter } from "./routes/chat/chat.index";
+import { knowledgeRouter } from "./routes/knowledge/knowledge.index";
+import { portalRouter } from "./routes/portal/portal.index";
 
 /** Request ids we accept from callers: short and printable, else we mint our own. */
 const REQUEST_ID = /^[A-Za-z0-9_.:-]{1,128}$/;
@@ -63,15 +67,21 @@ export function createApp() {
     })(c, next),
   );
   app.route("/", readyRouter);
+  // The BYOK page and, in development only, its sign-in; public, but they need config.
+  app.route("/", portalRouter);
 
   app.use("*", authenticate());
   app.use("*", tenantRateLimit());
-  app.route("/", keysRouter);
-  app.route("/", auditLogsRouter);
-
   app.notFound((c) => problem(c, new ApiError("not_found", "No such route.")));
   app.onError(onError);
-  return app;
+  // Chained so the app's type carries every API route (the typed client is built from it).
+  return app
+    .route("/", keysRouter)
+    .route("/", auditLogsRouter)
+    .route("/", agentsRouter)
+    .route("/", knowledgeRouter)
+    .route("/", chatRouter);
 }
 
-export type App = ReturnType<typeof createApp>;
+/** The API's type, for Hono's typed client (`hc<AppType>`). */
+export type AppType = ReturnType<typeof createApp>;
