@@ -3,10 +3,11 @@
 // sealed check, token check, routing) and the /__standin control endpoints.
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import { createServer as createNetServer, type AddressInfo, type Socket } from "node:net";
 import { Auth, extractToken, invalidToken, permissionDenied, type AppRoleConfig } from "./auth";
 import { Faults, faultMessage, type FaultSpec } from "./faults";
 import { handleKv, toBool, type Operation } from "./kv-v2";
+import { ORIGINAL_METHOD_HEADER, wrapSocket } from "./list-method";
 import { errorReply, multiError, noContent, serialize, type Reply } from "./respond";
 import { Store } from "./store";
 import { findMount, health, mounts } from "./sys";
@@ -65,7 +66,8 @@ export async function startVault(opts: VaultStandInOptions): Promise<VaultStandI
   };
 
   const handle = async (req: IncomingMessage): Promise<Reply> => {
-    const method = (req.method ?? "GET").toUpperCase();
+    // LIST arrives as GET plus a marker header (see list-method.ts).
+    const method = req.headers[ORIGINAL_METHOD_HEADER] === "LIST" ? "LIST" : (req.method ?? "GET").toUpperCase();
     const rawUrl = req.url ?? "/";
     const q = rawUrl.indexOf("?");
     const rawPath = q === -1 ? rawUrl : rawUrl.slice(0, q);
@@ -165,15 +167,23 @@ export async function startVault(opts: VaultStandInOptions): Promise<VaultStandI
       .then((reply) => send(res, reply));
   });
 
+  // Node's HTTP server only parses, it does not listen: the TCP listener hands
+  // it sockets wrapped so that the LIST verb gets through its parser.
+  const sockets = new Set<Socket>();
+  const listener = createNetServer((socket) => {
+    sockets.add(socket);
+    socket.on("close", () => sockets.delete(socket));
+    server.emit("connection", wrapSocket(socket));
+  });
+  const host = opts.host ?? "127.0.0.1";
   await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(opts.port ?? 0, opts.host ?? "127.0.0.1", () => {
-      server.off("error", reject);
+    listener.once("error", reject);
+    listener.listen(opts.port ?? 0, host, () => {
+      listener.off("error", reject);
       resolve();
     });
   });
-  const address = server.address() as AddressInfo;
-  const host = opts.host ?? "127.0.0.1";
+  const address = listener.address() as AddressInfo;
   const urlHost = host.includes(":") ? `[${host}]` : host;
 
   return {
@@ -181,8 +191,8 @@ export async function startVault(opts: VaultStandInOptions): Promise<VaultStandI
     port: address.port,
     close: () =>
       new Promise<void>((resolve, reject) => {
-        server.close((err) => (err ? reject(err) : resolve()));
-        server.closeAllConnections();
+        listener.close((err) => (err ? reject(err) : resolve()));
+        for (const socket of sockets) socket.destroy();
       }),
     ...controls,
   };
