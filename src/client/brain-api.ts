@@ -1,0 +1,143 @@
+import { hc, type ClientResponse } from "hono/client";
+import type { SuccessStatusCode } from "hono/utils/http-status";
+import type { AppType } from "../app";
+import { BrainApiError } from "./errors";
+
+/** Hono's RPC client for the gateway, typed from the Worker's own routes. */
+export type BrainClient = ReturnType<typeof hc<AppType>>;
+
+/** The body of a call's successful answers (the union over its 2xx statuses). */
+export type SuccessBody<R> =
+  R extends ClientResponse<infer T, infer S, infer _F> ? (S extends SuccessStatusCode ? T : never) : never;
+
+type Method = "$get" | "$post" | "$put" | "$patch" | "$delete";
+const METHODS = new Set<string>(["$get", "$post", "$put", "$patch", "$delete"]);
+
+/**
+ * A client subtree whose calls resolve to the success body and reject with
+ * `BrainApiError`, keeping the request types of the raw client.
+ */
+export type Unwrapped<T> = {
+  [K in keyof T]: K extends Method
+    ? T[K] extends (...args: infer A) => Promise<infer R>
+      ? (...args: A) => Promise<SuccessBody<R>>
+      : never
+    : K extends `$${string}`
+      ? T[K]
+      : Unwrapped<T[K]>;
+};
+
+/** A top-level section of the API, or an empty object while its routes do not exist yet. */
+type Section<K extends string> = K extends keyof BrainClient ? Unwrapped<BrainClient[K]> : Record<string, never>;
+
+export interface BrainApiOptions {
+  /** The gateway's origin (and optional path prefix), e.g. `https://gateway.brain.dev`. */
+  baseUrl: string;
+  /** The caller's bearer token; called before every request (return null to send none). */
+  getToken: () => string | null | undefined | Promise<string | null | undefined>;
+  /** Defaults to the global `fetch`. Tests pass the Worker's fetch handler. */
+  fetch?: (input: RequestInfo | URL, init?: RequestInit) => Promise<Response>;
+}
+
+/** Filters of `GET /audit-logs` (all optional; `next_cursor` goes back as `cursor`). */
+export interface AuditLogQuery {
+  limit?: number;
+  cursor?: string;
+  action?: string;
+  resource_type?: string;
+  resource_id?: string;
+  outcome?: "success" | "denied" | "error";
+  since?: string;
+  until?: string;
+}
+
+/** Reads a settled response: the body on 2xx, `BrainApiError` with the problem details otherwise. */
+async function settle(res: Response): Promise<unknown> {
+  if (!res.ok) throw await BrainApiError.fromResponse(res);
+  if (res.status === 204 || res.status === 205) return undefined;
+  const type = res.headers.get("content-type") ?? "";
+  return /[/+]json\b/.test(type) ? await res.json() : await res.text();
+}
+
+function unwrapped<T>(node: T): Unwrapped<T> {
+  if (node === undefined || node === null) return node as Unwrapped<T>;
+  return new Proxy(node as object, {
+    get(target, key) {
+      const next = Reflect.get(target, key) as unknown;
+      if (typeof key !== "string" || next === undefined) return next;
+      if (METHODS.has(key)) return async (...args: unknown[]) => await settle(await (next as (...a: unknown[]) => Promise<Response>)(...args));
+      return key.startsWith("$") ? next : unwrapped(next);
+    },
+  }) as Unwrapped<T>;
+}
+
+/**
+ * The gateway's typed client for the portal (browser) and for Workers.
+ *
+ * ```ts
+ * const api = createBrainApi({ baseUrl, getToken: () => session.token });
+ * await api.vault.storeKey("openai", key);       // → { action, version, key_hint, … }
+ * const { items } = await api.vault.listKeys();
+ * ```
+ * Every method rejects with `BrainApiError` (problem details; `network_error` when unreachable).
+ */
+export function createBrainApi(opts: BrainApiOptions) {
+  const baseFetch = opts.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => globalThis.fetch(input, init));
+  const raw: BrainClient = hc<AppType>(opts.baseUrl, {
+    // Only transport failures are mapped here; the answer itself is read by `settle`.
+    fetch: async (input: RequestInfo | URL, init?: RequestInit) => {
+      try {
+        return await baseFetch(input, init);
+      } catch (err) {
+        throw BrainApiError.network(err);
+      }
+    },
+    headers: async (): Promise<Record<string, string>> => {
+      const token = await opts.getToken();
+      return token ? { authorization: `Bearer ${token}` } : {};
+    },
+  });
+  const keys = unwrapped(raw.vault.keys);
+  const section = <K extends string>(name: K) => unwrapped((raw as unknown as Record<string, unknown>)[name]) as Section<K>;
+
+  return {
+    vault: {
+      /** Stores or rotates (a new version) the tenant's key for `service`. Admins only. */
+      storeKey: (service: string, apiKey: string, o: { metadata?: Record<string, string | number | boolean | null>; expectedVersion?: number } = {}) =>
+        keys[":service"].$post({
+          param: { service },
+          json: {
+            service,
+            api_key: apiKey,
+            ...(o.metadata ? { metadata: o.metadata } : {}),
+            ...(o.expectedVersion !== undefined ? { expected_version: o.expectedVersion } : {}),
+          },
+        }),
+      /** The key's metadata (never the key); `not_found` when none is stored. */
+      getKey: (service: string) => keys[":service"].$get({ param: { service } }),
+      /** Deletes the key and every version of it. Admins only. */
+      deleteKey: (service: string) => keys[":service"].$delete({ param: { service } }),
+      /** The tenant's stored keys: `{ keys: service names, items: metadata }`. */
+      listKeys: () => keys.$get(),
+    },
+    audit: {
+      /** A page of the tenant's audit trail, newest first. Admins only. */
+      list: (query: AuditLogQuery = {}) =>
+        unwrapped(raw["audit-logs"]).$get({
+          query: Object.fromEntries(
+            Object.entries(query)
+              .filter(([, v]) => v !== undefined)
+              .map(([k, v]) => [k, String(v)]),
+          ),
+        }),
+    },
+    agents: section("agents"),
+    knowledge: section("knowledge"),
+    chat: section("chat"),
+    /** The underlying Hono client, for anything the wrappers do not cover (responses are not unwrapped). */
+    raw,
+  };
+}
+
+/** The client's type, for dependency injection and props. */
+export type BrainApi = ReturnType<typeof createBrainApi>;

@@ -1,0 +1,24 @@
+/**
+ * The gateway's typed client (`brain-gateway/client`). Browser- and
+ * Workers-safe: it imports only `hono/client` at runtime; every other import
+ * is a type, so no server code is bundled.
+ */
+export { createBrainApi } from "./brain-api";
+export type { AuditLogQuery, BrainApi, BrainApiOptions, BrainClient, SuccessBody, Unwrapped } from "./brain-api";
+export { BrainApiError, isBrainApiError } from "./errors";
+export type { BrainErrorCode, FieldError, ProblemDetails } from "./errors";
+
+import type { BrainApi } from "./brain-api";
+
+type Result<F> = F extends (...args: never[]) => Promise<infer R> ? R : never;
+
+/** `POST /vault/keys/:service` answer. */
+export type StoreKeyResult = Result<BrainApi["vault"]["storeKey"]>;
+/** One stored key's metadata. */
+export type KeyInfo = Result<BrainApi["vault"]["getKey"]>;
+/** `GET /vault/keys` answer. */
+export type KeyList = Result<BrainApi["vault"]["listKeys"]>;
+/** `DELETE /vault/keys/:service` answer. */
+export type DeleteKeyResult = Result<BrainApi["vault"]["deleteKey"]>;
+/** A page of audit rows. */
+export type AuditLogPage = Result<BrainApi["audit"]["list"]>;
