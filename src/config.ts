@@ -1,5 +1,7 @@
 import { z } from "zod";
 import type { Bindings } from "./env";
+import { EMBEDDING_DIMENSIONS } from "./db/schema";
+import { EMBEDDING_MODEL_DIMENSIONS } from "./llm/models";
 
 const csv = (s: string | undefined) =>
   (s ?? "")
@@ -57,6 +59,17 @@ const ConfigSchema = z
     MAX_BODY_BYTES: intSetting(64 * 1024, 1024, 10 * 1024 * 1024),
     OPENAI_BASE_URL: httpUrl.default("https://api.openai.com/v1"),
     ANTHROPIC_BASE_URL: httpUrl.default("https://api.anthropic.com"),
+    // The knowledge_base column is vector(EMBEDDING_DIMENSIONS): only a model of that width can fill it.
+    EMBEDDING_MODEL: z
+      .string()
+      .default("text-embedding-3-small")
+      .refine((m) => m in EMBEDDING_MODEL_DIMENSIONS, "must be a known OpenAI embedding model")
+      .refine(
+        (m) => EMBEDDING_MODEL_DIMENSIONS[m] === EMBEDDING_DIMENSIONS,
+        `must produce ${EMBEDDING_DIMENSIONS}-dimensional embeddings (the knowledge_base column's width)`,
+      ),
+    // Provider calls: time to response headers, and the longest pause between streamed chunks.
+    LLM_TIMEOUT_MS: intSetting(30_000, 1000, 300_000),
     DEV_LOGIN: z
       .enum(["true", "false"])
       .default("false")
@@ -102,7 +115,7 @@ export interface Config {
   };
   corsOrigins: string[];
   maxBodyBytes: number;
-  providers: { openaiBaseUrl: string; anthropicBaseUrl: string };
+  providers: { openaiBaseUrl: string; anthropicBaseUrl: string; timeoutMs: number; embeddingModel: string };
   devLogin: boolean;
 }
 
@@ -159,7 +172,12 @@ function parseConfig(env: Bindings): Config {
     },
     corsOrigins: c.CORS_ORIGINS,
     maxBodyBytes: c.MAX_BODY_BYTES,
-    providers: { openaiBaseUrl: c.OPENAI_BASE_URL.replace(/\/+$/, ""), anthropicBaseUrl: c.ANTHROPIC_BASE_URL.replace(/\/+$/, "") },
+    providers: {
+      openaiBaseUrl: c.OPENAI_BASE_URL.replace(/\/+$/, ""),
+      anthropicBaseUrl: c.ANTHROPIC_BASE_URL.replace(/\/+$/, ""),
+      timeoutMs: c.LLM_TIMEOUT_MS,
+      embeddingModel: c.EMBEDDING_MODEL,
+    },
     devLogin: c.DEV_LOGIN,
   };
 }

@@ -34,6 +34,8 @@ export type Bindings = Env &
     MAX_BODY_BYTES?: string;
     OPENAI_BASE_URL?: string;
     ANTHROPIC_BASE_URL?: string;
+    EMBEDDING_MODEL?: string;
+    LLM_TIMEOUT_MS?: string;
     DEV_LOGIN?: string;
   };
 

@@ -1,4 +1,77 @@
+import type { Context } from "hono";
+import { AgentStore, type AgentFields } from "../../agents/agent-store";
+import { AGENT_DEFAULTS, agentProblems, type FieldProblem } from "../../agents/validation";
+import { audited } from "../../audit/audited";
+import type { AppEnv } from "../../env";
+import { ApiError } from "../../errors/problem";
 import { createRouter } from "../../lib/openapi";
+import { requireAdmin } from "../../middleware/auth";
+import { createAgent, deleteAgent, getAgent, listAgents, updateAgent } from "./agents.routes";
 
-/** Placeholder: filled in by its issue. */
-export const agentsRouter = createRouter();
+type Ctx = Context<AppEnv>;
+
+const onAgent = (action: string, agentId: string | null) => ({ action, resourceType: "agent", resourceId: agentId });
+const store = (c: Ctx) => new AgentStore(c.get("db"), c.get("principal").tenantId);
+const notFound = (agentId: string) => new ApiError("not_found", `No agent ${agentId} in this tenant.`);
+
+/** Throws the same 400 shape as schema validation for cross-field problems. */
+function rejectProblems(problems: FieldProblem[]): void {
+  if (problems.length === 0) return;
+  throw new ApiError("validation_failed", problems.map((p) => `${p.path}: ${p.message}`).join("; "), { errors: problems });
+}
+
+export const agentsRouter = createRouter()
+  .openapi(createAgent, async (c) => {
+    const body = c.req.valid("json");
+    return await audited(c, onAgent("agent.create", body.agent_id), async (note) => {
+      requireAdmin(c.get("principal"));
+      const { agent_id, ...given } = body;
+      const fields: AgentFields = { ...AGENT_DEFAULTS, description: null, ...given, enabled_tools: given.enabled_tools ?? [] };
+      rejectProblems(agentProblems(fields));
+      const agent = await store(c).create(agent_id, fields, c.get("principal").userId);
+      Object.assign(note.details, { llm_provider: agent.llm_provider, llm_model: agent.llm_model });
+      return c.json(agent, 201);
+    });
+  })
+  .openapi(listAgents, async (c) => {
+    const { limit, cursor } = c.req.valid("query");
+    return await audited(c, onAgent("agent.list", null), async (note) => {
+      const page = await store(c).list(limit, cursor);
+      note.details.count = page.items.length;
+      return c.json({ items: page.items, next_cursor: page.next }, 200);
+    });
+  })
+  .openapi(getAgent, async (c) => {
+    const { agent_id } = c.req.valid("param");
+    return await audited(c, onAgent("agent.read", agent_id), async () => {
+      const agent = await store(c).get(agent_id);
+      if (!agent) throw notFound(agent_id);
+      return c.json(agent, 200);
+    });
+  })
+  .openapi(updateAgent, async (c) => {
+    const { agent_id } = c.req.valid("param");
+    const changes = c.req.valid("json");
+    return await audited(c, onAgent("agent.update", agent_id), async (note) => {
+      requireAdmin(c.get("principal"));
+      const agents = store(c);
+      const current = await agents.get(agent_id);
+      if (!current) throw notFound(agent_id);
+      rejectProblems(agentProblems({ ...current, ...changes }));
+      // Which fields changed, not their values: prompts can be long and are not audit material.
+      note.details.fields = Object.keys(changes).sort();
+      const updated = await agents.update(agent_id, changes);
+      if (!updated) throw notFound(agent_id);
+      return c.json(updated, 200);
+    });
+  })
+  .openapi(deleteAgent, async (c) => {
+    const { agent_id } = c.req.valid("param");
+    return await audited(c, onAgent("agent.delete", agent_id), async (note) => {
+      requireAdmin(c.get("principal"));
+      const removed = await store(c).remove(agent_id);
+      if (!removed) throw notFound(agent_id);
+      note.details.knowledge_chunks_deleted = removed.chunks;
+      return c.json({ status: "success" as const, agent_id, deleted: true as const, knowledge_chunks_deleted: removed.chunks }, 200);
+    });
+  });

@@ -1,0 +1,78 @@
+/**
+ * What the gateway knows about providers and models: which providers it can
+ * call, each model family's output-token ceiling and temperature range, and the
+ * embedding models' native dimensions. Checked when an agent is written, so a
+ * bad setting is a 400 at save time rather than a provider error at chat time.
+ */
+
+export const LLM_PROVIDERS = ["openai", "anthropic"] as const;
+export type LlmProviderName = (typeof LLM_PROVIDERS)[number];
+
+export interface ModelFamily {
+  /** Model ids starting with this prefix belong to the family (longest prefix wins). */
+  prefix: string;
+  /** The largest `max_tokens` (output tokens) the family accepts. */
+  maxOutputTokens: number;
+}
+
+/**
+ * Output ceilings from the providers' model pages. Unknown models of a provider
+ * get its conservative fallback, so a new model works up to a safe bound.
+ */
+const FAMILIES: Record<LlmProviderName, { families: ModelFamily[]; fallbackMaxOutputTokens: number; maxTemperature: number }> = {
+  openai: {
+    families: [
+      { prefix: "gpt-3.5-turbo", maxOutputTokens: 4096 },
+      { prefix: "gpt-4-turbo", maxOutputTokens: 4096 },
+      { prefix: "gpt-4", maxOutputTokens: 8192 },
+      { prefix: "gpt-4o", maxOutputTokens: 16_384 },
+      { prefix: "gpt-4.1", maxOutputTokens: 32_768 },
+      { prefix: "gpt-5", maxOutputTokens: 128_000 },
+      { prefix: "o1", maxOutputTokens: 100_000 },
+      { prefix: "o3", maxOutputTokens: 100_000 },
+      { prefix: "o4", maxOutputTokens: 100_000 },
+    ],
+    fallbackMaxOutputTokens: 4096,
+    maxTemperature: 2,
+  },
+  anthropic: {
+    families: [
+      { prefix: "claude-3-", maxOutputTokens: 4096 },
+      { prefix: "claude-3-5-", maxOutputTokens: 8192 },
+      { prefix: "claude-3-7-", maxOutputTokens: 64_000 },
+      { prefix: "claude-sonnet-4", maxOutputTokens: 64_000 },
+      { prefix: "claude-haiku-4", maxOutputTokens: 64_000 },
+      { prefix: "claude-opus-4", maxOutputTokens: 32_000 },
+      { prefix: "claude-opus-4-5", maxOutputTokens: 64_000 },
+    ],
+    fallbackMaxOutputTokens: 4096,
+    // Anthropic's Messages API accepts temperature 0–1 only.
+    maxTemperature: 1,
+  },
+};
+
+/** The output ceiling for `model` of `provider`. */
+export function maxOutputTokens(provider: LlmProviderName, model: string): number {
+  const { families, fallbackMaxOutputTokens } = FAMILIES[provider];
+  const family = families.filter((f) => model.startsWith(f.prefix)).sort((a, b) => b.prefix.length - a.prefix.length)[0];
+  return family?.maxOutputTokens ?? fallbackMaxOutputTokens;
+}
+
+export function maxTemperature(provider: LlmProviderName): number {
+  return FAMILIES[provider].maxTemperature;
+}
+
+/** Why `model` cannot be used with `provider`, or null. Catches the common paste of a model into the wrong provider. */
+export function modelProviderProblem(provider: LlmProviderName, model: string): string | null {
+  const looksAnthropic = model.startsWith("claude");
+  if (provider === "anthropic" && !looksAnthropic) return `llm_model ${model} is not an Anthropic model (expected claude-…)`;
+  if (provider === "openai" && looksAnthropic) return `llm_model ${model} is an Anthropic model; set llm_provider to anthropic`;
+  return null;
+}
+
+/** Native output dimensions of OpenAI's embedding models. */
+export const EMBEDDING_MODEL_DIMENSIONS: Record<string, number> = {
+  "text-embedding-3-small": 1536,
+  "text-embedding-3-large": 3072,
+  "text-embedding-ada-002": 1536,
+};

@@ -1,0 +1,56 @@
+import { ProviderError } from "./errors";
+import type { IdleTimer } from "./http";
+
+export interface SseEvent {
+  event: string | null;
+  data: string;
+}
+
+/**
+ * Parses a server-sent-events body as it arrives, yielding one event per blank
+ * line. Each chunk re-arms the idle timer; a stall aborts the fetch and ends
+ * in a ProviderError rather than a hung request.
+ */
+export async function* readSse(provider: string, body: ReadableStream<Uint8Array>, timer: IdleTimer): AsyncGenerator<SseEvent> {
+  const reader = body.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = "";
+  let event: string | null = null;
+  let data: string[] = [];
+  try {
+    for (;;) {
+      let chunk: ReadableStreamReadResult<string>;
+      try {
+        chunk = await reader.read();
+      } catch {
+        throw new ProviderError(provider, {
+          kind: "unavailable",
+          status: null,
+          retryAfterSeconds: null,
+          reason: timer.timedOut ? "stream stalled" : "stream broken",
+        });
+      }
+      if (chunk.done) break;
+      timer.touch();
+      buffer += chunk.value;
+      let nl: number;
+      while ((nl = buffer.indexOf("\n")) >= 0) {
+        const line = buffer.slice(0, nl).replace(/\r$/, "");
+        buffer = buffer.slice(nl + 1);
+        if (line === "") {
+          if (data.length > 0) yield { event, data: data.join("\n") };
+          event = null;
+          data = [];
+        } else if (line.startsWith("data:")) {
+          data.push(line.slice(5).replace(/^ /, ""));
+        } else if (line.startsWith("event:")) {
+          event = line.slice(6).trim();
+        }
+      }
+    }
+    if (data.length > 0) yield { event, data: data.join("\n") };
+  } finally {
+    timer.clear();
+    // Stops the upstream transfer when the caller stops early (client went away).
+    await reader.cancel().catch(() => {});
+  }
+}

@@ -1,0 +1,59 @@
+import { createRoute } from "@hono/zod-openapi";
+import { problemResponses } from "../../lib/openapi";
+import { AgentList, AgentParam, AgentSchema, CreateAgentBody, DeleteAgentResponse, ListAgentsQuery, UpdateAgentBody } from "./agents.schemas";
+
+const security = [{ bearerAuth: [] }];
+const json = <T>(schema: T, description: string) => ({ description, content: { "application/json": { schema } } });
+const body = <T>(schema: T) => ({ required: true, content: { "application/json": { schema } } });
+
+export const createAgent = createRoute({
+  method: "post",
+  path: "/agents",
+  tags: ["Agents"],
+  summary: "Create an agent",
+  description: "Admins only. agent_id is unique within the tenant (409 conflict otherwise).",
+  security,
+  request: { body: body(CreateAgentBody) },
+  responses: { 201: json(AgentSchema, "Created"), ...problemResponses(400, 401, 403, 409, 413, 429, 503) },
+});
+
+export const listAgents = createRoute({
+  method: "get",
+  path: "/agents",
+  tags: ["Agents"],
+  summary: "List the tenant's agents",
+  security,
+  request: { query: ListAgentsQuery },
+  responses: { 200: json(AgentList, "Agents, by agent_id"), ...problemResponses(400, 401, 429, 503) },
+});
+
+export const getAgent = createRoute({
+  method: "get",
+  path: "/agents/{agent_id}",
+  tags: ["Agents"],
+  summary: "Read an agent",
+  security,
+  request: { params: AgentParam },
+  responses: { 200: json(AgentSchema, "The agent"), ...problemResponses(400, 401, 404, 429, 503) },
+});
+
+export const updateAgent = createRoute({
+  method: "patch",
+  path: "/agents/{agent_id}",
+  tags: ["Agents"],
+  summary: "Change an agent",
+  description: "Admins only. Fields not in the body keep their value; the result is validated as a whole.",
+  security,
+  request: { params: AgentParam, body: body(UpdateAgentBody) },
+  responses: { 200: json(AgentSchema, "Updated"), ...problemResponses(400, 401, 403, 404, 413, 429, 503) },
+});
+
+export const deleteAgent = createRoute({
+  method: "delete",
+  path: "/agents/{agent_id}",
+  tags: ["Agents"],
+  summary: "Delete an agent and its own knowledge documents",
+  security,
+  request: { params: AgentParam },
+  responses: { 200: json(DeleteAgentResponse, "Deleted"), ...problemResponses(400, 401, 403, 404, 429, 503) },
+});
