@@ -1,6 +1,6 @@
 import type { Context } from "hono";
 import type { AppEnv } from "../env";
-import { ApiError } from "../errors/problem";
+import { ApiError, errorCode } from "../errors/problem";
 import type { AuditOutcome } from "./audit-log";
 
 /** What a handler tells the audit row: the action may be refined once known (key.store → key.create / key.rotate). */
@@ -25,7 +25,7 @@ export async function audited<T>(
     return await fn(note);
   } catch (err) {
     outcome = err instanceof ApiError && (err.status === 403 || err.status === 401) ? "denied" : "error";
-    note.details.error = err instanceof ApiError ? err.code : (err as Error).name;
+    note.details.error = errorCode(err);
     throw err;
   } finally {
     c.get("audit").record({

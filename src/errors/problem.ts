@@ -1,4 +1,5 @@
 import type { Context } from "hono";
+import { DrizzleQueryError } from "drizzle-orm";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { ConfigError } from "../config";
@@ -113,6 +114,13 @@ export function describe(err: unknown): string {
 /** SQLSTATE classes that mean "try again later", not "the query is wrong". */
 const TRANSIENT_SQLSTATE = /^(08|40|53|57)/;
 
+/** The stable code an error will be answered with (for audit rows and logs). */
+export function errorCode(err: unknown): ErrorCode {
+  if (err instanceof ApiError) return err.code;
+  if (err instanceof ConfigError) return "config_invalid";
+  return fromUpstream(err)?.code ?? "internal_error";
+}
+
 /** Maps Vault and database failures to their stable API errors; null for anything else. */
 export function fromUpstream(err: unknown): ApiError | null {
   if (err instanceof VaultError) {
@@ -131,8 +139,8 @@ export function fromUpstream(err: unknown): ApiError | null {
     }
   }
   // drizzle wraps driver errors in DrizzleQueryError; the driver's NeonDbError carries the SQLSTATE.
-  const dbErr = err instanceof Error && err.name === "DrizzleQueryError" ? (err.cause as Error | undefined) : err;
-  if (dbErr instanceof Error && (dbErr.name === "NeonDbError" || err !== dbErr)) {
+  const dbErr = err instanceof DrizzleQueryError ? err.cause : err;
+  if (err instanceof DrizzleQueryError || (dbErr instanceof Error && dbErr.name === "NeonDbError")) {
     const code = (dbErr as { code?: string }).code;
     if (!code || TRANSIENT_SQLSTATE.test(code)) {
       return new ApiError("database_unavailable", "The database is unavailable; retry later.", { headers: { "Retry-After": "2" } });

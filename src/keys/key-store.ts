@@ -1,4 +1,4 @@
-import { and, eq } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { connectorConfigs } from "../db/schema";
 import type { VaultClient } from "../vault/client";
@@ -192,7 +192,10 @@ export class KeyStore {
     const [row] = await this.db
       .insert(connectorConfigs)
       .values({ tenant_id: this.tenantId, connector_id: service, created_by: secret.data.created_by ?? null, ...values })
-      .onConflictDoUpdate({ target: [connectorConfigs.tenant_id, connectorConfigs.connector_id], set: values })
+      .onConflictDoUpdate({
+        target: [connectorConfigs.tenant_id, connectorConfigs.connector_id],
+        set: { ...values, created_by: sql`coalesce(${connectorConfigs.created_by}, excluded.created_by)` },
+      })
       .returning();
     return row ?? null;
   }

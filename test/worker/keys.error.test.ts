@@ -34,7 +34,7 @@ describe("BYOK keys: bad input", () => {
     const r = await call("POST", path, { as: who, body });
     expectProblem(r, 400, "validation_failed");
     expect(r.text).not.toContain(KEY);
-    expect((await vaultRaw("LIST", `secret/metadata/tenants/${who.tenant}/api_keys`)).status).toBe(404);
+    expect((await vaultRaw("GET", `secret/metadata/tenants/${who.tenant}/api_keys?list=true`)).status).toBe(404);
   });
 
   it("400 for malformed JSON", async () => {
@@ -95,7 +95,7 @@ describe("BYOK keys: Vault failures", () => {
     const r = await call("GET", "/vault/keys", { as: { tenant } });
     expectProblem(r, status, code);
     if (status === 503) expect(r.res.headers.get("retry-after")).toBeTruthy();
-    expect(r.text).not.toMatch(/errors|permission denied/);
+    expect(r.text).not.toMatch(/"errors"|permission denied|invalid token/);
   });
 
   it("a slow Vault times out → 503", async () => {
