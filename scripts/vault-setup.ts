@@ -31,3 +31,4 @@ if (res.status === 204) {
     process.exit(1);
   }
 }
+export {};
