@@ -1,0 +1,60 @@
+import type { AuditLog } from "../audit/audit-log";
+import type { Config } from "../config";
+import { EMBEDDING_DIMENSIONS } from "../db/schema";
+import { ApiError } from "../errors/problem";
+import type { KeyStore } from "../keys/key-store";
+import type { Logger } from "../lib/logger";
+import { ProviderError, reportProviderError } from "../llm/errors";
+import type { FetchFn } from "../llm/http";
+import { transportFor } from "../llm/index";
+import { recordKeyUse, requireProviderKey } from "../llm/key-use";
+import { OpenAIClient } from "../llm/openai";
+import type { Usage } from "../llm/types";
+import type { Principal } from "../middleware/auth";
+
+/** Inputs per embeddings call: well under OpenAI's 2,048 and 300k-token limits for 1,200-character chunks. */
+const INPUTS_PER_CALL = 256;
+
+export interface EmbedDeps {
+  config: Config;
+  keys: KeyStore;
+  audit: AuditLog;
+  principal: Principal;
+  logger: Logger;
+  fetch?: FetchFn;
+}
+
+/**
+ * Embeds texts with the tenant's own OpenAI key and the configured model.
+ * Records one `key.use` row (vault_version, usage) whatever the outcome;
+ * provider failures become the API's provider_* errors.
+ */
+export async function embedTexts(deps: EmbedDeps, texts: string[], purpose: "embedding" | "retrieval"): Promise<{ vectors: number[][]; usage: Usage }> {
+  const key = await requireProviderKey(deps.keys, "openai");
+  const model = deps.config.providers.embeddingModel;
+  const client = new OpenAIClient(transportFor(deps.config, "openai", deps.fetch), key.apiKey);
+  const usage: Usage = { promptTokens: 0, completionTokens: 0, totalTokens: 0 };
+  const vectors: number[][] = [];
+  try {
+    for (let i = 0; i < texts.length; i += INPUTS_PER_CALL) {
+      const out = await client.embed(model, texts.slice(i, i + INPUTS_PER_CALL));
+      if (out.vectors.some((v) => v.length !== EMBEDDING_DIMENSIONS)) {
+        throw new ApiError("upstream_error", `The embedding model returned vectors that are not ${EMBEDDING_DIMENSIONS}-dimensional.`);
+      }
+      vectors.push(...out.vectors);
+      usage.promptTokens += out.usage.promptTokens;
+      usage.totalTokens += out.usage.totalTokens;
+    }
+  } catch (err) {
+    recordKeyUse(deps.audit, deps.principal, { key, purpose, model, usage, outcome: "error", extra: { error: errorCode(err) } });
+    if (err instanceof ProviderError) throw reportProviderError(err, deps.logger);
+    throw err;
+  }
+  recordKeyUse(deps.audit, deps.principal, { key, purpose, model, usage, outcome: "success", extra: { inputs: texts.length } });
+  return { vectors, usage };
+}
+
+function errorCode(err: unknown): string {
+  if (err instanceof ProviderError) return `provider_${err.failure.kind}`;
+  return err instanceof ApiError ? err.code : (err as Error).name;
+}

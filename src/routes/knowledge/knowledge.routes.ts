@@ -1,0 +1,73 @@
+import { createRoute } from "@hono/zod-openapi";
+import { problemResponses } from "../../lib/openapi";
+import {
+  AddBatchResponse,
+  AddDocumentResponse,
+  BatchBody,
+  DeleteDocumentResponse,
+  DocumentInput,
+  DocumentList,
+  DocumentParam,
+  ListDocumentsQuery,
+  SearchBody,
+  SearchResponse,
+} from "./knowledge.schemas";
+
+const security = [{ bearerAuth: [] }];
+const tags = ["Knowledge"];
+const json = <T>(schema: T, description: string) => ({ description, content: { "application/json": { schema } } });
+const body = <T>(schema: T) => ({ required: true, content: { "application/json": { schema } } });
+const embeds = "Embeds with the tenant's own OpenAI key (422 provider_key_missing without one).";
+
+export const addDocument = createRoute({
+  method: "post",
+  path: "/knowledge/documents",
+  tags,
+  summary: "Add a document",
+  description: `Admins only. Split into chunks of about 1,200 characters with 200 characters of overlap; every chunk is embedded and stored. ${embeds}`,
+  security,
+  request: { body: body(DocumentInput) },
+  responses: { 201: json(AddDocumentResponse, "Stored"), ...problemResponses(400, 401, 403, 404, 413, 422, 429, 502, 503) },
+});
+
+export const addDocuments = createRoute({
+  method: "post",
+  path: "/knowledge/documents/batch",
+  tags,
+  summary: "Add up to 50 documents at once",
+  description: `Admins only. All documents are stored, or none. ${embeds}`,
+  security,
+  request: { body: body(BatchBody) },
+  responses: { 201: json(AddBatchResponse, "Stored"), ...problemResponses(400, 401, 403, 404, 413, 422, 429, 502, 503) },
+});
+
+export const listDocuments = createRoute({
+  method: "get",
+  path: "/knowledge/documents",
+  tags,
+  summary: "List documents, newest first",
+  security,
+  request: { query: ListDocumentsQuery },
+  responses: { 200: json(DocumentList, "One entry per document"), ...problemResponses(400, 401, 429, 503) },
+});
+
+export const deleteDocument = createRoute({
+  method: "delete",
+  path: "/knowledge/documents/{document_id}",
+  tags,
+  summary: "Delete a document and all its chunks",
+  security,
+  request: { params: DocumentParam },
+  responses: { 200: json(DeleteDocumentResponse, "Deleted"), ...problemResponses(400, 401, 403, 404, 429, 503) },
+});
+
+export const searchKnowledge = createRoute({
+  method: "post",
+  path: "/knowledge/search",
+  tags,
+  summary: "Semantic search over the tenant's knowledge",
+  description: `The k chunks nearest to the query by cosine similarity, from the caller's tenant only. ${embeds}`,
+  security,
+  request: { body: body(SearchBody) },
+  responses: { 200: json(SearchResponse, "Best first"), ...problemResponses(400, 401, 404, 413, 422, 429, 502, 503) },
+});

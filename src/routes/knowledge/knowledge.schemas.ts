@@ -1,0 +1,83 @@
+import { z } from "../../lib/openapi";
+import { AgentIdSchema } from "../agents/agents.schemas";
+
+const Metadata = z
+  .record(
+    z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, "metadata keys are 1-64 letters, digits, _ . or -"),
+    z.union([z.string().max(1000), z.number(), z.boolean(), z.null()]),
+  )
+  .refine((m) => Object.keys(m).length <= 20, "metadata has at most 20 entries")
+  .openapi("DocumentMetadata", { example: { source: "handbook.pdf", page: 3 } });
+
+export const DocumentInput = z
+  .strictObject({
+    title: z.string().trim().min(1, "title must not be empty").max(300, "title is at most 300 characters").nullable().optional(),
+    content: z.string().refine((s) => s.trim().length > 0, "content must not be empty").pipe(z.string().max(200_000, "content is at most 200000 characters")),
+    agent_id: AgentIdSchema.optional().openapi({ description: "Scope the document to one agent; omitted = shared by every agent of the tenant." }),
+    metadata: Metadata.optional(),
+  })
+  .openapi("DocumentInput");
+
+export const BatchBody = z
+  .strictObject({ documents: z.array(DocumentInput).min(1, "documents must not be empty").max(50, "at most 50 documents per batch") })
+  .openapi("DocumentBatch");
+
+const EmbeddingUsage = z.object({ prompt_tokens: z.number().int(), total_tokens: z.number().int() }).openapi("EmbeddingUsage");
+
+export const StoredDocument = z
+  .object({
+    document_id: z.uuid(),
+    title: z.string().nullable(),
+    agent_id: z.string().nullable(),
+    chunks: z.number().int(),
+    characters: z.number().int(),
+  })
+  .openapi("StoredDocument");
+
+export const AddDocumentResponse = StoredDocument.extend({ usage: EmbeddingUsage }).openapi("AddDocumentResponse");
+export const AddBatchResponse = z.object({ documents: z.array(StoredDocument), usage: EmbeddingUsage }).openapi("AddBatchResponse");
+
+export const DocumentSummary = StoredDocument.extend({ metadata: z.record(z.string(), z.unknown()), created_at: z.string() }).openapi("DocumentSummary");
+
+export const ListDocumentsQuery = z.object({
+  agent_id: AgentIdSchema.optional().openapi({ param: { name: "agent_id", in: "query" } }),
+  limit: z.coerce.number().int().min(1).max(100).default(20).openapi({ param: { name: "limit", in: "query" } }),
+  cursor: z
+    .string()
+    .max(200)
+    .regex(/^[A-Za-z0-9_-]+$/, "cursor is the next_cursor of a previous page")
+    .optional()
+    .openapi({ param: { name: "cursor", in: "query" } }),
+});
+
+export const DocumentList = z.object({ items: z.array(DocumentSummary), next_cursor: z.string().nullable() }).openapi("DocumentList");
+
+export const DocumentParam = z.object({
+  document_id: z.uuid("document_id must be a UUID").openapi({ param: { name: "document_id", in: "path" } }),
+});
+
+export const DeleteDocumentResponse = z
+  .object({ status: z.literal("success"), document_id: z.string(), deleted: z.literal(true), chunks: z.number().int() })
+  .openapi("DeleteDocumentResponse");
+
+export const SearchBody = z
+  .strictObject({
+    query: z.string().refine((s) => s.trim().length > 0, "query must not be empty").pipe(z.string().max(4000, "query is at most 4000 characters")),
+    agent_id: AgentIdSchema.optional().openapi({ description: "Search what this agent sees: its own documents and the shared ones." }),
+    k: z.number().int("k must be an integer").min(1, "k must be between 1 and 50").max(50, "k must be between 1 and 50").default(5),
+  })
+  .openapi("SearchRequest");
+
+export const SearchHit = z
+  .object({
+    document_id: z.string(),
+    chunk_index: z.number().int(),
+    agent_id: z.string().nullable(),
+    title: z.string().nullable(),
+    content: z.string(),
+    metadata: z.record(z.string(), z.unknown()),
+    score: z.number().openapi({ description: "Cosine similarity, 1 = same direction." }),
+  })
+  .openapi("SearchHit");
+
+export const SearchResponse = z.object({ results: z.array(SearchHit), usage: EmbeddingUsage }).openapi("SearchResponse");
