@@ -63,7 +63,7 @@ describe("knowledge: documents", () => {
     expect(rows.map((x: any) => x.chunk_index)).toEqual(rows.map((_: unknown, i: number) => i));
     for (const row of rows) expect(row.content.length).toBeLessThanOrEqual(CHUNK_SIZE);
     // Consecutive chunks share text, and together they cover every sentence.
-    for (let i = 1; i < rows.length; i++) expect(rows[i - 1].content.slice(-(CHUNK_OVERLAP + 10))).toContain(rows[i].content.slice(0, 20));
+    for (let i = 1; i < rows.length; i++) expect(rows[i - 1]!.content.slice(-(CHUNK_OVERLAP + 10))).toContain(rows[i]!.content.slice(0, 20));
     for (const s of sentences) expect(rows.some((x: any) => x.content.includes(s))).toBe(true);
     const list = await call("GET", "/knowledge/documents", { as: { tenant } });
     expect(list.json.items).toHaveLength(1);

@@ -1,0 +1,154 @@
+import type { AuditLog } from "../audit/audit-log";
+import type { Config } from "../config";
+import type { Database } from "../db/client";
+import { ApiError } from "../errors/problem";
+import type { KeyStore } from "../keys/key-store";
+import { embedTexts } from "../knowledge/embedding";
+import { KnowledgeStore, type SearchScope } from "../knowledge/knowledge-store";
+import type { Logger } from "../lib/logger";
+import { ProviderError, reportProviderError } from "../llm/errors";
+import type { FetchFn } from "../llm/http";
+import { chatProvider } from "../llm/index";
+import { recordKeyUse, requireProviderKey, type TenantKey } from "../llm/key-use";
+import type { ChatEvent, ChatMessage, ChatProvider, ChatRequest, ChatResult, Usage } from "../llm/types";
+import type { Principal } from "../middleware/auth";
+import { AgentStore, type Agent } from "./agent-store";
+import { buildSystemPrompt, CHAT_CONTEXT_CHUNKS, CHAT_MIN_SCORE, retrievalQuery, toSource, type Source } from "./prompt";
+
+export interface ChatDeps {
+  config: Config;
+  db: Database;
+  keys: KeyStore;
+  audit: AuditLog;
+  principal: Principal;
+  logger: Logger;
+  fetch?: FetchFn;
+}
+
+/** Everything a chat turn needs once the agent, key and context are settled. */
+export interface PreparedChat {
+  agent: Agent;
+  key: TenantKey;
+  provider: ChatProvider;
+  request: ChatRequest;
+  sources: Source[];
+}
+
+/**
+ * Loads the agent, reads the tenant's key for its provider (422 when absent),
+ * retrieves the most relevant chunks in the agent's scope and builds the prompt.
+ * Retrieval is skipped (and needs no OpenAI key) when the scope holds no documents.
+ */
+export async function prepareChat(deps: ChatDeps, agentId: string, messages: ChatMessage[]): Promise<PreparedChat> {
+  const agent = await new AgentStore(deps.db, deps.principal.tenantId).get(agentId);
+  if (!agent) throw new ApiError("not_found", `No agent ${agentId} in this tenant.`);
+  if (!agent.is_active) throw new ApiError("conflict", `Agent ${agentId} is disabled; set is_active to true to chat with it.`);
+  const key = await requireProviderKey(deps.keys, agent.llm_provider);
+
+  const knowledge = new KnowledgeStore(deps.db, deps.principal.tenantId);
+  const scope: SearchScope = { kind: "agent", agentId };
+  let hits: Awaited<ReturnType<KnowledgeStore["search"]>> = [];
+  if (await knowledge.hasAny(scope)) {
+    const { vectors } = await embedTexts(deps, [retrievalQuery(messages)], "retrieval");
+    hits = (await knowledge.search(vectors[0]!, scope, CHAT_CONTEXT_CHUNKS)).filter((h) => h.score >= CHAT_MIN_SCORE);
+  }
+  return {
+    agent,
+    key,
+    provider: chatProvider(deps.config, agent.llm_provider, key.apiKey, deps.fetch),
+    request: {
+      model: agent.llm_model,
+      system: buildSystemPrompt(agent.system_prompt, hits),
+      messages,
+      temperature: agent.temperature,
+      maxTokens: agent.max_tokens,
+    },
+    sources: hits.map(toSource),
+  };
+}
+
+/** Records the chat's key.use row. */
+function recordChat(deps: ChatDeps, chat: PreparedChat, usage: Usage | null, outcome: "success" | "error", extra: Record<string, unknown>) {
+  recordKeyUse(deps.audit, deps.principal, {
+    key: chat.key,
+    purpose: "chat",
+    model: chat.request.model,
+    usage,
+    outcome,
+    extra: { agent_id: chat.agent.agent_id, sources: chat.sources.map((s) => s.ref), ...extra },
+  });
+}
+
+function failureOf(err: unknown): string {
+  if (err instanceof ProviderError) return `provider_${err.failure.kind}`;
+  return err instanceof ApiError ? err.code : (err as Error).name;
+}
+
+/** One non-streamed answer; provider failures are translated and audited. */
+export async function completeChat(deps: ChatDeps, chat: PreparedChat): Promise<ChatResult> {
+  try {
+    const result = await chat.provider.complete(chat.request);
+    recordChat(deps, chat, result.usage, "success", { stream: false });
+    return result;
+  } catch (err) {
+    recordChat(deps, chat, null, "error", { stream: false, error: failureOf(err) });
+    if (err instanceof ProviderError) throw reportProviderError(err, deps.logger);
+    throw err;
+  }
+}
+
+/**
+ * Opens the provider's stream. A refusal (bad key, rate limit) surfaces here,
+ * before any byte is sent, so the caller still gets a proper problem response.
+ */
+export async function openChatStream(deps: ChatDeps, chat: PreparedChat): Promise<AsyncIterable<ChatEvent>> {
+  try {
+    return await chat.provider.stream(chat.request);
+  } catch (err) {
+    recordChat(deps, chat, null, "error", { stream: true, error: failureOf(err) });
+    if (err instanceof ProviderError) throw reportProviderError(err, deps.logger);
+    throw err;
+  }
+}
+
+const encoder = new TextEncoder();
+const sse = (event: string, data: unknown) => encoder.encode(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+
+export const usageBody = (u: Usage) => ({ prompt_tokens: u.promptTokens, completion_tokens: u.completionTokens, total_tokens: u.totalTokens });
+
+/**
+ * Pipes provider events to the client as server-sent events — `sources`, then
+ * `delta` per piece, then `done` with usage (or `error`) — writing each piece as
+ * it arrives (no buffering). Resolves when the stream is over; the caller
+ * hands the promise to waitUntil.
+ */
+export async function pumpChatStream(
+  deps: ChatDeps,
+  chat: PreparedChat,
+  events: AsyncIterable<ChatEvent>,
+  writable: WritableStream<Uint8Array>,
+): Promise<void> {
+  const writer = writable.getWriter();
+  let usage: Usage | null = null;
+  try {
+    await writer.write(sse("sources", { agent_id: chat.agent.agent_id, model: chat.request.model, sources: chat.sources }));
+    for await (const e of events) {
+      if (e.type === "delta") await writer.write(sse("delta", { text: e.text }));
+      else {
+        usage = e.usage;
+        await writer.write(sse("done", { usage: usageBody(e.usage), finish_reason: e.finishReason, sources: chat.sources.map((s) => s.ref) }));
+      }
+    }
+    recordChat(deps, chat, usage, "success", { stream: true });
+    await writer.close();
+  } catch (err) {
+    // Mid-stream failure: the status line is gone, so the error travels as an event (code and safe detail only).
+    recordChat(deps, chat, usage, "error", { stream: true, error: failureOf(err) });
+    const api = err instanceof ProviderError ? reportProviderError(err, deps.logger) : null;
+    if (!api) deps.logger.error("chat.stream_failed", { reason: failureOf(err) });
+    await writer
+      .write(sse("error", api ? { code: api.code, detail: api.detail } : { code: "internal_error", detail: "The answer was interrupted." }))
+      .then(() => writer.close())
+      .catch(() => writer.abort().catch(() => {}));
+  }
+}

@@ -1,0 +1,46 @@
+import type { SearchHit } from "../knowledge/knowledge-store";
+
+/** Chunks retrieved per chat turn, and the similarity below which a chunk is noise rather than context. */
+export const CHAT_CONTEXT_CHUNKS = 5;
+export const CHAT_MIN_SCORE = 0.2;
+
+export interface Source {
+  /** The name the model cites: `<title or document_id>#<chunk_index>`. */
+  ref: string;
+  document_id: string;
+  chunk_index: number;
+  title: string | null;
+  score: number;
+}
+
+export function toSource(hit: SearchHit): Source {
+  return {
+    ref: `${hit.title ?? hit.document_id}#${hit.chunk_index}`,
+    document_id: hit.document_id,
+    chunk_index: hit.chunk_index,
+    title: hit.title,
+    score: hit.score,
+  };
+}
+
+/**
+ * The system prompt: the agent's own prompt, then one line per retrieved chunk,
+ * `[source: <name>#<chunk>] <text>`. Each chunk is flattened to one line so a
+ * chunk cannot forge another source line by starting a line with `[source:`.
+ */
+export function buildSystemPrompt(agentPrompt: string, hits: SearchHit[]): string {
+  if (hits.length === 0) return agentPrompt;
+  const lines = hits.map((h) => `[source: ${toSource(h).ref.replace(/[\]\n\r]/g, " ")}] ${h.content.replace(/\s+/g, " ").trim()}`);
+  return [
+    agentPrompt,
+    "",
+    "Context retrieved from the knowledge base follows, one passage per line. Use it when it is relevant and cite the [source: …] names you used.",
+    ...lines,
+  ].join("\n");
+}
+
+/** The text retrieval embeds: the latest user turn, with the previous one for follow-ups like "and the second one?". */
+export function retrievalQuery(messages: Array<{ role: string; content: string }>): string {
+  const users = messages.filter((m) => m.role === "user").slice(-2);
+  return users.map((m) => m.content).join("\n").slice(-4000);
+}

@@ -1,0 +1,69 @@
+import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
+import worker from "../../../src/index";
+import type { Bindings } from "../../../src/env";
+import { mintToken, type TokenOptions } from "./tokens";
+
+export interface SseChunk {
+  /** ms since the request was sent */
+  at: number;
+  text: string;
+}
+
+export interface StreamResult {
+  res: Response;
+  status: number;
+  /** Body pieces in arrival order, with their arrival time. */
+  chunks: SseChunk[];
+  /** When the body ended (ms since the request was sent). */
+  endedAt: number;
+  events: Array<{ event: string; data: any }>;
+  text: string;
+}
+
+/**
+ * Like `call`, but reads the body incrementally and records when each piece
+ * arrived, so tests can prove the Worker streams rather than buffers. Waits
+ * for waitUntil work (audit rows) after the body ends.
+ */
+export async function callStream(path: string, body: unknown, as: TokenOptions): Promise<StreamResult> {
+  const started = Date.now();
+  const headers = new Headers({ authorization: `Bearer ${await mintToken(as)}`, "content-type": "application/json" });
+  const ctx = createExecutionContext();
+  const res = await worker.fetch(new Request(`https://gateway.test${path}`, { method: "POST", headers, body: JSON.stringify(body) }), env as Bindings, ctx);
+  const chunks: SseChunk[] = [];
+  const decoder = new TextDecoder();
+  if (res.body) {
+    const reader = res.body.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push({ at: Date.now() - started, text: decoder.decode(value, { stream: true }) });
+    }
+  }
+  const endedAt = Date.now() - started;
+  await waitOnExecutionContext(ctx);
+  const text = chunks.map((c) => c.text).join("");
+  return { res, status: res.status, chunks, endedAt, events: parseSse(text), text };
+}
+
+/** Parses `event:`/`data:` blocks; data is JSON. */
+export function parseSse(text: string): Array<{ event: string; data: any }> {
+  return text
+    .split("\n\n")
+    .filter((b) => b.trim())
+    .map((block) => {
+      const event = /^event: (.*)$/m.exec(block)?.[1] ?? "message";
+      const data = block
+        .split("\n")
+        .filter((l) => l.startsWith("data: "))
+        .map((l) => l.slice(6))
+        .join("\n");
+      let parsed: unknown = data;
+      try {
+        parsed = JSON.parse(data);
+      } catch {
+        // keep the raw text
+      }
+      return { event, data: parsed };
+    });
+}
