@@ -80,8 +80,8 @@ export class KeyStore {
         key_hint: hint,
         vault_version: version,
         metadata: input.metadata,
-        // The first version's author is the key's creator; rotations keep it.
-        ...(version === 1 ? { created_by: input.userId } : {}),
+        // The first version's author and time are the key's creation; rotations keep them.
+        ...(version === 1 ? { created_by: input.userId, created_at: new Date() } : {}),
         sync_status: "synced",
         last_synced_at: new Date(),
       })
@@ -102,16 +102,7 @@ export class KeyStore {
       record = await this.reconcile(service);
       if (!record) return null;
     }
-    return {
-      service,
-      has_key: true,
-      created_at: meta.created_time,
-      created_by: record.created_by,
-      updated_at: meta.updated_time,
-      version: meta.current_version,
-      key_hint: record.key_hint,
-      metadata: record.metadata,
-    };
+    return toInfo(record);
   }
 
   /** Every stored key, reconciling records that disagree with Vault's listing. */
@@ -128,16 +119,7 @@ export class KeyStore {
       const row = byService.get(service);
       const consistent = inVault.has(service) && row?.is_active && row.sync_status === "synced";
       if (consistent) {
-        items.push({
-          service,
-          has_key: true,
-          created_at: row.created_at.toISOString(),
-          created_by: row.created_by,
-          updated_at: (row.last_synced_at ?? row.updated_at).toISOString(),
-          version: row.vault_version ?? 0,
-          key_hint: row.key_hint,
-          metadata: row.metadata,
-        });
+        items.push(toInfo(row));
       } else {
         const info = await this.info(service);
         if (info) items.push(info);
@@ -187,7 +169,8 @@ export class KeyStore {
       vault_version: secret.metadata.version,
       metadata: secret.data.metadata ?? {},
       sync_status: "synced",
-      last_synced_at: new Date(),
+      // When the current version was written, so `updated_at` means the same after a reconcile.
+      last_synced_at: new Date(secret.metadata.created_time),
     };
     const [row] = await this.db
       .insert(connectorConfigs)
@@ -222,6 +205,20 @@ export class KeyStore {
   private rowWhere(service: string) {
     return and(eq(connectorConfigs.tenant_id, this.tenantId), eq(connectorConfigs.connector_id, service));
   }
+}
+
+/** A record in the API's shape: created_at = first version stored, updated_at = current version stored. */
+function toInfo(row: Row): KeyInfo {
+  return {
+    service: row.connector_id,
+    has_key: true,
+    created_at: row.created_at.toISOString(),
+    created_by: row.created_by,
+    updated_at: (row.last_synced_at ?? row.updated_at).toISOString(),
+    version: row.vault_version ?? 0,
+    key_hint: row.key_hint,
+    metadata: row.metadata,
+  };
 }
 
 function liveVersion(meta: { current_version: number; versions?: Record<string, { deletion_time: string; destroyed: boolean }> }): boolean {

@@ -59,7 +59,10 @@ describe("BYOK keys: the portal's flow", () => {
     expect(rotated.status).toBe(200);
     expect(rotated.json).toMatchObject({ action: "rotated", version: 2, key_hint: "****ROT8" });
     const afterRotate = await call("GET", "/vault/keys/openai", { as });
-    expect(afterRotate.json).toMatchObject({ version: 2, key_hint: "****ROT8", created_by: "user-1" });
+    expect(afterRotate.json).toMatchObject({ version: 2, key_hint: "****ROT8", created_by: "user-1", created_at: read.json.created_at });
+    expect(Date.parse(afterRotate.json.updated_at)).toBeGreaterThan(Date.parse(read.json.updated_at));
+    const listed = (await call("GET", "/vault/keys", { as })).json.items.find((i: any) => i.service === "openai");
+    expect(listed).toEqual(afterRotate.json);
 
     const deleted = await call("DELETE", "/vault/keys/openai", { as });
     expect(deleted.status).toBe(200);
@@ -83,6 +86,7 @@ describe("BYOK keys: the portal's flow", () => {
       ["key.list", null, "success"],
       ["key.rotate", "openai", "success"],
       ["key.read", "openai", "success"],
+      ["key.list", null, "success"],
       ["key.delete", "openai", "success"],
       ["key.read", "openai", "error"],
       ["key.list", null, "success"],
