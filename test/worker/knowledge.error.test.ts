@@ -1,0 +1,110 @@
+import { describe, expect, it } from "vitest";
+import { addDocument, openaiKey, storeKey } from "./support/knowledge";
+import { auditRows, sql } from "./support/stack";
+import { newTenant } from "./support/tokens";
+import { call } from "./support/worker";
+
+const doc = { title: "Doc", content: "Some content about routers." };
+
+describe("knowledge: embedding key problems", () => {
+  it("no OpenAI key: 422 provider_key_missing naming the key to add, nothing stored", async () => {
+    const tenant = newTenant();
+    for (const [path, body] of [
+      ["/knowledge/documents", doc],
+      ["/knowledge/documents/batch", { documents: [doc] }],
+      ["/knowledge/search", { query: "routers" }],
+    ] as const) {
+      const r = await call("POST", path, { as: { tenant }, body });
+      expect(r.status, path).toBe(422);
+      expect(r.json.code).toBe("provider_key_missing");
+      expect(r.json.detail).toContain("Store an openai key at POST /vault/keys/openai");
+    }
+    expect(await sql().query("SELECT 1 FROM knowledge_base WHERE tenant_id = $1", [tenant])).toEqual([]);
+  });
+
+  it("a revoked key: 422 provider_key_rejected telling the admin to replace it; key.use audited as an error", async () => {
+    const tenant = newTenant();
+    await storeKey(tenant, "openai", openaiKey("revoked"));
+    const r = await call("POST", "/knowledge/documents", { as: { tenant }, body: doc });
+    expect(r.status).toBe(422);
+    expect(r.json.code).toBe("provider_key_rejected");
+    expect(r.json.detail).toContain("replace it at POST /vault/keys/openai");
+    // OpenAI's 401 body echoes a masked key; none of it reaches the caller.
+    expect(r.text).not.toContain("Incorrect API key");
+    expect(r.text).not.toContain("sk-");
+    const use = (await auditRows(tenant)).find((row) => row.action === "key.use");
+    expect(use).toMatchObject({ outcome: "error", details: { error: "provider_key_rejected", vault_version: 1 } });
+  });
+
+  it.each([
+    ["ratelimited", "7"],
+    ["overloaded", "5"],
+  ])("a %s provider: 503 provider_unavailable with Retry-After %s", async (word, retry) => {
+    const tenant = newTenant();
+    await storeKey(tenant, "openai", openaiKey(word));
+    const r = await call("POST", "/knowledge/search", { as: { tenant }, body: { query: "anything" } });
+    expect(r.status).toBe(503);
+    expect(r.json.code).toBe("provider_unavailable");
+    expect(r.res.headers.get("retry-after")).toBe(retry);
+  });
+
+  it("an unreachable provider: 503 provider_unavailable", async () => {
+    const tenant = newTenant();
+    await storeKey(tenant, "openai", openaiKey("unreachable"));
+    const r = await call("POST", "/knowledge/documents", { as: { tenant }, body: doc, env: { OPENAI_BASE_URL: "http://127.0.0.1:9/v1" } });
+    expect(r.status).toBe(503);
+    expect(r.json.code).toBe("provider_unavailable");
+    expect(r.res.headers.get("retry-after")).toBe("5");
+  });
+});
+
+describe("knowledge: validation", () => {
+  it.each([
+    ["/knowledge/documents", { content: "" }, "content"],
+    ["/knowledge/documents", { content: "   " }, "content"],
+    ["/knowledge/documents", { content: "x", title: "t".repeat(301) }, "title"],
+    ["/knowledge/documents", { content: "x", agent_id: "Not A Slug" }, "agent_id"],
+    ["/knowledge/documents", { content: "x", embedding: [1, 2] }, ""],
+    ["/knowledge/documents", { content: "x", metadata: { "bad key": 1 } }, "metadata.bad key"],
+    ["/knowledge/documents/batch", { documents: [] }, "documents"],
+    ["/knowledge/documents/batch", { documents: Array.from({ length: 51 }, () => ({ content: "x" })) }, "documents"],
+    ["/knowledge/documents/batch", { documents: [{ content: "x", tenant_id: "y" }] }, "documents.0"],
+    ["/knowledge/search", { query: "" }, "query"],
+    ["/knowledge/search", { query: "q", k: 0 }, "k"],
+    ["/knowledge/search", { query: "q", k: 51 }, "k"],
+    ["/knowledge/search", { query: "q", k: 2.5 }, "k"],
+    ["/knowledge/search", { query: "q", tenant_id: "00000000-0000-4000-8000-000000000000" }, ""],
+  ])("POST %s refuses %j", async (path, body, field) => {
+    const r = await call("POST", path, { as: { tenant: newTenant() }, body });
+    expect(r.status).toBe(400);
+    expect(r.json.code).toBe("validation_failed");
+    expect(r.json.errors.map((e: any) => e.path)).toContain(field);
+  });
+
+  it("an agent_id that does not exist in the tenant is 404, checked before any embedding", async () => {
+    const tenant = newTenant();
+    const r1 = await call("POST", "/knowledge/documents", { as: { tenant }, body: { ...doc, agent_id: "nobody" } });
+    expect(r1.status).toBe(404);
+    const r2 = await call("POST", "/knowledge/search", { as: { tenant }, body: { query: "x", agent_id: "nobody" } });
+    expect(r2.status).toBe(404);
+  });
+
+  it("bad cursors and document ids are 400; unknown documents 404", async () => {
+    const tenant = newTenant();
+    await storeKey(tenant, "openai", openaiKey("cursorErr"));
+    await addDocument(tenant, doc);
+    expect((await call("GET", "/knowledge/documents?cursor=garbage", { as: { tenant } })).status).toBe(400);
+    expect((await call("GET", "/knowledge/documents?limit=0", { as: { tenant } })).status).toBe(400);
+    expect((await call("DELETE", "/knowledge/documents/not-a-uuid", { as: { tenant } })).status).toBe(400);
+    expect((await call("DELETE", `/knowledge/documents/${crypto.randomUUID()}`, { as: { tenant } })).status).toBe(404);
+  });
+
+  it("a batch is stored whole or not at all", async () => {
+    const tenant = newTenant();
+    await storeKey(tenant, "openai", openaiKey("atomicBatch"));
+    // The second document's agent does not exist: nothing from the batch is stored.
+    const r = await call("POST", "/knowledge/documents/batch", { as: { tenant }, body: { documents: [doc, { ...doc, agent_id: "missing" }] } });
+    expect(r.status).toBe(404);
+    expect(await sql().query("SELECT 1 FROM knowledge_base WHERE tenant_id = $1", [tenant])).toEqual([]);
+  });
+});
