@@ -89,6 +89,7 @@ describe("BYOK keys: Vault failures", () => {
     [500, 503, "vault_unavailable"],
     [429, 503, "vault_unavailable"],
     [403, 502, "vault_auth_failed"],
+    [307, 502, "upstream_error"], // redirects are not followed: the token must not travel elsewhere
   ])("Vault answering %i → %i %s, never its body", async (forced, status, code) => {
     const tenant = newTenant();
     await vaultControl.faults({ status: forced, pathPrefix: "/v1/secret/" });
