@@ -29,11 +29,12 @@ if (externalVault) {
 const envFile = join(DEV.dataDir, "worker.env");
 writeFileSync(envFile, Object.entries(vars).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join("\n") + "\n", { mode: 0o600 });
 
-const port = Number(process.env.PORT ?? DEV.ports.worker);
+const port = DEV.ports.worker;
 const wrangler = spawn(
   "wrangler",
   ["dev", "--port", String(port), "--ip", "127.0.0.1", "--env-file", envFile, "--show-interactive-dev-session=false", "--log-level", "warn"],
-  { stdio: "inherit", env: { ...process.env, WRANGLER_SEND_METRICS: "false" } },
+  // No network here: skip the Request.cf download and telemetry.
+  { stdio: "inherit", env: { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" } },
 );
 
 let stopping = false;
@@ -53,6 +54,7 @@ async function stop(code: number) {
 }
 process.on("SIGINT", () => void stop(0));
 process.on("SIGTERM", () => void stop(0));
+process.on("SIGHUP", () => void stop(0));
 wrangler.on("exit", (code) => void stop(code ?? 1));
 
 const base = `http://127.0.0.1:${port}`;

@@ -2,8 +2,16 @@
  * The local stack's fixed, documented settings. Dev-only values: none of these
  * is a secret anywhere but on a developer's laptop, and production never uses them.
  */
+const port = (name: string, def: number) => Number(process.env[name] ?? def);
+
 export const DEV = {
-  ports: { worker: 8787, neon: 4444, vault: 8200, llm: 8300 },
+  // Fixed, documented ports; each can be moved with an env var (the dev-command test does).
+  ports: {
+    worker: port("PORT", 8787),
+    neon: port("LOCAL_NEON_PORT", 4444),
+    vault: port("LOCAL_VAULT_PORT", 8200),
+    llm: port("LOCAL_LLM_PORT", 8300),
+  },
   /** The stand-in ignores user and password; Neon would check them. */
   databaseUrl: "postgresql://gateway:local-dev-password@ep-local-stack.localtest.me/brain",
   vaultRootToken: "dev-root-token",
@@ -13,6 +21,6 @@ export const DEV = {
     // 32+ bytes, as the Worker requires for HS256.
     secret: "local-dev-jwt-secret-change-me-0123456789",
   },
-  dataDir: ".local-stack",
+  dataDir: process.env.LOCAL_STACK_DIR ?? ".local-stack",
   portalOrigins: ["http://localhost:5173", "http://localhost:8787", "http://127.0.0.1:8787"],
 } as const;

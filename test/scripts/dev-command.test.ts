@@ -1,0 +1,58 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+
+// `npm run dev` as a user runs it, on ports of its own so a developer's running stack is untouched.
+const ports = { PORT: "18787", LOCAL_NEON_PORT: "14444", LOCAL_VAULT_PORT: "18200", LOCAL_LLM_PORT: "18300" };
+const dataDir = mkdtempSync(join(tmpdir(), "brain-dev-"));
+const base = `http://127.0.0.1:${ports.PORT}`;
+
+async function waitFor(check: () => Promise<boolean>, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (await check().catch(() => false)) return true;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return false;
+}
+
+const listening = (url: string) => fetch(url).then(() => true, () => false);
+
+describe("npm run dev", () => {
+  let dev: ChildProcess;
+  let output = "";
+  afterAll(() => {
+    if (dev?.exitCode === null) process.kill(-dev.pid!, "SIGKILL");
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it("serves /ready within 30 s, names Vault when it is sealed, and leaves nothing behind on Ctrl-C", async () => {
+    const started = Date.now();
+    dev = spawn("npm", ["run", "dev"], { env: { ...process.env, ...ports, LOCAL_STACK_DIR: dataDir, CI: "true" }, stdio: "pipe", detached: true });
+    dev.stdout!.on("data", (d) => (output += d));
+    dev.stderr!.on("data", (d) => (output += d));
+
+    const ready = await waitFor(async () => (await fetch(`${base}/ready`)).status === 200, 30_000);
+    expect(ready, output).toBe(true);
+    expect(Date.now() - started).toBeLessThan(30_000);
+    expect(await waitFor(async () => output.includes(`ready           ${base}/ready`), 5_000), output).toBe(true);
+
+    await fetch(`http://127.0.0.1:${ports.LOCAL_VAULT_PORT}/__standin/seal`, { method: "POST" });
+    const sealed = await fetch(`${base}/ready`);
+    expect(sealed.status).toBe(503);
+    expect(await sealed.json()).toMatchObject({ checks: { vault: "failed", database: "ok" } });
+
+    // Ctrl-C: the terminal signals the whole foreground process group.
+    const exited = new Promise<boolean>((r) => dev.once("exit", () => r(true)));
+    process.kill(-dev.pid!, "SIGINT");
+    expect(await exited).toBe(true);
+    const freed = await waitFor(async () => {
+      const open = await Promise.all(Object.values(ports).map((p) => listening(`http://127.0.0.1:${p}/`)));
+      return open.every((o) => !o);
+    }, 10_000);
+    expect(freed, output).toBe(true);
+    expect(await waitFor(async () => output.includes("[dev] stopped"), 10_000), output).toBe(true);
+  }, 90_000);
+});
