@@ -1,0 +1,68 @@
+/**
+ * `npm run bench`: the gateway's speed and size, each figure beside a baseline
+ * measured in the same process and run, printed as one table. Nothing here
+ * asserts; aims are printed as met / MISSED. Only 127.0.0.1 is used.
+ *
+ *   npm run bench              full run (a few minutes on 2 cores)
+ *   npm run bench -- --quick   fewer samples, for checking the bench itself
+ */
+import { readFileSync } from "node:fs";
+import { cpus, loadavg } from "node:os";
+import { join } from "node:path";
+import { startLocalStack } from "../local-stack/stack";
+import { benchKeys } from "./keys";
+import { measureSize } from "./size";
+import { printTable, section, verdict, type Row } from "./stats";
+
+const root = process.cwd();
+const quick = process.argv.includes("--quick");
+const version = (pkg: string) => (JSON.parse(readFileSync(join(root, "node_modules", pkg, "package.json"), "utf8")) as { version: string }).version;
+
+function environment(): void {
+  const cpu = cpus();
+  console.log("Brain Gateway bench" + (quick ? " (--quick: fewer samples)" : ""));
+  console.log(`  node ${process.version} · workerd ${version("workerd")} · miniflare ${version("miniflare")} · wrangler ${version("wrangler")}`);
+  console.log(`  ${cpu.length} CPUs (${cpu[0]?.model.trim() ?? "?"}) · load average ${loadavg().map((l) => l.toFixed(2)).join(" ")}`);
+  if (loadavg()[0]! > cpu.length) console.log("  note: the machine is busier than it has CPUs; absolute times are inflated, same-run ratios less so");
+  console.log(`  compatibility_date 2026-11-01, flags nodejs_compat; Workers run on workerd via Miniflare direct sockets\n`);
+}
+
+const started = Date.now();
+environment();
+const rows: Row[] = [];
+const notes: string[] = [];
+
+// 3 first: it also builds the minified bundle every latency figure runs.
+const size = await measureSize(root);
+const bundle = readFileSync(size.bundlePath, "utf8");
+const stack = await startLocalStack({ persist: false });
+try {
+  const keys = await benchKeys(bundle, stack, quick ? { rounds: 300, e2eRounds: 60, cpuRequests: 300 } : { rounds: 2000, e2eRounds: 300, cpuRequests: 2000 });
+  rows.push(...keys.rows);
+  notes.push(...keys.notes);
+
+  rows.push(section(`3. Worker size (wrangler ${size.wranglerVersion} deploy --dry-run --minify)`));
+  rows.push({ name: "Total Upload (minified)", n: "1", median: `${size.totalKiB.toFixed(2)} KiB`, p95: "", ratio: "", aim: "" });
+  rows.push({
+    name: "gzip",
+    n: "1",
+    median: `${size.gzipKiB.toFixed(2)} KiB`,
+    p95: "",
+    ratio: `${(size.gzipKiB / 120).toFixed(2)}× aim`,
+    aim: `≤ 120 KiB gzip: ${verdict(size.gzipKiB <= 120)}`,
+  });
+
+} finally {
+  await stack.close();
+}
+
+printTable(rows);
+console.log("\nWhere the minified bytes go (esbuild metafile of the same wrangler build):");
+for (const p of size.packages) {
+  const share = (100 * p.bytes) / size.outputBytes;
+  console.log(`  ${p.name.padEnd(34)} ${(p.bytes / 1024).toFixed(1).padStart(7)} KiB  ${share.toFixed(1).padStart(5)}%`);
+}
+console.log(`  ${"(bundler glue)".padEnd(34)} ${((size.outputBytes - size.packages.reduce((s, p) => s + p.bytes, 0)) / 1024).toFixed(1).padStart(7)} KiB`);
+console.log("\nNotes:");
+for (const n of notes) console.log(`  - ${n}`);
+console.log(`\nbench took ${((Date.now() - started) / 1000).toFixed(0)} s`);
