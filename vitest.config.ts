@@ -31,6 +31,7 @@ export default defineConfig({
           hookTimeout: 120_000,
         },
       },
+      { test: { name: "browser", environment: "node", include: ["test/browser/**/*.test.ts"], testTimeout: 60000, hookTimeout: 120000 } },
     ],
   },
 });

@@ -41,7 +41,8 @@ form.card{display:flex;flex-direction:column;gap:10px}
 form h3{margin:0;font-size:15px;display:flex;align-items:center;gap:10px}
 label{font-weight:600;font-size:13px}
 .field{display:flex;gap:6px}
-input{flex:1;min-width:0;font:inherit;padding:8px 10px;border:1px solid var(--line);border-radius:8px;background:var(--bg);color:var(--text)}
+.field input{flex:1}
+input{min-width:0;font:inherit;padding:8px 10px;border:1px solid var(--line);border-radius:8px;background:var(--bg);color:var(--text)}
 input[aria-invalid=true]{border-color:var(--danger)}
 button{font:inherit;font-weight:600;border-radius:8px;padding:8px 14px;border:1px solid var(--line);background:var(--card);color:var(--text);cursor:pointer}
 button.primary{background:var(--accent);border-color:var(--accent);color:var(--accent-ink)}
@@ -74,9 +75,11 @@ const el = (tag, props, ...kids) => { const n = document.createElement(tag); Obj
 const nameOf = (s) => NAMES[s] || s;
 let token = null;
 let keys = new Map();
+let loaded = false;
 
 function setToken(t) {
   token = t;
+  loaded = false;
   try { t ? sessionStorage.setItem(TOKEN_KEY, t) : sessionStorage.removeItem(TOKEN_KEY); } catch {}
   render();
   if (t) load();
@@ -131,10 +134,12 @@ function fmt(iso) {
 async function load() {
   const tbody = $("rows");
   $("keys").setAttribute("aria-busy", "true");
-  tbody.replaceChildren(el("tr", {}, el("td", { colSpan: 6, className: "loading", textContent: "Loading keys…" })));
+  // Placeholder only on the first load; later reloads keep the rows in place until the new list arrives.
+  if (!loaded) tbody.replaceChildren(el("tr", {}, el("td", { colSpan: 6, className: "loading", textContent: "Loading keys…" })));
   try {
     const list = await api("GET", "/vault/keys");
     keys = new Map(list.items.map((k) => [k.service, k]));
+    loaded = true;
     renderRows();
   } catch (err) {
     tbody.replaceChildren(el("tr", {}, el("td", { colSpan: 6, className: "empty", textContent: "Keys could not be loaded." })));
@@ -186,8 +191,15 @@ async function save(form) {
     return missing[0].focus();
   }
   busy(button, true, "Saving…");
+  // The key leaves the page with this request: the field is cleared now, whatever the outcome.
+  const payload = { service, api_key: input.value };
+  input.value = "";
+  input.type = "password";
+  const t = form.querySelector(".toggle");
+  t.textContent = "Show";
+  t.setAttribute("aria-pressed", "false");
   try {
-    const r = await api("POST", "/vault/keys/" + encodeURIComponent(service), { service, api_key: input.value });
+    const r = await api("POST", "/vault/keys/" + encodeURIComponent(service), payload);
     say((r.action === "rotated" ? "Rotated the " : "Saved the ") + nameOf(service) + " key (" + r.key_hint + ", version " + r.version + ").");
     if (svcInput) svcInput.value = "";
     await load();
@@ -195,12 +207,6 @@ async function save(form) {
     if (err.code === "validation_failed") input.setAttribute("aria-invalid", "true");
     if (err.status !== 401) fail(err, err.code === "validation_failed" ? errorBox : null);
   } finally {
-    // The key leaves the page with the request: clear it whatever the outcome.
-    input.value = "";
-    input.type = "password";
-    const t = form.querySelector(".toggle");
-    t.textContent = "Show";
-    t.setAttribute("aria-pressed", "false");
     busy(button, false, keys.has(service) ? "Rotate key" : label);
   }
 }
@@ -239,6 +245,8 @@ function render() {
 
 for (const form of document.querySelectorAll("form.key")) {
   form.addEventListener("submit", (e) => { e.preventDefault(); save(form); });
+  // Editing a field clears its previous error.
+  form.addEventListener("input", (e) => { e.target.removeAttribute("aria-invalid"); form.querySelector(".field-error").replaceChildren(); });
   const t = form.querySelector(".toggle");
   t.addEventListener("click", () => {
     const input = form.querySelector("input[name=api_key]");
@@ -366,7 +374,7 @@ export function byokPage(opts: { nonce: string; devLogin: boolean; portalOrigins
 <dialog id="confirm" aria-labelledby="confirm-title" aria-describedby="confirm-text">
   <h2 id="confirm-title">Delete this key?</h2>
   <p id="confirm-text" class="hint">Every version is removed. Agents using this provider stop working until a new key is saved.</p>
-  <div class="actions"><button type="button" data-close="cancel" autofocus>Cancel</button><button type="button" data-close="delete" class="danger solid">Delete key</button></div>
+  <div class="actions"><button type="button" data-close="cancel">Cancel</button><button type="button" data-close="delete" class="danger solid">Delete key</button></div>
 </dialog>
 <script nonce="${nonce}">${JS}</script>
 </body>
