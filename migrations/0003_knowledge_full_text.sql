@@ -1,0 +1,2 @@
+ALTER TABLE "knowledge_base" ADD COLUMN "content_tsv" "tsvector" GENERATED ALWAYS AS (to_tsvector('english', coalesce(title, '') || ' ' || content)) STORED;--> statement-breakpoint
+CREATE INDEX "knowledge_base_content_tsv_gin_idx" ON "knowledge_base" USING gin ("content_tsv");
