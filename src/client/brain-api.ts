@@ -1,7 +1,8 @@
 import { hc, type ClientResponse } from "hono/client";
 import type { SuccessStatusCode } from "hono/utils/http-status";
 import type { AppType } from "../app";
-import { BrainApiError } from "./errors";
+import { BrainApiError, type BrainErrorCode } from "./errors";
+import { readSse } from "./sse";
 
 /** Hono's RPC client for the gateway, typed from the Worker's own routes. */
 export type BrainClient = ReturnType<typeof hc<AppType>>;
@@ -29,6 +30,20 @@ export type Unwrapped<T> = {
 
 /** A top-level section of the API, or an empty object while its routes do not exist yet. */
 type Section<K extends string> = K extends keyof BrainClient ? Unwrapped<BrainClient[K]> : Record<string, never>;
+
+// Chat lives at /agents/:agent_id/chat; typed from that route when it exists.
+type ChatPost = BrainClient extends { agents: { ":agent_id": { chat: { $post: infer F } } } } ? F : never;
+type ChatArgs = ChatPost extends (args: infer A, ...rest: never[]) => unknown ? A : never;
+type ChatJson = ChatArgs extends { json: infer J } ? J : never;
+/** One message of a conversation. */
+export type ChatMessage = ChatJson extends { messages: Array<infer M> } ? M : never;
+/** The JSON answer of a chat call. */
+export type ChatReply = Extract<SuccessBody<Awaited<ReturnType<ChatPost>>>, { message: unknown }>;
+/** The events of a streamed answer, in order: `sources`, `delta`…, `done` (an `error` event is thrown as `BrainApiError`). */
+export type ChatStreamEvent =
+  | { event: "sources"; data: { agent_id: string; model: string; sources: ChatReply["sources"] } }
+  | { event: "delta"; data: { text: string } }
+  | { event: "done"; data: { usage: ChatReply["usage"]; finish_reason: string | null; sources: string[] } };
 
 export interface BrainApiOptions {
   /** The gateway's origin (and optional path prefix), e.g. `https://gateway.brain.dev`. */
@@ -98,6 +113,8 @@ export function createBrainApi(opts: BrainApiOptions) {
     },
   });
   const keys = unwrapped(raw.vault.keys);
+  const chatPost = (args: unknown, options?: unknown): Promise<Response> =>
+    (raw as unknown as { agents: Record<string, { chat: { $post(a: unknown, o?: unknown): Promise<Response> } }> }).agents[":agent_id"]!.chat.$post(args, options);
   const section = <K extends string>(name: K) => unwrapped((raw as unknown as Record<string, unknown>)[name]) as Section<K>;
 
   return {
@@ -131,9 +148,34 @@ export function createBrainApi(opts: BrainApiOptions) {
           ),
         }),
     },
+    /** Agents: `agents.$get()`, `agents.$post({ json })`, `agents[":agent_id"].$patch({ param, json })`… (unwrapped). */
     agents: section("agents"),
+    /** Knowledge: `knowledge.documents.$post({ json })`, `knowledge.search.$post({ json })`… (unwrapped). */
     knowledge: section("knowledge"),
-    chat: section("chat"),
+    chat: {
+      /** Asks an agent and waits for the whole answer. */
+      send: async (agentId: string, messages: ChatMessage[]): Promise<ChatReply> =>
+        (await settle(await chatPost({ param: { agent_id: agentId }, json: { messages, stream: false } }))) as ChatReply,
+      /** Asks an agent and yields the answer's events as they arrive; `signal` stops the stream. */
+      stream: async function* (agentId: string, messages: ChatMessage[], o: { signal?: AbortSignal } = {}): AsyncGenerator<ChatStreamEvent> {
+        const res = await chatPost({ param: { agent_id: agentId }, json: { messages, stream: true } }, o.signal ? { init: { signal: o.signal } } : undefined);
+        if (!res.ok) throw await BrainApiError.fromResponse(res);
+        if (!res.body) throw new BrainApiError({ title: "Unexpected response", status: res.status, code: "unexpected_response", detail: "The stream had no body." });
+        for await (const ev of readSse(res.body)) {
+          if (ev.event === "error") {
+            const data = (ev.data ?? {}) as { code?: string; detail?: string };
+            throw new BrainApiError({
+              title: "Stream interrupted",
+              status: 0,
+              code: (data.code ?? "internal_error") as BrainErrorCode,
+              detail: data.detail ?? "The answer was interrupted.",
+              requestId: res.headers.get("x-request-id") ?? undefined,
+            });
+          }
+          yield ev as ChatStreamEvent;
+        }
+      },
+    },
     /** The underlying Hono client, for anything the wrappers do not cover (responses are not unwrapped). */
     raw,
   };

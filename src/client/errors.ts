@@ -21,8 +21,10 @@ export interface ProblemDetails {
 }
 
 /**
- * A failed call: the gateway's problem details, typed. `status` is 0 when the
- * gateway could not be reached. Switch on `code`; show `detail` to people.
+ * A failed call: the gateway's problem details, typed. Switch on `code`; show
+ * `detail` to people. `status` is 0 when no HTTP status applies: the gateway
+ * was unreachable (`network_error`) or a stream failed after its 200 (the
+ * stream's `error` event code).
  */
 export class BrainApiError extends Error implements ProblemDetails {
   override readonly name = "BrainApiError";

@@ -4,7 +4,18 @@
  * is a type, so no server code is bundled.
  */
 export { createBrainApi } from "./brain-api";
-export type { AuditLogQuery, BrainApi, BrainApiOptions, BrainClient, SuccessBody, Unwrapped } from "./brain-api";
+export type {
+  AuditLogQuery,
+  BrainApi,
+  BrainApiOptions,
+  BrainClient,
+  ChatMessage,
+  ChatReply,
+  ChatStreamEvent,
+  SuccessBody,
+  Unwrapped,
+} from "./brain-api";
+export { readSse, type SseEvent } from "./sse";
 export { BrainApiError, isBrainApiError } from "./errors";
 export type { BrainErrorCode, FieldError, ProblemDetails } from "./errors";
 

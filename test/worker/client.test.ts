@@ -193,3 +193,39 @@ describe("typed client: errors carry the problem details", () => {
     expect(api.raw.vault.keys[":service"].$url({ param: { service: "openai" } }).pathname).toBe("/vault/keys/openai");
   });
 });
+
+describe("typed client: agents, knowledge and chat", () => {
+  it("creates an agent, adds knowledge, searches it and chats (JSON and streamed)", async () => {
+    const { api } = clientFor();
+    await api.vault.storeKey("openai", OPENAI_KEY);
+    const agent = await api.agents.$post({ json: { agent_id: "support-bot", name: "Support bot" } });
+    expect(agent).toMatchObject({ agent_id: "support-bot", name: "Support bot", llm_provider: "openai" });
+    const listed = await api.agents.$get({ query: {} });
+    expect(JSON.stringify(listed)).toContain("support-bot");
+
+    const doc = await api.knowledge.documents.$post({ json: { title: "Refunds", content: "Refunds are issued within 14 days of purchase." } });
+    expect(doc).toMatchObject({ title: "Refunds", chunks: expect.any(Number) });
+    const found = await api.knowledge.search.$post({ json: { query: "How long do refunds take?" } });
+    expect(JSON.stringify(found)).toContain(doc.document_id);
+
+    const reply = await api.chat.send("support-bot", [{ role: "user", content: "How long do refunds take?" }]);
+    expect(reply).toMatchObject({ agent_id: "support-bot", message: { role: "assistant", content: expect.any(String) } });
+    expect(reply.usage.total_tokens).toBeGreaterThan(0);
+
+    const events: string[] = [];
+    let text = "";
+    for await (const ev of api.chat.stream("support-bot", [{ role: "user", content: "How long do refunds take?" }])) {
+      events.push(ev.event);
+      if (ev.event === "delta") text += ev.data.text;
+    }
+    expect(events[0]).toBe("sources");
+    expect(events.at(-1)).toBe("done");
+    expect(events).toContain("delta");
+    expect(text.length).toBeGreaterThan(0);
+  });
+
+  it("chat errors are BrainApiErrors too: an unknown agent is not_found", async () => {
+    const { api } = clientFor();
+    expect(await rejection(api.chat.send("no-such-agent", [{ role: "user", content: "hi" }]))).toMatchObject({ status: 404, code: "not_found" });
+  });
+});
