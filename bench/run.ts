@@ -10,7 +10,9 @@ import { readFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
 import { startLocalStack } from "../local-stack/stack";
+import { benchChat } from "./chat";
 import { benchKeys } from "./keys";
+import { benchKnowledge } from "./knowledge";
 import { measureSize } from "./size";
 import { printTable, section, verdict, type Row } from "./stats";
 
@@ -52,6 +54,14 @@ try {
     aim: `≤ 120 KiB gzip: ${verdict(size.gzipKiB <= 120)}`,
   });
 
+
+  const knowledge = await benchKnowledge(bundle, stack, quick ? { chunks: 2000, queries: 30 } : { chunks: 10_000, queries: 100 });
+  rows.push(...knowledge.rows);
+  notes.push(...knowledge.notes);
+
+  const chat = await benchChat(bundle, stack, quick ? { rounds: 10 } : { rounds: 40 });
+  rows.push(...chat.rows);
+  notes.push(...chat.notes);
 } finally {
   await stack.close();
 }
