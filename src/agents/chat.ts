@@ -13,7 +13,7 @@ import { recordKeyUse, requireProviderKey, type TenantKey } from "../llm/key-use
 import type { ChatEvent, ChatMessage, ChatProvider, ChatRequest, ChatResult, Usage } from "../llm/types";
 import type { Principal } from "../middleware/auth";
 import { AgentStore, type Agent } from "./agent-store";
-import { buildSystemPrompt, CHAT_CONTEXT_CHUNKS, CHAT_MIN_SCORE, retrievalQuery, toSource, type Source } from "./prompt";
+import { buildSystemPrompt, CHAT_CONTEXT_CHUNKS, isContext, retrievalQuery, toSource, type Source } from "./prompt";
 
 export interface ChatDeps {
   config: Config;
@@ -49,8 +49,9 @@ export async function prepareChat(deps: ChatDeps, agentId: string, messages: Cha
   const scope: SearchScope = { kind: "agent", agentId };
   let hits: Awaited<ReturnType<KnowledgeStore["search"]>> = [];
   if (await knowledge.hasAny(scope)) {
-    const { vectors } = await embedTexts(deps, [retrievalQuery(messages)], "retrieval");
-    hits = (await knowledge.search(vectors[0]!, scope, CHAT_CONTEXT_CHUNKS)).filter((h) => h.score >= CHAT_MIN_SCORE);
+    const query = retrievalQuery(messages);
+    const { vectors } = await embedTexts(deps, [query], "retrieval");
+    hits = (await knowledge.search(vectors[0]!, query, scope, CHAT_CONTEXT_CHUNKS)).filter(isContext);
   }
   return {
     agent,

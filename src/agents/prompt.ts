@@ -1,8 +1,18 @@
 import type { SearchHit } from "../knowledge/knowledge-store";
 
-/** Chunks retrieved per chat turn, and the similarity below which a chunk is noise rather than context. */
+/** Chunks retrieved per chat turn, and the cosine similarity below which a chunk only found by vectors is noise rather than context. */
 export const CHAT_CONTEXT_CHUNKS = 5;
 export const CHAT_MIN_SCORE = 0.2;
+
+/**
+ * Whether a retrieved chunk goes into the prompt. The cosine threshold applies
+ * to chunks only the vector list found; a full-text match is kept whatever its
+ * cosine, because it contains every term of the question (websearch_to_tsquery
+ * ANDs them) — typically the exact error code or id asked about, which
+ * embeddings place poorly. rank_score is no threshold: it is relative, and
+ * some chunk is always first.
+ */
+export const isContext = (hit: SearchHit) => hit.score >= CHAT_MIN_SCORE || hit.text_rank !== null;
 
 export interface Source {
   /** The name the model cites: `<title or document_id>#<chunk_index>`. */

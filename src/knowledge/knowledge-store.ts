@@ -1,4 +1,4 @@
-import { and, cosineDistance, desc, eq, isNull, or, sql, type SQL } from "drizzle-orm";
+import { and, desc, eq, isNull, or, sql, type SQL } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { agentConfigs, knowledgeBase } from "../db/schema";
 
@@ -27,8 +27,17 @@ export interface SearchHit {
   title: string | null;
   content: string;
   metadata: Record<string, unknown>;
+  /** Cosine similarity of chunk and query (1 = same direction), whichever list found the chunk. */
   score: number;
+  /** The fused rank: Σ 1/(60 + rank) over the lists that found it; what results are ordered by. */
+  rank_score: number;
+  /** 1-based position in the vector candidates, null when not among them. */
+  vector_rank: number | null;
+  /** 1-based position in the full-text candidates, null when the chunk does not match every query term. */
+  text_rank: number | null;
 }
+
+type RawHit = Omit<SearchHit, "score" | "rank_score"> & { score: number | string; rank_score: number | string } & Record<string, unknown>;
 
 /**
  * Which chunks a search sees. `tenant`: all of the tenant's chunks.
@@ -48,7 +57,17 @@ const ROWS_PER_INSERT = 100;
  */
 export const efSearchFor = (k: number) => Math.min(1000, Math.max(100, k * 10));
 
-/** A tenant's knowledge chunks. Every query is filtered by tenant_id; there is no unscoped read. */
+/**
+ * Candidates taken from each list before fusion. Wider than k so a chunk that
+ * is, say, 12th by cosine but 1st by full text can still make the top k; 40 at
+ * least because RRF's k=60 makes ranks beyond that weigh nearly the same.
+ */
+export const candidatesFor = (k: number) => Math.max(4 * k, 40);
+
+/** RRF's constant (Cormack et al. 2009): damps the head of each list so neither dominates. */
+export const RRF_K = 60;
+
+/** A tenant's knowledge chunks. Every query (and each branch of the search) is filtered by tenant_id; there is no unscoped read. */
 export class KnowledgeStore {
   constructor(
     private readonly db: Database,
@@ -135,39 +154,73 @@ export class KnowledgeStore {
   }
 
   /**
-   * The k nearest chunks by cosine distance, within the tenant (and scope).
-   * Written as ORDER BY embedding <=> $q LIMIT k so the HNSW index serves it;
-   * the settings are SET LOCAL in the same batch (one transaction), so they
-   * apply to this query only.
+   * The k best chunks within the tenant (and scope), ranked by reciprocal rank
+   * fusion of the vector and full-text candidate lists (see searchQuery).
+   * The HNSW settings are SET LOCAL in the same batch (one transaction), so
+   * they apply to this query only.
    */
-  async search(embedding: number[], scope: SearchScope, k: number): Promise<SearchHit[]> {
-    const [, , rows] = await this.db.batch([
-      this.db.execute(sql.raw(`SET LOCAL hnsw.ef_search = ${efSearchFor(k)}`)),
-      // Keeps walking the graph until k rows pass the tenant filter (bounded by hnsw.max_scan_tuples).
+  async search(embedding: number[], text: string, scope: SearchScope, k: number): Promise<SearchHit[]> {
+    const [, , result] = await this.db.batch([
+      this.db.execute(sql.raw(`SET LOCAL hnsw.ef_search = ${efSearchFor(candidatesFor(k))}`)),
+      // Keeps walking the graph until enough rows pass the tenant filter (bounded by hnsw.max_scan_tuples).
       this.db.execute(sql.raw("SET LOCAL hnsw.iterative_scan = strict_order")),
-      this.searchQuery(embedding, scope, k),
+      this.db.execute<RawHit>(this.searchQuery(embedding, text, scope, k)),
     ]);
-    return rows.map((r) => ({ ...r, score: Number(r.score) }));
+    return result.rows.map((r) => ({
+      document_id: r.document_id,
+      chunk_index: r.chunk_index,
+      agent_id: r.agent_id,
+      title: r.title,
+      content: r.content,
+      metadata: r.metadata,
+      score: Number(r.score),
+      rank_score: Number(r.rank_score),
+      vector_rank: r.vector_rank,
+      text_rank: r.text_rank,
+    }));
   }
 
-  /** The search statement; exported through the store so the EXPLAIN test checks exactly this query. */
-  searchQuery(embedding: number[], scope: SearchScope, k: number) {
+  /**
+   * The search statement, one round trip: the vector candidates (top N by
+   * cosine, written as ORDER BY embedding <=> q LIMIT N so the HNSW index
+   * serves it) and the full-text candidates (content_tsv @@
+   * websearch_to_tsquery, top N by ts_rank_cd; the GIN index can serve it), each filtered by
+   * tenant and scope, fused by RRF: Σ 1/(60 + rank) over the lists a chunk is
+   * in. A chunk first in both lists scores 2/61; ties go to the higher cosine.
+   * An empty `text` (no lexemes) leaves the full-text list empty, and the order
+   * is then exactly the cosine order. Public so the EXPLAIN test checks exactly this query.
+   */
+  searchQuery(embedding: number[], text: string, scope: SearchScope, k: number): SQL {
+    const n = candidatesFor(k);
+    const where = this.scopeWhere(scope);
     const kb = knowledgeBase;
-    const distance = cosineDistance(kb.embedding, embedding);
-    return this.db
-      .select({
-        document_id: kb.document_id,
-        chunk_index: kb.chunk_index,
-        agent_id: kb.agent_id,
-        title: kb.title,
-        content: kb.content,
-        metadata: kb.metadata,
-        score: sql<number>`1 - (${distance})`,
-      })
-      .from(kb)
-      .where(this.scopeWhere(scope))
-      .orderBy(distance)
-      .limit(k);
+    // The vector is sent once; the scalar subquery is an InitPlan parameter, which the HNSW index accepts.
+    const q = sql`(SELECT embedding FROM query)`;
+    return sql`WITH query AS (
+  SELECT ${JSON.stringify(embedding)}::vector AS embedding, websearch_to_tsquery('english', ${text}) AS tsq
+), vector_hits AS (
+  SELECT id, (row_number() OVER (ORDER BY distance))::int AS rank FROM (
+    SELECT ${kb.id} AS id, ${kb.embedding} <=> ${q} AS distance FROM ${kb} WHERE ${where}
+    ORDER BY ${kb.embedding} <=> ${q} LIMIT ${n}
+  ) v
+), text_hits AS (
+  SELECT id, (row_number() OVER (ORDER BY text_score DESC, id))::int AS rank FROM (
+    SELECT ${kb.id} AS id, ts_rank_cd(${kb.content_tsv}, query.tsq) AS text_score FROM ${kb}, query
+    WHERE ${where} AND ${kb.content_tsv} @@ query.tsq
+    ORDER BY text_score DESC, ${kb.id} LIMIT ${n}
+  ) t
+), fused AS (
+  SELECT coalesce(v.id, t.id) AS id, v.rank AS vector_rank, t.rank AS text_rank,
+    coalesce(1.0::float8 / (${RRF_K} + v.rank), 0) + coalesce(1.0::float8 / (${RRF_K} + t.rank), 0) AS rank_score
+  FROM vector_hits v FULL JOIN text_hits t ON t.id = v.id
+)
+SELECT ${kb.document_id} AS document_id, ${kb.chunk_index} AS chunk_index, ${kb.agent_id} AS agent_id, ${kb.title} AS title,
+  ${kb.content} AS content, ${kb.metadata} AS metadata, 1 - (${kb.embedding} <=> ${q}) AS score,
+  fused.rank_score, fused.vector_rank, fused.text_rank
+FROM fused JOIN ${kb} ON ${kb.id} = fused.id
+WHERE ${where}
+ORDER BY fused.rank_score DESC, score DESC, ${kb.id}
+LIMIT ${k}`;
   }
 
   private scopeWhere(scope: SearchScope): SQL | undefined {

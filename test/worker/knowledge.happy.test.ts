@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { CHAT_MIN_SCORE, isContext } from "../../src/agents/prompt";
 import { CHUNK_OVERLAP, CHUNK_SIZE } from "../../src/knowledge/chunking";
 import { addDocument, createAgent, openaiKey, storeKey } from "./support/knowledge";
 import { auditRows, llmCalls, sha256Hex, sql } from "./support/stack";
@@ -126,5 +127,93 @@ describe("knowledge: search", () => {
     expect(all.json.results).toHaveLength(3);
     const listed = await call("GET", "/knowledge/documents?agent_id=sales", { as: { tenant } });
     expect(listed.json.items.map((d: any) => d.title)).toEqual(["Sales router pricing"]);
+  });
+});
+
+/** A chunk-sized release note that names the error code once among ~150 other words. */
+const RELEASE_NOTE = [
+  "The dashboard now loads reports in the background and shows a progress bar while the numbers refresh.",
+  "Exports to spreadsheet keep the column order chosen in the report view.",
+  "Administrators can rotate provider keys without interrupting running conversations.",
+  "The audit page filters by action, outcome and date, and remembers the last filter used.",
+  "Fixed ERR-7731, which appeared when a report was exported twice at the same moment.",
+  "Search results show the document title and the chunk that matched, with a link to the source.",
+  "Agents can be disabled for maintenance; requests to a disabled agent are refused with a clear message.",
+  "Streaming answers start sooner because the first words are sent as soon as they arrive.",
+].join(" ");
+const ERROR_PAGES = [
+  { title: "Error codes", content: "Every error code starts with ERR." },
+  { title: "Error lookup", content: "Look up ERR codes in the error table." },
+  { title: "Retrying", content: "Most ERR responses go away after a retry." },
+];
+
+describe("knowledge: hybrid ranking", () => {
+  it("an exact error code ranks its chunk first through full text, where cosine alone ranks it lower; score stays the cosine", async () => {
+    const tenant = newTenant();
+    await storeKey(tenant, "openai", openaiKey("exactTerm"));
+    const notes = await addDocument(tenant, { title: "Release notes 4.2", content: RELEASE_NOTE });
+    for (const page of ERROR_PAGES) await addDocument(tenant, page);
+
+    const r = await call("POST", "/knowledge/search", { as: { tenant, roles: ["member"] }, body: { query: "ERR-7731", k: 3 } });
+    expect(r.status).toBe(200);
+    const [first, ...rest] = r.json.results;
+    expect(first).toMatchObject({ document_id: notes, text_rank: 1 });
+    // Vector-only ranking (the order of vector_rank) would not have put it first.
+    expect(first.vector_rank).toBeGreaterThan(1);
+    const nearest = rest.find((h: any) => h.vector_rank === 1);
+    expect(nearest.score).toBeGreaterThan(first.score);
+    expect(nearest.text_rank).toBeNull();
+    // Found by both lists beats found by one: RRF with k = 60.
+    expect(first.rank_score).toBeCloseTo(1 / 61 + 1 / (60 + first.vector_rank), 10);
+    expect(nearest.rank_score).toBeCloseTo(1 / 61, 10);
+    expect(r.json.results.map((h: any) => h.rank_score)).toEqual([...r.json.results.map((h: any) => h.rank_score)].sort((a, b) => b - a));
+    // The cosine is below the chat threshold, so chat keeps it only because it matched in full text.
+    expect(first.score).toBeLessThan(CHAT_MIN_SCORE);
+  });
+
+  it("the title is searched too, and web-search syntax works (quoted phrase, -exclusion)", async () => {
+    const tenant = newTenant();
+    await storeKey(tenant, "openai", openaiKey("tsvTitle"));
+    const a = await addDocument(tenant, { title: "Runbook INC-5531", content: "Restart the ingest workers, then drain the queue." });
+    const b = await addDocument(tenant, { title: "Runbook INC-5532", content: "Restart the ingest workers, then rebuild the index." });
+    const byTitle = await call("POST", "/knowledge/search", { as: { tenant }, body: { query: "INC-5531", k: 2 } });
+    expect(byTitle.json.results.find((h: any) => h.text_rank !== null).document_id).toBe(a);
+    const excluded = await call("POST", "/knowledge/search", { as: { tenant }, body: { query: '"ingest workers" -drain', k: 2 } });
+    expect(excluded.json.results.filter((h: any) => h.text_rank !== null).map((h: any) => h.document_id)).toEqual([b]);
+  });
+
+  it("a question with no full-text match is ranked by cosine alone (no text ranks, same order as vector_rank)", async () => {
+    const tenant = newTenant();
+    await storeKey(tenant, "openai", openaiKey("noTextMatch"));
+    await call("POST", "/knowledge/documents/batch", {
+      as: { tenant },
+      body: { documents: [{ title: "Router", content: ROUTER }, { title: "Billing", content: BILLING }, { title: "Vacation", content: VACATION }] },
+    });
+    const r = await call("POST", "/knowledge/search", { as: { tenant }, body: { query: "my wifi box is stuck, what should I press", k: 3 } });
+    expect(r.json.results.map((h: any) => h.text_rank)).toEqual([null, null, null]);
+    expect(r.json.results.map((h: any) => h.vector_rank)).toEqual([1, 2, 3]);
+  });
+
+  it("chat puts a full-text match into the prompt even below the cosine threshold", async () => {
+    const tenant = newTenant();
+    await storeKey(tenant, "openai", openaiKey("chatExact"));
+    await createAgent(tenant, { agent_id: "helpdesk" });
+    await addDocument(tenant, { title: "Release notes 4.2", content: RELEASE_NOTE });
+    await addDocument(tenant, { title: "Cafeteria", content: "Lunch is served from noon in the cafeteria." });
+    const r = await call("POST", "/agents/helpdesk/chat", { as: { tenant, roles: ["member"] }, body: { messages: [{ role: "user", content: "ERR-7731" }] } });
+    expect(r.status).toBe(200);
+    expect(r.json.sources).toEqual([expect.objectContaining({ ref: "Release notes 4.2#0" })]);
+    expect(r.json.sources[0].score).toBeLessThan(CHAT_MIN_SCORE);
+    expect(r.json.message.content).toContain("Sources consulted: Release notes 4.2#0.");
+  });
+});
+
+describe("chat context filter", () => {
+  const hit = (score: number, text_rank: number | null) =>
+    ({ document_id: "d", chunk_index: 0, agent_id: null, title: null, content: "", metadata: {}, score, rank_score: 0, vector_rank: 1, text_rank }) as const;
+  it("keeps a chunk at or above the cosine threshold, or matched in full text; drops the rest", () => {
+    expect(isContext(hit(CHAT_MIN_SCORE, null))).toBe(true);
+    expect(isContext(hit(0.05, 3))).toBe(true);
+    expect(isContext(hit(CHAT_MIN_SCORE - 0.01, null))).toBe(false);
   });
 });

@@ -1,4 +1,5 @@
 import { drizzle } from "drizzle-orm/neon-http";
+import { PgDialect } from "drizzle-orm/pg-core";
 import { env } from "cloudflare:test";
 import { neon, neonConfig } from "@neondatabase/serverless";
 import { describe, expect, it } from "vitest";
@@ -44,6 +45,37 @@ describe("knowledge: tenant isolation", () => {
     expect(calls.filter((c) => c.keyFingerprint === fpA)).toHaveLength(2);
   });
 
+  it("full text is tenant-filtered too: another tenant's exact error code never appears, even as B's only text match", async () => {
+    const a = newTenant();
+    const b = newTenant();
+    await storeKey(a, "openai", openaiKey("ftsTenantA"));
+    await storeKey(b, "openai", openaiKey("ftsTenantB"));
+    const secret = await addDocument(a, { title: "Incident ERR-9911", content: "ERR-9911: the falcon export leaked nothing; rotate the falcon keys." });
+    await addDocument(b, { title: "Errors", content: "Every ERR code is listed in the manual." });
+    for (const query of ["ERR-9911", '"falcon export"', "falcon keys ERR-9911"]) {
+      const r = await call("POST", "/knowledge/search", { as: { tenant: b }, body: { query, k: 50 } });
+      expect(r.status).toBe(200);
+      expect(r.json.results.map((h: any) => h.document_id)).not.toContain(secret);
+      expect(r.text).not.toContain("falcon");
+      expect(r.json.results.every((h: any) => h.text_rank === null)).toBe(true);
+    }
+    const own = await call("POST", "/knowledge/search", { as: { tenant: a }, body: { query: "ERR-9911" } });
+    expect(own.json.results[0]).toMatchObject({ document_id: secret, text_rank: 1 });
+  });
+
+  it("full text respects the agent scope: another agent's exact-term document stays out", async () => {
+    const tenant = newTenant();
+    await storeKey(tenant, "openai", openaiKey("ftsAgent"));
+    await call("POST", "/agents", { as: { tenant }, body: { agent_id: "sales", name: "Sales" } });
+    await call("POST", "/agents", { as: { tenant }, body: { agent_id: "support", name: "Support" } });
+    const salesDoc = await addDocument(tenant, { title: "Deal DL-4410", content: "DL-4410 discount is thirty percent.", agent_id: "sales" });
+    await addDocument(tenant, { title: "Shared", content: "Discounts need approval." });
+    const r = await call("POST", "/knowledge/search", { as: { tenant }, body: { query: "DL-4410", agent_id: "support", k: 50 } });
+    expect(r.json.results.map((h: any) => h.document_id)).not.toContain(salesDoc);
+    const sales = await call("POST", "/knowledge/search", { as: { tenant }, body: { query: "DL-4410", agent_id: "sales" } });
+    expect(sales.json.results[0]).toMatchObject({ document_id: salesDoc, text_rank: 1 });
+  });
+
   it("an agent of another tenant cannot be used as a scope", async () => {
     const a = newTenant();
     const b = newTenant();
@@ -60,7 +92,7 @@ describe("knowledge: the search query and the HNSW index", () => {
     neonConfig.fetchEndpoint = env.NEON_FETCH_ENDPOINT!;
     const client = neon(env.DATABASE_URL!);
     const store = new KnowledgeStore(drizzle({ client, schema }), newTenant());
-    const q = store.searchQuery(Array.from({ length: 1536 }, (_, i) => (i % 7) / 10), { kind: "agent", agentId: "x" }, 5).toSQL();
+    const q = new PgDialect().sqlToQuery(store.searchQuery(Array.from({ length: 1536 }, (_, i) => (i % 7) / 10), "ERR-4021 router", { kind: "agent", agentId: "x" }, 5));
     const results = await client.transaction([
       ...settings.map((s) => client.query(s)),
       client.query(`EXPLAIN ${q.sql}`, q.params as unknown[]),
@@ -68,7 +100,7 @@ describe("knowledge: the search query and the HNSW index", () => {
     return (results.at(-1) as Array<Record<string, string>>).map((r) => r["QUERY PLAN"]).join("\n");
   }
 
-  it("orders by the indexed distance operator, so the HNSW index can serve it with the tenant filter applied", async () => {
+  it("the vector branch orders by the indexed distance operator, so the HNSW index can serve it with the tenant filter applied", async () => {
     // At test-table sizes the planner rightly prefers an exact scan of the tenant's rows plus a
     // sort; with those paths off, it must still be able to answer from the HNSW index (it could
     // not if the query ordered by a score expression or used a different operator).
@@ -81,7 +113,9 @@ describe("knowledge: the search query and the HNSW index", () => {
     ]);
     expect(plan.replace(/'\[[^\]]*\]'/g, "'[…]'"), "plan").toContain("Index Scan using knowledge_base_embedding_hnsw_idx");
     expect(plan).toMatch(/Order By: \(embedding <=>/);
-    expect(plan).toMatch(/Filter: .*tenant_id =/);
+    // Both branches and the final join carry the tenant filter.
+    expect(plan.match(/tenant_id = /g)?.length ?? 0).toBeGreaterThanOrEqual(3);
+    expect(plan).toMatch(/content_tsv @@/);
   });
 
   it("widens ef_search with k", () => {

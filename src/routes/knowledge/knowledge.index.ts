@@ -92,7 +92,7 @@ export const knowledgeRouter = createRouter()
       const knowledge = store(c);
       if (agent_id && !(await knowledge.agentExists(agent_id))) throw new ApiError("not_found", `No agent ${agent_id} in this tenant.`);
       const { vectors, usage } = await embedTexts(embedDeps(c), [query], "retrieval");
-      const results = await knowledge.search(vectors[0]!, agent_id ? { kind: "agent", agentId: agent_id } : { kind: "tenant" }, k);
+      const results = await knowledge.search(vectors[0]!, query, agent_id ? { kind: "agent", agentId: agent_id } : { kind: "tenant" }, k);
       Object.assign(note.details, { agent_id: agent_id ?? null, k, results: results.length });
       return c.json({ results, usage: usageBody(usage) }, 200);
     });

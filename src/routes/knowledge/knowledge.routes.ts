@@ -65,8 +65,11 @@ export const searchKnowledge = createRoute({
   method: "post",
   path: "/knowledge/search",
   tags,
-  summary: "Semantic search over the tenant's knowledge",
-  description: `The k chunks nearest to the query by cosine similarity, from the caller's tenant only. ${embeds}`,
+  summary: "Hybrid (semantic + full-text) search over the tenant's knowledge",
+  description:
+    "The k best chunks from the caller's tenant only, ranked by reciprocal rank fusion of two lists: the chunks nearest to the query by cosine similarity " +
+    "and the chunks matching every query term in full text (web-search syntax: \"quoted phrase\", -exclude, or). Exact terms such as error codes and ids " +
+    `rank first even when their embedding is not the closest. \`score\` stays the cosine similarity; \`rank_score\` is the fused rank. ${embeds}`,
   security,
   request: { body: body(SearchBody) },
   responses: { 200: json(SearchResponse, "Best first"), ...problemResponses(400, 401, 404, 413, 422, 429, 502, 503) },

@@ -76,7 +76,12 @@ export const SearchHit = z
     title: z.string().nullable(),
     content: z.string(),
     metadata: z.record(z.string(), z.unknown()),
-    score: z.number().openapi({ description: "Cosine similarity, 1 = same direction." }),
+    score: z.number().openapi({ description: "Cosine similarity of chunk and query, 1 = same direction; reported for every hit, however it was found." }),
+    rank_score: z.number().openapi({
+      description: "What results are ordered by: reciprocal rank fusion, Σ 1/(60 + rank) over the vector and full-text candidate lists the chunk is in (at most 2/61).",
+    }),
+    vector_rank: z.number().int().nullable().openapi({ description: "Position among the nearest chunks by cosine; null when not among them." }),
+    text_rank: z.number().int().nullable().openapi({ description: "Position among the full-text matches (every query term present); null when the chunk does not match." }),
   })
   .openapi("SearchHit");
 
