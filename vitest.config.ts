@@ -1,9 +1,10 @@
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 
-// Two projects: `worker` runs the Worker's tests inside workerd (the real
+// Three projects: `worker` runs the Worker's tests inside workerd (the real
 // runtime) against the local stand-ins, started once by test/global-setup.ts;
-// `node` runs the stand-ins' contract tests and scripts in Node.
+// `node` runs the stand-ins' contract tests and scripts in Node; `browser`
+// drives the BYOK page in Debian's chromium against a stack of its own.
 export default defineConfig({
   test: {
     projects: [
@@ -18,6 +19,8 @@ export default defineConfig({
           name: "worker",
           include: ["test/worker/**/*.test.ts"],
           globalSetup: ["test/global-setup.ts"],
+          // Files share one Vault stand-in, and some seal it or inject faults: one file at a time.
+          fileParallelism: false,
           testTimeout: 30_000,
           hookTimeout: 60_000,
         },
@@ -31,7 +34,15 @@ export default defineConfig({
           hookTimeout: 120_000,
         },
       },
-      { test: { name: "browser", environment: "node", include: ["test/browser/**/*.test.ts"], testTimeout: 60000, hookTimeout: 120000 } },
+      {
+        test: {
+          name: "browser",
+          environment: "node",
+          include: ["test/browser/**/*.test.ts"],
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+        },
+      },
     ],
   },
 });

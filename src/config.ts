@@ -130,12 +130,26 @@ export class ConfigError extends Error {
 }
 
 const cache = new WeakMap<object, Config>();
+/** The last env's settings as given, to recognise the same settings in a new env object. */
+let last: { values: unknown[]; config: Config } | undefined;
+const SETTINGS = Object.keys(ConfigSchema.shape) as Array<keyof Bindings>;
 
-/** Parses the settings from the Worker's env, once per env object (i.e. per isolate). */
+/**
+ * Parses the settings from the Worker's env once per isolate. The runtime may
+ * hand each request a new env object, so besides identity the raw values are
+ * compared (cheap) before parsing again (zod, not cheap).
+ */
 export function getConfig(env: Bindings): Config {
   const hit = cache.get(env);
   if (hit) return hit;
-  const config = parseConfig(env);
+  const values = SETTINGS.map((k) => env[k]);
+  let config: Config;
+  if (last && values.every((v, i) => v === last!.values[i])) {
+    config = last.config;
+  } else {
+    config = parseConfig(env);
+    last = { values, config };
+  }
   cache.set(env, config);
   return config;
 }

@@ -17,16 +17,20 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const ADMIN_ROLES = new Set(["admin", "owner"]);
 const REALM = 'Bearer realm="brain-gateway"';
 
-/** Per-isolate: imported HS256 secrets and JWKS fetchers (immutable for a given config). */
-const hsKeys = new Map<string, Uint8Array>();
+/** Per-isolate: imported HS256 keys and JWKS fetchers (immutable for a given config). */
+const hsKeys = new Map<string, Promise<CryptoKey>>();
 const jwksSets = new Map<string, JWTVerifyGetKey>();
 
-function verificationKey(jwt: Config["jwt"]): { key: Uint8Array | JWTVerifyGetKey; algorithms: string[] } {
+async function verificationKey(jwt: Config["jwt"]): Promise<{ key: CryptoKey | JWTVerifyGetKey; algorithms: string[] }> {
   // The key and algorithms come from configuration only; the token's header cannot pick them.
   if (jwt.secret) {
     let key = hsKeys.get(jwt.secret);
-    if (!key) hsKeys.set(jwt.secret, (key = new TextEncoder().encode(jwt.secret)));
-    return { key, algorithms: ["HS256"] };
+    if (!key) {
+      // Imported once: jose would otherwise import the raw secret on every verification.
+      key = crypto.subtle.importKey("raw", new TextEncoder().encode(jwt.secret), { name: "HMAC", hash: "SHA-256" }, false, ["verify"]);
+      hsKeys.set(jwt.secret, key);
+    }
+    return { key: await key, algorithms: ["HS256"] };
   }
   let set = jwksSets.get(jwt.jwksUrl!);
   if (!set) jwksSets.set(jwt.jwksUrl!, (set = createRemoteJWKSet(new URL(jwt.jwksUrl!), { timeoutDuration: 3000 })));
@@ -46,10 +50,10 @@ export const authenticate = () =>
     const match = /^Bearer ([A-Za-z0-9_.-]+)$/.exec(header);
     if (!match) throw unauthorized("A bearer token is required.");
     const { jwt } = c.get("config");
-    const { key, algorithms } = verificationKey(jwt);
+    const { key, algorithms } = await verificationKey(jwt);
     let payload: Record<string, unknown>;
     try {
-      const verified = await jwtVerify(match[1]!, key as Uint8Array, {
+      const verified = await jwtVerify(match[1]!, key as CryptoKey, {
         issuer: jwt.issuer,
         audience: jwt.audience,
         algorithms,
