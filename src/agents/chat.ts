@@ -43,15 +43,15 @@ export async function prepareChat(deps: ChatDeps, agentId: string, messages: Cha
   const agent = await new AgentStore(deps.db, deps.principal.tenantId).get(agentId);
   if (!agent) throw new ApiError("not_found", `No agent ${agentId} in this tenant.`);
   if (!agent.is_active) throw new ApiError("conflict", `Agent ${agentId} is disabled; set is_active to true to chat with it.`);
-  const key = await requireProviderKey(deps.keys, agent.llm_provider);
-
   const knowledge = new KnowledgeStore(deps.db, deps.principal.tenantId);
   const scope: SearchScope = { kind: "agent", agentId };
+  // Independent round trips (Vault, database) run side by side: they are most of the time to first token.
+  const [key, scopeSize] = await Promise.all([requireProviderKey(deps.keys, agent.llm_provider), knowledge.scopeSize(scope)]);
   let hits: Awaited<ReturnType<KnowledgeStore["search"]>> = [];
-  if (await knowledge.hasAny(scope)) {
+  if (scopeSize > 0) {
     const query = retrievalQuery(messages);
     const { vectors } = await embedTexts(deps, [query], "retrieval");
-    hits = (await knowledge.search(vectors[0]!, query, scope, CHAT_CONTEXT_CHUNKS)).filter(isContext);
+    hits = (await knowledge.search(vectors[0]!, query, scope, CHAT_CONTEXT_CHUNKS, scopeSize)).filter(isContext);
   }
   return {
     agent,

@@ -64,6 +64,15 @@ export const efSearchFor = (k: number) => Math.min(1000, Math.max(100, k * 10));
  */
 export const candidatesFor = (k: number) => Math.max(4 * k, 40);
 
+/**
+ * Above this many chunks in scope the vector list is steered onto the HNSW
+ * index; at or below it Postgres's own choice (an exact scan through the tenant
+ * index) is kept: exact recall, and fast on few rows. Measured with `npm run bench`
+ * on 10,000 chunks of one tenant: the planner's exact scan took 113 ms, the HNSW
+ * index 4.7 ms at recall@10 0.98 — the planner underestimates 1536-dim distances.
+ */
+export const EXACT_SCAN_MAX = 1000;
+
 /** RRF's constant (Cormack et al. 2009): damps the head of each list so neither dominates. */
 export const RRF_K = 60;
 
@@ -72,6 +81,8 @@ export class KnowledgeStore {
   constructor(
     private readonly db: Database,
     private readonly tenantId: string,
+    /** Tests lower it to exercise the HNSW plan on a few rows. */
+    private readonly exactScanMax = EXACT_SCAN_MAX,
   ) {}
 
   async agentExists(agentId: string): Promise<boolean> {
@@ -147,10 +158,20 @@ export class KnowledgeStore {
     return rows.length;
   }
 
-  /** True when the scope holds at least one chunk (chat skips embedding the question otherwise). */
-  async hasAny(scope: SearchScope): Promise<boolean> {
-    const rows = await this.db.select({ id: knowledgeBase.id }).from(knowledgeBase).where(this.scopeWhere(scope)).limit(1);
-    return rows.length > 0;
+  /**
+   * How many chunks the scope holds, counted up to EXACT_SCAN_MAX + 1 (an index
+   * scan of at most that many entries). Chat skips retrieval at 0; search picks
+   * its plan from it.
+   */
+  async scopeSize(scope: SearchScope): Promise<number> {
+    const capped = this.db
+      .select({ one: sql`1` })
+      .from(knowledgeBase)
+      .where(this.scopeWhere(scope))
+      .limit(this.exactScanMax + 1)
+      .as("capped");
+    const [row] = await this.db.select({ n: sql<number>`count(*)::int` }).from(capped);
+    return row?.n ?? 0;
   }
 
   /**
@@ -159,13 +180,14 @@ export class KnowledgeStore {
    * The HNSW settings are SET LOCAL in the same batch (one transaction), so
    * they apply to this query only.
    */
-  async search(embedding: number[], text: string, scope: SearchScope, k: number): Promise<SearchHit[]> {
-    const [, , result] = await this.db.batch([
-      this.db.execute(sql.raw(`SET LOCAL hnsw.ef_search = ${efSearchFor(candidatesFor(k))}`)),
-      // Keeps walking the graph until enough rows pass the tenant filter (bounded by hnsw.max_scan_tuples).
-      this.db.execute(sql.raw("SET LOCAL hnsw.iterative_scan = strict_order")),
+  async search(embedding: number[], text: string, scope: SearchScope, k: number, scopeSize?: number): Promise<SearchHit[]> {
+    const settings = this.planSettings(scopeSize ?? (await this.scopeSize(scope)), k);
+    const results = await this.db.batch([
+      this.db.execute(sql.raw(settings[0]!)),
+      ...settings.slice(1).map((s) => this.db.execute(sql.raw(s))),
       this.db.execute<RawHit>(this.searchQuery(embedding, text, scope, k)),
     ]);
+    const result = results.at(-1) as { rows: RawHit[] };
     return result.rows.map((r) => ({
       document_id: r.document_id,
       chunk_index: r.chunk_index,
@@ -178,6 +200,17 @@ export class KnowledgeStore {
       vector_rank: r.vector_rank,
       text_rank: r.text_rank,
     }));
+  }
+
+  /** The SET LOCALs a search runs before its statement, for a scope of `size` chunks. Public for the plan test. */
+  planSettings(size: number, k: number): string[] {
+    return [
+      `SET LOCAL hnsw.ef_search = ${efSearchFor(candidatesFor(k))}`,
+      // Keeps walking the graph until enough rows pass the tenant filter (bounded by hnsw.max_scan_tuples).
+      "SET LOCAL hnsw.iterative_scan = strict_order",
+      // A large scope: make the sorted exact scan look as costly as it is, so the HNSW index serves the ORDER BY.
+      ...(size > this.exactScanMax ? ["SET LOCAL enable_sort = off", "SET LOCAL enable_bitmapscan = off", "SET LOCAL enable_seqscan = off"] : []),
+    ];
   }
 
   /**
