@@ -6,23 +6,7 @@ import type { LlmProviderName } from "../llm/models";
 
 type Row = typeof agentConfigs.$inferSelect;
 
-/** An agent as the API returns it (temperature as a number, not numeric's string). */
-export interface Agent {
-  agent_id: string;
-  name: string;
-  description: string | null;
-  system_prompt: string;
-  llm_provider: LlmProviderName;
-  llm_model: string;
-  temperature: number;
-  max_tokens: number;
-  enabled_tools: string[];
-  is_active: boolean;
-  created_by: string | null;
-  created_at: string;
-  updated_at: string;
-}
-
+/** The fields an admin sets (create and update). */
 export interface AgentFields {
   name: string;
   description: string | null;
@@ -35,6 +19,15 @@ export interface AgentFields {
   is_active: boolean;
 }
 
+/** An agent as the API returns it (temperature as a number, not numeric's string). */
+export interface Agent extends AgentFields {
+  agent_id: string;
+  created_by: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+/** A row in the API's shape. */
 export function toAgent(r: Row): Agent {
   return {
     agent_id: r.agent_id,
