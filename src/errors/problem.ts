@@ -93,8 +93,13 @@ export function onError(err: Error, c: Context<AppEnv>): Response {
     return problem(c, upstream);
   }
   if (err instanceof HTTPException) {
-    const code: ErrorCode =
-      err.status === 413 ? "payload_too_large" : err.status === 401 ? "unauthenticated" : err.status === 404 ? "not_found" : "bad_request";
+    const byStatus: Partial<Record<number, ErrorCode>> = {
+      401: "unauthenticated",
+      404: "not_found",
+      413: "payload_too_large",
+      415: "unsupported_media_type",
+    };
+    const code = byStatus[err.status] ?? "bad_request";
     return problem(c, new ApiError(code));
   }
   logger?.error("request.unhandled", { reason: describe(err) });
