@@ -1,4 +1,6 @@
+import { sql } from "drizzle-orm";
 import type { Database } from "../db/client";
+import { prepared } from "../db/prepared";
 import { auditLogs } from "../db/schema";
 import { describe } from "../errors/problem";
 import { redact, type Logger } from "../lib/logger";
@@ -24,6 +26,20 @@ export interface RequestFacts {
 }
 
 const RETRY_DELAYS_MS = [50, 250, 1000];
+
+const COLUMNS = [
+  "tenant_id", "user_id", "action", "resource_type", "resource_id", "outcome",
+  "request_id", "ip_address", "user_agent", "details",
+] as const;
+
+/** The audit insert, prepared once per database handle: it runs on every request. */
+const insertAudit = (db: Database) =>
+  prepared(db, "audit_insert", (d) =>
+    d
+      .insert(auditLogs)
+      .values(Object.fromEntries(COLUMNS.map((c) => [c, sql.placeholder(c)])) as unknown as typeof auditLogs.$inferInsert)
+      .prepare("audit_insert"),
+  );
 
 /**
  * Writes audit rows off the response's critical path: each `record` hands a
@@ -57,7 +73,7 @@ export class AuditLog {
     };
     for (let attempt = 0; ; attempt++) {
       try {
-        await this.db.insert(auditLogs).values(row);
+        await insertAudit(this.db).execute(row);
         return;
       } catch (err) {
         const delay = RETRY_DELAYS_MS[attempt];

@@ -1,5 +1,6 @@
 import { and, eq, sql } from "drizzle-orm";
 import type { Database } from "../db/client";
+import { prepared } from "../db/prepared";
 import { connectorConfigs } from "../db/schema";
 import type { VaultClient } from "../vault/client";
 import { keyPath, keysFolder, SERVICE_NAME } from "../vault/paths";
@@ -184,7 +185,15 @@ export class KeyStore {
   }
 
   private async row(service: string): Promise<Row | undefined> {
-    const [row] = await this.db.select().from(connectorConfigs).where(this.rowWhere(service)).limit(1);
+    const query = prepared(this.db, "connector_row", (db) =>
+      db
+        .select()
+        .from(connectorConfigs)
+        .where(and(eq(connectorConfigs.tenant_id, sql.placeholder("tenant")), eq(connectorConfigs.connector_id, sql.placeholder("service"))))
+        .limit(1)
+        .prepare("connector_row"),
+    );
+    const [row] = await query.execute({ tenant: this.tenantId, service });
     return row;
   }
 
