@@ -19,19 +19,8 @@ import { embedText } from "../local-stack/llm-provider/embeddings";
 import { startNeonHttp } from "../local-stack/neon-http/server";
 import { migrateDatabase } from "../scripts/migrate";
 import { EMBEDDING_DIMENSIONS, schema } from "../src/db/schema";
+import { loadKnowledgeStore } from "./load-store";
 import { printTable, section, type Row } from "./stats";
-
-/**
- * The store, loaded by a path the Node typecheck does not follow: its imports reach
- * src/env.ts, whose `Env` exists only in the Worker's project (src/worker-configuration.d.ts).
- * The methods used here are typed by hand instead.
- */
-const STORE_MODULE = "../src/knowledge/knowledge-store.ts";
-interface Store {
-  insert(docs: Array<{ documentId: string; agentId: null; title: string; metadata: Record<string, never>; chunks: Array<{ content: string; embedding: number[] }> }>): Promise<void>;
-  search(embedding: number[], text: string, scope: { kind: "tenant" }, k: number): Promise<Array<{ document_id: string }>>;
-}
-type StoreClass = new (db: ReturnType<typeof drizzle<typeof schema>>, tenantId: string) => Store;
 
 const TENANT = "00000000-0000-4000-8000-00000000a11c";
 /** Results read per query: hit@1, hit@5 and MRR@10 come from the same list. */
@@ -232,7 +221,7 @@ export async function measureRanking(opts: MeasureOptions = {}): Promise<Ranking
   try {
     if (server) await migrateDatabase({ databaseUrl, fetchEndpoint });
     neonConfig.fetchEndpoint = fetchEndpoint;
-    const { KnowledgeStore } = (await import(STORE_MODULE)) as { KnowledgeStore: StoreClass };
+    const { KnowledgeStore } = await loadKnowledgeStore();
     const store = new KnowledgeStore(drizzle({ client: neon(databaseUrl), schema }), opts.tenantId ?? TENANT);
     const { docs, queries } = labelledSet();
     const idOf = new Map<string, string>();

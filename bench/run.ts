@@ -13,6 +13,7 @@ import { startLocalStack } from "../local-stack/stack";
 import { benchChat } from "./chat";
 import { benchKeys } from "./keys";
 import { benchKnowledge } from "./knowledge";
+import { measureRanking, rankingTableRows } from "./knowledge-ranking";
 import { measureSize } from "./size";
 import { printTable, section, verdict, type Row } from "./stats";
 
@@ -62,6 +63,10 @@ try {
   const chat = await benchChat(bundle, stack, quick ? { rounds: 10 } : { rounds: 40 });
   rows.push(...chat.rows);
   notes.push(...chat.notes);
+
+  // On its own in-memory Neon stand-in (the labelled set never mixes with the 10k chunks above).
+  rows.push(section("4c. ranking quality: vector only vs hybrid (RRF)"));
+  rows.push(...rankingTableRows(await measureRanking()));
 } finally {
   await stack.close();
 }
