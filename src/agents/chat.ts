@@ -40,19 +40,19 @@ export interface PreparedChat {
  * Retrieval is skipped (and needs no OpenAI key) when the scope holds no documents.
  */
 export async function prepareChat(deps: ChatDeps, agentId: string, messages: ChatMessage[]): Promise<PreparedChat> {
-  const agent = await new AgentStore(deps.db, deps.principal.tenantId).get(agentId);
-  if (!agent) throw new ApiError("not_found", `No agent ${agentId} in this tenant.`);
-  if (!agent.is_active) throw new ApiError("conflict", `Agent ${agentId} is disabled; set is_active to true to chat with it.`);
   const knowledge = new KnowledgeStore(deps.db, deps.principal.tenantId);
   const scope: SearchScope = { kind: "agent", agentId };
-  // Independent round trips (Vault, database) run side by side: they are most of the time to first token.
-  const [key, scopeSize] = await Promise.all([requireProviderKey(deps.keys, agent.llm_provider), knowledge.scopeSize(scope)]);
-  let hits: Awaited<ReturnType<KnowledgeStore["search"]>> = [];
-  if (scopeSize > 0) {
+  // Round trips that do not depend on each other run side by side: they are most of the time to first token.
+  const [agent, scopeSize] = await Promise.all([new AgentStore(deps.db, deps.principal.tenantId).get(agentId), knowledge.scopeSize(scope)]);
+  if (!agent) throw new ApiError("not_found", `No agent ${agentId} in this tenant.`);
+  if (!agent.is_active) throw new ApiError("conflict", `Agent ${agentId} is disabled; set is_active to true to chat with it.`);
+  const retrieve = async () => {
+    if (scopeSize === 0) return [];
     const query = retrievalQuery(messages);
     const { vectors } = await embedTexts(deps, [query], "retrieval");
-    hits = (await knowledge.search(vectors[0]!, query, scope, CHAT_CONTEXT_CHUNKS, scopeSize)).filter(isContext);
-  }
+    return (await knowledge.search(vectors[0]!, query, scope, CHAT_CONTEXT_CHUNKS, scopeSize)).filter(isContext);
+  };
+  const [key, hits] = await Promise.all([requireProviderKey(deps.keys, agent.llm_provider), retrieve()]);
   return {
     agent,
     key,
