@@ -7,6 +7,8 @@ import { defineConfig } from "vitest/config";
 // drives the BYOK page in Debian's chromium against a stack of its own.
 export default defineConfig({
   test: {
+    // The Worker logs a JSON line per request; show logs of failing tests only.
+    silent: "passed-only",
     projects: [
       {
         plugins: [
