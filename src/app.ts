@@ -3,6 +3,7 @@ import { cors } from "hono/cors";
 import { requestId } from "hono/request-id";
 import { secureHeaders } from "hono/secure-headers";
 import type { AppEnv } from "./env";
+import { auditRejected } from "./audit/audited";
 import { ApiError, onError, problem } from "./errors/problem";
 import { createRouter } from "./lib/openapi";
 import { authenticate } from "./middleware/auth";
@@ -73,7 +74,11 @@ export function createApp() {
   app.use("*", authenticate());
   app.use("*", tenantRateLimit());
   app.notFound((c) => problem(c, new ApiError("not_found", "No such route.")));
-  app.onError(onError);
+  app.onError((err, c) => {
+    const res = onError(err, c);
+    auditRejected(c, err);
+    return res;
+  });
   // Chained so the app's type carries every API route (the typed client is built from it).
   return app
     .route("/", keysRouter)

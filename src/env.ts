@@ -2,6 +2,7 @@ import type { Config } from "./config";
 import type { Database } from "./db/client";
 import type { VaultClient } from "./vault/client";
 import type { AuditLog } from "./audit/audit-log";
+import type { AuditTarget } from "./audit/audited";
 import type { Logger } from "./lib/logger";
 import type { Principal } from "./middleware/auth";
 
@@ -48,6 +49,10 @@ export interface Variables {
   vault: VaultClient;
   audit: AuditLog;
   principal: Principal;
+  /** What the matched route audits (set by `auditTarget` before validation). */
+  auditTarget: AuditTarget;
+  /** True once the handler wrote its audit row. */
+  audited: boolean;
 }
 
 /** The one Hono environment type every router and handler uses. */

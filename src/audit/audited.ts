@@ -1,39 +1,83 @@
 import type { Context } from "hono";
+import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../env";
 import { ApiError, errorCode } from "../errors/problem";
 import type { AuditOutcome } from "./audit-log";
 
+/** What an audit row is about. */
+export interface AuditTarget {
+  action: string;
+  resourceType: string;
+  resourceId: string | null;
+}
+
+/** Route path parameters that name a resource: only well-formed ones reach an audit row. */
+const RESOURCE_ID = /^[A-Za-z0-9_.:-]{1,128}$/;
+
+/**
+ * Route middleware (runs before validation): names what the route audits, so a
+ * request refused before its handler (invalid input) still leaves a row — see `auditRejected`.
+ */
+export const auditTarget = (action: string, resourceType: string, param?: string) =>
+  createMiddleware<AppEnv>(async (c, next) => {
+    const raw = param ? c.req.param(param) : undefined;
+    c.set("auditTarget", { action, resourceType, resourceId: raw && RESOURCE_ID.test(raw) ? raw : null });
+    await next();
+  });
+
+const outcomeOf = (err: unknown): AuditOutcome =>
+  err instanceof ApiError && (err.status === 403 || err.status === 401) ? "denied" : "error";
+
+/**
+ * Called by the app's onError: an authenticated request whose route names an
+ * audit target but whose handler never wrote the row (it was refused earlier,
+ * e.g. by validation) gets one now, with the error's code.
+ */
+export function auditRejected(c: Context<AppEnv>, err: unknown): void {
+  const target = c.get("auditTarget");
+  const principal = c.get("principal");
+  if (!target || !principal || c.get("audited")) return;
+  c.get("audit").record({
+    tenantId: principal.tenantId,
+    userId: principal.userId,
+    ...target,
+    outcome: outcomeOf(err),
+    details: { error: errorCode(err) },
+  });
+}
+
 /** What a handler tells the audit row: the action may be refined once known (key.store → key.create / key.rotate). */
 export interface AuditNote {
   action: string;
+  /** The resource, when the handler knows it better than the route (e.g. the new agent's id). */
+  resourceId: string | null;
   details: Record<string, unknown>;
 }
 
 /**
  * Runs `fn` and records exactly one audit row for it, whatever the outcome:
  * success, denied (401/403) or error (with the error's code, never its message).
+ * What is audited comes from the route's `auditTarget`.
  */
-export async function audited<T>(
-  c: Context<AppEnv>,
-  target: { action: string; resourceType: string; resourceId: string | null },
-  fn: (note: AuditNote) => Promise<T>,
-): Promise<T> {
+export async function audited<T>(c: Context<AppEnv>, fn: (note: AuditNote) => Promise<T>): Promise<T> {
   const { tenantId, userId } = c.get("principal");
-  const note: AuditNote = { action: target.action, details: {} };
+  const target = c.get("auditTarget");
+  const note: AuditNote = { action: target.action, resourceId: target.resourceId, details: {} };
   let outcome: AuditOutcome = "success";
   try {
     return await fn(note);
   } catch (err) {
-    outcome = err instanceof ApiError && (err.status === 403 || err.status === 401) ? "denied" : "error";
+    outcome = outcomeOf(err);
     note.details.error = errorCode(err);
     throw err;
   } finally {
+    c.set("audited", true);
     c.get("audit").record({
       tenantId,
       userId,
       action: note.action,
       resourceType: target.resourceType,
-      resourceId: target.resourceId,
+      resourceId: note.resourceId,
       outcome,
       details: note.details,
     });

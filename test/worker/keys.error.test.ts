@@ -37,6 +37,17 @@ describe("BYOK keys: bad input", () => {
     expect((await vaultRaw("GET", `secret/metadata/tenants/${who.tenant}/api_keys?list=true`)).status).toBe(404);
   });
 
+  it("a refused request is audited too, with its error code", async () => {
+    const who = as();
+    await call("POST", "/vault/keys/openai", { as: who, body: { service: "openai", api_key: KEY, extra: 1 } });
+    await call("GET", "/vault/keys/Bad..Name", { as: who });
+    const rows = await auditRows(who.tenant);
+    expect(rows.map((r) => [r.action, r.resource_id, r.outcome, r.details])).toEqual([
+      ["key.store", "openai", "error", { error: "validation_failed" }],
+      ["key.read", "Bad..Name", "error", { error: "validation_failed" }], // the attempted name, as sent (safe characters only)
+    ]);
+  });
+
   it("400 for malformed JSON", async () => {
     const r = await call("POST", "/vault/keys/openai", { as: as(), rawBody: "{not json", headers: { "content-type": "application/json" } });
     expectProblem(r, 400, "bad_request");

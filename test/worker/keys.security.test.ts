@@ -78,9 +78,10 @@ describe("the canary key", () => {
       console.log = original;
     }
     const rows = await auditRows(tenant);
-    // Validation failures, the database outage and the audit read itself leave no row.
+    // The database outage and the audit read itself leave no row; refused input does.
     expect(rows.map((r) => `${r.action}:${r.outcome}`)).toEqual([
       "key.create:success",
+      "key.store:error",
       "key.store:error",
       "key.store:error",
       "key.store:denied",

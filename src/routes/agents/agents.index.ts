@@ -10,7 +10,6 @@ import { createAgent, deleteAgent, getAgent, listAgents, updateAgent } from "./a
 
 type Ctx = Context<AppEnv>;
 
-const onAgent = (action: string, agentId: string | null) => ({ action, resourceType: "agent", resourceId: agentId });
 const store = (c: Ctx) => new AgentStore(c.get("db"), c.get("principal").tenantId);
 const notFound = (agentId: string) => new ApiError("not_found", `No agent ${agentId} in this tenant.`);
 
@@ -23,9 +22,10 @@ function rejectProblems(problems: FieldProblem[]): void {
 export const agentsRouter = createRouter()
   .openapi(createAgent, async (c) => {
     const body = c.req.valid("json");
-    return await audited(c, onAgent("agent.create", body.agent_id), async (note) => {
+    return await audited(c, async (note) => {
       requireAdmin(c.get("principal"));
       const { agent_id, ...given } = body;
+      note.resourceId = agent_id;
       const fields: AgentFields = { ...AGENT_DEFAULTS, description: null, ...given, enabled_tools: given.enabled_tools ?? [] };
       rejectProblems(agentProblems(fields));
       const agent = await store(c).create(agent_id, fields, c.get("principal").userId);
@@ -35,7 +35,7 @@ export const agentsRouter = createRouter()
   })
   .openapi(listAgents, async (c) => {
     const { limit, cursor } = c.req.valid("query");
-    return await audited(c, onAgent("agent.list", null), async (note) => {
+    return await audited(c, async (note) => {
       const page = await store(c).list(limit, cursor);
       note.details.count = page.items.length;
       return c.json({ items: page.items, next_cursor: page.next }, 200);
@@ -43,7 +43,7 @@ export const agentsRouter = createRouter()
   })
   .openapi(getAgent, async (c) => {
     const { agent_id } = c.req.valid("param");
-    return await audited(c, onAgent("agent.read", agent_id), async () => {
+    return await audited(c, async () => {
       const agent = await store(c).get(agent_id);
       if (!agent) throw notFound(agent_id);
       return c.json(agent, 200);
@@ -52,7 +52,7 @@ export const agentsRouter = createRouter()
   .openapi(updateAgent, async (c) => {
     const { agent_id } = c.req.valid("param");
     const changes = c.req.valid("json");
-    return await audited(c, onAgent("agent.update", agent_id), async (note) => {
+    return await audited(c, async (note) => {
       requireAdmin(c.get("principal"));
       const agents = store(c);
       const current = await agents.get(agent_id);
@@ -67,7 +67,7 @@ export const agentsRouter = createRouter()
   })
   .openapi(deleteAgent, async (c) => {
     const { agent_id } = c.req.valid("param");
-    return await audited(c, onAgent("agent.delete", agent_id), async (note) => {
+    return await audited(c, async (note) => {
       requireAdmin(c.get("principal"));
       const removed = await store(c).remove(agent_id);
       if (!removed) throw notFound(agent_id);

@@ -1,6 +1,7 @@
 import { createRoute } from "@hono/zod-openapi";
 import { problemResponses } from "../../lib/openapi";
 import { AgentList, AgentParam, AgentSchema, CreateAgentBody, DeleteAgentResponse, ListAgentsQuery, UpdateAgentBody } from "./agents.schemas";
+import { auditTarget } from "../../audit/audited";
 
 const security = [{ bearerAuth: [] }];
 const json = <T>(schema: T, description: string) => ({ description, content: { "application/json": { schema } } });
@@ -9,6 +10,7 @@ const body = <T>(schema: T) => ({ required: true, content: { "application/json":
 export const createAgent = createRoute({
   method: "post",
   path: "/agents",
+  middleware: [auditTarget("agent.create", "agent")] as const,
   tags: ["Agents"],
   summary: "Create an agent",
   description: "Admins only. agent_id is unique within the tenant (409 conflict otherwise).",
@@ -20,6 +22,7 @@ export const createAgent = createRoute({
 export const listAgents = createRoute({
   method: "get",
   path: "/agents",
+  middleware: [auditTarget("agent.list", "agent")] as const,
   tags: ["Agents"],
   summary: "List the tenant's agents",
   security,
@@ -30,6 +33,7 @@ export const listAgents = createRoute({
 export const getAgent = createRoute({
   method: "get",
   path: "/agents/{agent_id}",
+  middleware: [auditTarget("agent.read", "agent", "agent_id")] as const,
   tags: ["Agents"],
   summary: "Read an agent",
   security,
@@ -40,6 +44,7 @@ export const getAgent = createRoute({
 export const updateAgent = createRoute({
   method: "patch",
   path: "/agents/{agent_id}",
+  middleware: [auditTarget("agent.update", "agent", "agent_id")] as const,
   tags: ["Agents"],
   summary: "Change an agent",
   description: "Admins only. Fields not in the body keep their value; the result is validated as a whole.",
@@ -51,6 +56,7 @@ export const updateAgent = createRoute({
 export const deleteAgent = createRoute({
   method: "delete",
   path: "/agents/{agent_id}",
+  middleware: [auditTarget("agent.delete", "agent", "agent_id")] as const,
   tags: ["Agents"],
   summary: "Delete an agent and its own knowledge documents",
   security,

@@ -23,7 +23,7 @@ function chatDeps(c: Ctx): ChatDeps {
 export const chatRouter = createRouter().openapi(chat, async (c) => {
   const { agent_id } = c.req.valid("param");
   const { messages, stream } = c.req.valid("json");
-  return await audited(c, { action: "agent.chat", resourceType: "agent", resourceId: agent_id }, async (note) => {
+  return await audited(c, async (note) => {
     const deps = chatDeps(c);
     const prepared = await prepareChat(deps, agent_id, messages);
     Object.assign(note.details, { provider: prepared.agent.llm_provider, model: prepared.request.model, stream, sources: prepared.sources.length });

@@ -2,10 +2,12 @@ import { createRoute } from "@hono/zod-openapi";
 import { problemResponses, z } from "../../lib/openapi";
 import { AgentParam } from "../agents/agents.schemas";
 import { ChatBody, ChatResponse } from "./chat.schemas";
+import { auditTarget } from "../../audit/audited";
 
 export const chat = createRoute({
   method: "post",
   path: "/agents/{agent_id}/chat",
+  middleware: [auditTarget("agent.chat", "agent", "agent_id")] as const,
   tags: ["Chat"],
   summary: "Chat with an agent",
   description:

@@ -10,7 +10,6 @@ import { deleteKey, getKey, listKeys, storeKey } from "./keys.routes";
 
 type Ctx = Context<AppEnv>;
 
-const onKey = (action: string, service: string | null) => ({ action, resourceType: "api_key", resourceId: service });
 
 const store = (c: Ctx) => new KeyStore(c.get("db"), c.get("vault"), c.get("principal").tenantId);
 
@@ -18,7 +17,7 @@ export const keysRouter = createRouter()
   .openapi(storeKey, async (c) => {
     const { service } = c.req.valid("param");
     const body = c.req.valid("json");
-    return await audited(c, onKey("key.store", service), async (note) => {
+    return await audited(c, async (note) => {
       requireAdmin(c.get("principal"));
       if (body.service !== service) throw new ApiError("validation_failed", "body service must match the path");
       const shape = keyShapeProblem(service, body.api_key);
@@ -46,7 +45,7 @@ export const keysRouter = createRouter()
   })
   .openapi(getKey, async (c) => {
     const { service } = c.req.valid("param");
-    return await audited(c, onKey("key.read", service), async (note) => {
+    return await audited(c, async (note) => {
       const info = await store(c).info(service);
       if (!info) throw new ApiError("not_found", `No key is stored for ${service}.`);
       Object.assign(note.details, { vault_version: info.version, key_hint: info.key_hint });
@@ -55,14 +54,14 @@ export const keysRouter = createRouter()
   })
   .openapi(deleteKey, async (c) => {
     const { service } = c.req.valid("param");
-    return await audited(c, onKey("key.delete", service), async () => {
+    return await audited(c, async () => {
       requireAdmin(c.get("principal"));
       if (!(await store(c).remove(service))) throw new ApiError("not_found", `No key is stored for ${service}.`);
       return c.json({ status: "success" as const, service, deleted: true as const }, 200);
     });
   })
   .openapi(listKeys, async (c) => {
-    return await audited(c, onKey("key.list", null), async (note) => {
+    return await audited(c, async (note) => {
       const items = await store(c).list();
       note.details.count = items.length;
       return c.json({ keys: items.map((i) => i.service), items }, 200);

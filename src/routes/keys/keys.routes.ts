@@ -1,6 +1,7 @@
 import { createRoute } from "@hono/zod-openapi";
 import { problemResponses } from "../../lib/openapi";
 import { DeleteKeyResponse, KeyInfo, KeyList, ServiceParam, StoreKeyBody, StoreKeyResponse } from "./keys.schemas";
+import { auditTarget } from "../../audit/audited";
 
 const security = [{ bearerAuth: [] }];
 const json = <T>(schema: T, description: string) => ({ description, content: { "application/json": { schema } } });
@@ -8,6 +9,7 @@ const json = <T>(schema: T, description: string) => ({ description, content: { "
 export const storeKey = createRoute({
   method: "post",
   path: "/vault/keys/{service}",
+  middleware: [auditTarget("key.store", "api_key", "service")] as const,
   tags: ["Keys"],
   summary: "Store or rotate a provider key",
   description: "Admins only. Stores the key in Vault; storing again rotates it (a new version). The key is never returned.",
@@ -23,6 +25,7 @@ export const storeKey = createRoute({
 export const getKey = createRoute({
   method: "get",
   path: "/vault/keys/{service}",
+  middleware: [auditTarget("key.read", "api_key", "service")] as const,
   tags: ["Keys"],
   summary: "Read a key's metadata (never the key)",
   security,
@@ -33,6 +36,7 @@ export const getKey = createRoute({
 export const deleteKey = createRoute({
   method: "delete",
   path: "/vault/keys/{service}",
+  middleware: [auditTarget("key.delete", "api_key", "service")] as const,
   tags: ["Keys"],
   summary: "Delete a key and every version of it",
   security,
@@ -43,6 +47,7 @@ export const deleteKey = createRoute({
 export const listKeys = createRoute({
   method: "get",
   path: "/vault/keys",
+  middleware: [auditTarget("key.list", "api_key")] as const,
   tags: ["Keys"],
   summary: "List the tenant's stored keys",
   security,

@@ -13,7 +13,6 @@ import { addDocument, addDocuments, deleteDocument, listDocuments, searchKnowled
 
 type Ctx = Context<AppEnv>;
 
-const onDocument = (action: string, documentId: string | null) => ({ action, resourceType: "knowledge_document", resourceId: documentId });
 const store = (c: Ctx) => new KnowledgeStore(c.get("db"), c.get("principal").tenantId);
 
 /** What embedding needs from this request. */
@@ -51,7 +50,7 @@ function decodeCursor(s: string): { createdAt: string; documentId: string } {
 export const knowledgeRouter = createRouter()
   .openapi(addDocument, async (c) => {
     const body = c.req.valid("json");
-    return await audited(c, onDocument("knowledge.create", null), async (note) => {
+    return await audited(c, async (note) => {
       requireAdmin(c.get("principal"));
       const { documents, usage } = await ingestDocuments(embedDeps(c), store(c), [body]);
       const doc = documents[0]!;
@@ -61,7 +60,7 @@ export const knowledgeRouter = createRouter()
   })
   .openapi(addDocuments, async (c) => {
     const body = c.req.valid("json");
-    return await audited(c, onDocument("knowledge.create_batch", null), async (note) => {
+    return await audited(c, async (note) => {
       requireAdmin(c.get("principal"));
       const { documents, usage } = await ingestDocuments(embedDeps(c), store(c), body.documents);
       Object.assign(note.details, { document_ids: documents.map((d) => d.document_id), chunks: documents.reduce((n, d) => n + d.chunks, 0) });
@@ -70,7 +69,7 @@ export const knowledgeRouter = createRouter()
   })
   .openapi(listDocuments, async (c) => {
     const { agent_id, limit, cursor } = c.req.valid("query");
-    return await audited(c, onDocument("knowledge.list", null), async (note) => {
+    return await audited(c, async (note) => {
       const page = await store(c).list({ agentId: agent_id, limit, cursor: cursor ? decodeCursor(cursor) : undefined });
       note.details.count = page.items.length;
       return c.json({ items: page.items, next_cursor: page.next ? encodeCursor(page.next) : null }, 200);
@@ -78,7 +77,7 @@ export const knowledgeRouter = createRouter()
   })
   .openapi(deleteDocument, async (c) => {
     const { document_id } = c.req.valid("param");
-    return await audited(c, onDocument("knowledge.delete", document_id), async (note) => {
+    return await audited(c, async (note) => {
       requireAdmin(c.get("principal"));
       const chunks = await store(c).remove(document_id);
       if (chunks === 0) throw new ApiError("not_found", `No document ${document_id} in this tenant.`);
@@ -88,7 +87,7 @@ export const knowledgeRouter = createRouter()
   })
   .openapi(searchKnowledge, async (c) => {
     const { query, agent_id, k } = c.req.valid("json");
-    return await audited(c, onDocument("knowledge.search", null), async (note) => {
+    return await audited(c, async (note) => {
       const knowledge = store(c);
       if (agent_id && !(await knowledge.agentExists(agent_id))) throw new ApiError("not_found", `No agent ${agent_id} in this tenant.`);
       const { vectors, usage } = await embedTexts(embedDeps(c), [query], "retrieval");

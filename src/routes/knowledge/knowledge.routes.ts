@@ -1,5 +1,6 @@
 import { createRoute } from "@hono/zod-openapi";
 import { problemResponses } from "../../lib/openapi";
+import { auditTarget } from "../../audit/audited";
 import {
   AddBatchResponse,
   AddDocumentResponse,
@@ -22,6 +23,7 @@ const embeds = "Embeds with the tenant's own OpenAI key (422 provider_key_missin
 export const addDocument = createRoute({
   method: "post",
   path: "/knowledge/documents",
+  middleware: [auditTarget("knowledge.create", "knowledge_document")] as const,
   tags,
   summary: "Add a document",
   description: `Admins only. Split into chunks of about 1,200 characters with 200 characters of overlap; every chunk is embedded and stored. ${embeds}`,
@@ -33,6 +35,7 @@ export const addDocument = createRoute({
 export const addDocuments = createRoute({
   method: "post",
   path: "/knowledge/documents/batch",
+  middleware: [auditTarget("knowledge.create_batch", "knowledge_document")] as const,
   tags,
   summary: "Add up to 50 documents at once",
   description: `Admins only. All documents are stored, or none. ${embeds}`,
@@ -44,6 +47,7 @@ export const addDocuments = createRoute({
 export const listDocuments = createRoute({
   method: "get",
   path: "/knowledge/documents",
+  middleware: [auditTarget("knowledge.list", "knowledge_document")] as const,
   tags,
   summary: "List documents, newest first",
   security,
@@ -54,6 +58,7 @@ export const listDocuments = createRoute({
 export const deleteDocument = createRoute({
   method: "delete",
   path: "/knowledge/documents/{document_id}",
+  middleware: [auditTarget("knowledge.delete", "knowledge_document", "document_id")] as const,
   tags,
   summary: "Delete a document and all its chunks",
   security,
@@ -64,6 +69,7 @@ export const deleteDocument = createRoute({
 export const searchKnowledge = createRoute({
   method: "post",
   path: "/knowledge/search",
+  middleware: [auditTarget("knowledge.search", "knowledge_document")] as const,
   tags,
   summary: "Hybrid (semantic + full-text) search over the tenant's knowledge",
   description:
