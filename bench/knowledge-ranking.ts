@@ -20,7 +20,7 @@ import { startNeonHttp } from "../local-stack/neon-http/server";
 import { migrateDatabase } from "../scripts/migrate";
 import { EMBEDDING_DIMENSIONS, schema } from "../src/db/schema";
 import { loadKnowledgeStore } from "./load-store";
-import { printTable, section, type Row } from "./stats";
+import { printTable, rng, section, type Row } from "./stats";
 
 const TENANT = "00000000-0000-4000-8000-00000000a11c";
 /** Results read per query: hit@1, hit@5 and MRR@10 come from the same list. */
@@ -128,18 +128,6 @@ const NOTE_CODES: Array<[string, string]> = [
   ["ERR-6188", "Fixed ERR-6188, which hid search results whose title contained a slash."],
   ["ERR-6221", "Fixed ERR-6221, thrown when an upload resumed on a different server."],
 ];
-
-/** A small seeded PRNG (mulberry32): the same notes every run. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A release note of about 1,000 characters (one chunk, as the chunker cuts them) naming `line`'s code once, in the middle. */
 function releaseNote(line: string, rand: () => number): string {

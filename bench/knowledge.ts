@@ -19,7 +19,7 @@ import { EMBEDDING_DIMENSIONS, schema } from "../src/db/schema";
 import { TENANT } from "./keys";
 import { loadKnowledgeStore } from "./load-store";
 import { send, startWorkers } from "./miniflare";
-import { fmtUs, section, summarize, timedRow, verdict, type Row } from "./stats";
+import { fmtUs, rng, section, summarize, timedRow, type Row, verdict } from "./stats";
 
 const DIMS = EMBEDDING_DIMENSIONS;
 const K = 10;
@@ -29,18 +29,6 @@ const EXACT = ["SET LOCAL enable_indexscan = off"];
 export interface KnowledgeOptions {
   chunks: number;
   queries: number;
-}
-
-/** A small seeded PRNG (mulberry32): the same corpus every run. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** 60 topics of 25 words each, plus common words; a chunk mixes mostly one topic. */

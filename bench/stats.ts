@@ -64,3 +64,15 @@ export function printTable(rows: Row[], headers: Row = { name: "name", n: "n", m
   console.log(cols.map((c) => "-".repeat(width[c]!)).join("  "));
   for (const r of rows) console.log(r.name.startsWith("── ") ? r.name : line(r));
 }
+
+/** A small seeded PRNG (mulberry32): the same data every run. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

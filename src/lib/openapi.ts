@@ -52,4 +52,10 @@ export function problemResponses(...statuses: number[]) {
   );
 }
 
+/** The security requirement of every authenticated route (the `bearerAuth` scheme registered in app.ts). */
+export const bearerSecurity = [{ bearerAuth: [] }];
+
+/** A JSON response entry for a route's `responses`. */
+export const jsonResponse = <T>(schema: T, description: string) => ({ description, content: { "application/json": { schema } } });
+
 export { z };

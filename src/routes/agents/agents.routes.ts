@@ -1,10 +1,8 @@
 import { createRoute } from "@hono/zod-openapi";
-import { problemResponses } from "../../lib/openapi";
+import { bearerSecurity, jsonResponse, problemResponses } from "../../lib/openapi";
 import { AgentList, AgentParam, AgentSchema, CreateAgentBody, DeleteAgentResponse, ListAgentsQuery, UpdateAgentBody } from "./agents.schemas";
 import { auditTarget } from "../../audit/audited";
 
-const security = [{ bearerAuth: [] }];
-const json = <T>(schema: T, description: string) => ({ description, content: { "application/json": { schema } } });
 const body = <T>(schema: T) => ({ required: true, content: { "application/json": { schema } } });
 
 export const createAgent = createRoute({
@@ -14,9 +12,9 @@ export const createAgent = createRoute({
   tags: ["Agents"],
   summary: "Create an agent",
   description: "Admins only. agent_id is unique within the tenant (409 conflict otherwise).",
-  security,
+  security: bearerSecurity,
   request: { body: body(CreateAgentBody) },
-  responses: { 201: json(AgentSchema, "Created"), ...problemResponses(400, 401, 403, 409, 413, 429, 503) },
+  responses: { 201: jsonResponse(AgentSchema, "Created"), ...problemResponses(400, 401, 403, 409, 413, 429, 503) },
 });
 
 export const listAgents = createRoute({
@@ -25,9 +23,9 @@ export const listAgents = createRoute({
   middleware: [auditTarget("agent.list", "agent")] as const,
   tags: ["Agents"],
   summary: "List the tenant's agents",
-  security,
+  security: bearerSecurity,
   request: { query: ListAgentsQuery },
-  responses: { 200: json(AgentList, "Agents, by agent_id"), ...problemResponses(400, 401, 429, 503) },
+  responses: { 200: jsonResponse(AgentList, "Agents, by agent_id"), ...problemResponses(400, 401, 429, 503) },
 });
 
 export const getAgent = createRoute({
@@ -36,9 +34,9 @@ export const getAgent = createRoute({
   middleware: [auditTarget("agent.read", "agent", "agent_id")] as const,
   tags: ["Agents"],
   summary: "Read an agent",
-  security,
+  security: bearerSecurity,
   request: { params: AgentParam },
-  responses: { 200: json(AgentSchema, "The agent"), ...problemResponses(400, 401, 404, 429, 503) },
+  responses: { 200: jsonResponse(AgentSchema, "The agent"), ...problemResponses(400, 401, 404, 429, 503) },
 });
 
 export const updateAgent = createRoute({
@@ -48,9 +46,9 @@ export const updateAgent = createRoute({
   tags: ["Agents"],
   summary: "Change an agent",
   description: "Admins only. Fields not in the body keep their value; the result is validated as a whole.",
-  security,
+  security: bearerSecurity,
   request: { params: AgentParam, body: body(UpdateAgentBody) },
-  responses: { 200: json(AgentSchema, "Updated"), ...problemResponses(400, 401, 403, 404, 413, 429, 503) },
+  responses: { 200: jsonResponse(AgentSchema, "Updated"), ...problemResponses(400, 401, 403, 404, 413, 429, 503) },
 });
 
 export const deleteAgent = createRoute({
@@ -59,7 +57,7 @@ export const deleteAgent = createRoute({
   middleware: [auditTarget("agent.delete", "agent", "agent_id")] as const,
   tags: ["Agents"],
   summary: "Delete an agent and its own knowledge documents",
-  security,
+  security: bearerSecurity,
   request: { params: AgentParam },
-  responses: { 200: json(DeleteAgentResponse, "Deleted"), ...problemResponses(400, 401, 403, 404, 429, 503) },
+  responses: { 200: jsonResponse(DeleteAgentResponse, "Deleted"), ...problemResponses(400, 401, 403, 404, 429, 503) },
 });

@@ -2,7 +2,7 @@ import { createRoute } from "@hono/zod-openapi";
 import { and, desc, eq, gte, lt, lte, or, type SQL } from "drizzle-orm";
 import { auditLogs } from "../../db/schema";
 import { ApiError } from "../../errors/problem";
-import { createRouter, problemResponses, z } from "../../lib/openapi";
+import { bearerSecurity, createRouter, problemResponses, z } from "../../lib/openapi";
 import { requireAdmin } from "../../middleware/auth";
 
 /** Opaque cursor: the last row's (created_at, id), so pages are stable while new rows arrive. */
@@ -53,7 +53,7 @@ const listAuditLogs = createRoute({
   tags: ["Audit"],
   summary: "The tenant's audit trail, newest first",
   description: "Admins only. Cursor-paginated; pass `next_cursor` back as `cursor`.",
-  security: [{ bearerAuth: [] }],
+  security: bearerSecurity,
   request: { query: AuditQuery },
   responses: {
     200: {

@@ -1,5 +1,5 @@
 import { createRoute } from "@hono/zod-openapi";
-import { problemResponses, z } from "../../lib/openapi";
+import { bearerSecurity, problemResponses, z } from "../../lib/openapi";
 import { AgentParam } from "../agents/agents.schemas";
 import { ChatBody, ChatResponse } from "./chat.schemas";
 import { auditTarget } from "../../audit/audited";
@@ -12,7 +12,7 @@ export const chat = createRoute({
   summary: "Chat with an agent",
   description:
     "Retrieves the most relevant knowledge chunks, calls the agent's provider with the tenant's own key and answers as JSON or, with stream: true, as server-sent events (sources, delta…, done).",
-  security: [{ bearerAuth: [] }],
+  security: bearerSecurity,
   request: { params: AgentParam, body: { required: true, content: { "application/json": { schema: ChatBody } } } },
   responses: {
     200: {

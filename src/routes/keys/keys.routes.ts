@@ -1,10 +1,8 @@
 import { createRoute } from "@hono/zod-openapi";
-import { problemResponses } from "../../lib/openapi";
+import { bearerSecurity, jsonResponse, problemResponses } from "../../lib/openapi";
 import { DeleteKeyResponse, KeyInfo, KeyList, ServiceParam, StoreKeyBody, StoreKeyResponse } from "./keys.schemas";
 import { auditTarget } from "../../audit/audited";
 
-const security = [{ bearerAuth: [] }];
-const json = <T>(schema: T, description: string) => ({ description, content: { "application/json": { schema } } });
 
 export const storeKey = createRoute({
   method: "post",
@@ -13,11 +11,11 @@ export const storeKey = createRoute({
   tags: ["Keys"],
   summary: "Store or rotate a provider key",
   description: "Admins only. Stores the key in Vault; storing again rotates it (a new version). The key is never returned.",
-  security,
+  security: bearerSecurity,
   request: { params: ServiceParam, body: { required: true, content: { "application/json": { schema: StoreKeyBody } } } },
   responses: {
-    200: json(StoreKeyResponse, "Key rotated"),
-    201: json(StoreKeyResponse, "Key stored"),
+    200: jsonResponse(StoreKeyResponse, "Key rotated"),
+    201: jsonResponse(StoreKeyResponse, "Key stored"),
     ...problemResponses(400, 401, 403, 409, 413, 429, 502, 503),
   },
 });
@@ -28,9 +26,9 @@ export const getKey = createRoute({
   middleware: [auditTarget("key.read", "api_key", "service")] as const,
   tags: ["Keys"],
   summary: "Read a key's metadata (never the key)",
-  security,
+  security: bearerSecurity,
   request: { params: ServiceParam },
-  responses: { 200: json(KeyInfo, "Key metadata"), ...problemResponses(400, 401, 404, 429, 502, 503) },
+  responses: { 200: jsonResponse(KeyInfo, "Key metadata"), ...problemResponses(400, 401, 404, 429, 502, 503) },
 });
 
 export const deleteKey = createRoute({
@@ -39,9 +37,9 @@ export const deleteKey = createRoute({
   middleware: [auditTarget("key.delete", "api_key", "service")] as const,
   tags: ["Keys"],
   summary: "Delete a key and every version of it",
-  security,
+  security: bearerSecurity,
   request: { params: ServiceParam },
-  responses: { 200: json(DeleteKeyResponse, "Deleted"), ...problemResponses(400, 401, 403, 404, 429, 502, 503) },
+  responses: { 200: jsonResponse(DeleteKeyResponse, "Deleted"), ...problemResponses(400, 401, 403, 404, 429, 502, 503) },
 });
 
 export const listKeys = createRoute({
@@ -50,6 +48,6 @@ export const listKeys = createRoute({
   middleware: [auditTarget("key.list", "api_key")] as const,
   tags: ["Keys"],
   summary: "List the tenant's stored keys",
-  security,
-  responses: { 200: json(KeyList, "Stored keys"), ...problemResponses(401, 429, 502, 503) },
+  security: bearerSecurity,
+  responses: { 200: jsonResponse(KeyList, "Stored keys"), ...problemResponses(401, 429, 502, 503) },
 });
