@@ -45,7 +45,8 @@ export async function vaultFetch(
   path: string,
   opts: { token?: string; body?: unknown; query?: string } = {},
 ): Promise<Response> {
-  const headers: Record<string, string> = {};
+  // As Vault's own clients do; listeners with `require_request_header` refuse requests without it.
+  const headers: Record<string, string> = { "X-Vault-Request": "true" };
   if (opts.token) headers["X-Vault-Token"] = opts.token;
   if (config.namespace) headers["X-Vault-Namespace"] = config.namespace;
   if (opts.body !== undefined) headers["Content-Type"] = "application/json";
