@@ -10,7 +10,6 @@ import { deleteKey, getKey, listKeys, storeKey } from "./keys.routes";
 
 type Ctx = Context<AppEnv>;
 
-
 const store = (c: Ctx) => new KeyStore(c.get("db"), c.get("vault"), c.get("principal").tenantId);
 
 export const keysRouter = createRouter()

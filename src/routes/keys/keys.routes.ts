@@ -3,7 +3,6 @@ import { bearerSecurity, jsonResponse, problemResponses } from "../../lib/openap
 import { DeleteKeyResponse, KeyInfo, KeyList, ServiceParam, StoreKeyBody, StoreKeyResponse } from "./keys.schemas";
 import { auditTarget } from "../../audit/audited";
 
-
 export const storeKey = createRoute({
   method: "post",
   path: "/vault/keys/{service}",
