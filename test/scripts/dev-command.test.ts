@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -28,7 +28,7 @@ describe("npm run dev", () => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it("serves /ready within 30 s, names Vault when it is sealed, and leaves nothing behind on Ctrl-C", async () => {
+  it("serves /ready within 30 s, answers the README's curl flow, names Vault when it is sealed, and leaves nothing behind on Ctrl-C", async () => {
     const started = Date.now();
     dev = spawn("npm", ["run", "dev"], { env: { ...process.env, ...ports, LOCAL_STACK_DIR: dataDir, CI: "true" }, stdio: "pipe", detached: true });
     dev.stdout!.on("data", (d) => (output += d));
@@ -38,6 +38,22 @@ describe("npm run dev", () => {
     expect(ready, output).toBe(true);
     expect(Date.now() - started).toBeLessThan(30_000);
     expect(await waitFor(async () => output.includes(`ready           ${base}/ready`), 5_000), output).toBe(true);
+
+    // The README's commands: a token from `npm run token`, then store, read and list a key.
+    const tenant = "3f2b8c1e-8a4d-4c1e-9f6a-2b7d9e0c1a55";
+    const token = execFileSync("npm", ["run", "-s", "token", "--", "--tenant", tenant, "--roles", "admin"], { encoding: "utf8" }).trim();
+    const auth = { authorization: `Bearer ${token}` };
+    const stored = await fetch(`${base}/vault/keys/openai`, {
+      method: "POST",
+      headers: { ...auth, "content-type": "application/json" },
+      body: JSON.stringify({ service: "openai", api_key: "sk-proj-exampleexampleexample1234", metadata: { label: "prod" } }),
+    });
+    expect(stored.status).toBe(201);
+    expect(await stored.json()).toMatchObject({ status: "success", service: "openai", version: 1, key_hint: "****1234" });
+    const read = await fetch(`${base}/vault/keys/openai`, { headers: auth });
+    expect(await read.json()).toMatchObject({ service: "openai", has_key: true, version: 1, metadata: { label: "prod" } });
+    const list = await fetch(`${base}/vault/keys`, { headers: auth });
+    expect((await list.json()).keys).toEqual(["openai"]);
 
     await fetch(`http://127.0.0.1:${ports.LOCAL_VAULT_PORT}/__standin/seal`, { method: "POST" });
     const sealed = await fetch(`${base}/ready`);
