@@ -62,8 +62,8 @@ export const authenticate = () =>
       });
       payload = verified.payload;
     } catch (err) {
-      // Which check failed goes to the log (by class name), not to the caller.
-      c.get("logger").warn("auth.rejected", { reason: (err as Error).name === "Error" ? "error" : (err as { code?: string }).code ?? "error" });
+      // Which check failed goes to the log (jose's error code), not to the caller.
+      c.get("logger").warn("auth.rejected", { reason: (err as { code?: unknown }).code ?? "error" });
       throw unauthorized("The bearer token is invalid or expired.", "invalid_token");
     }
     const tenantId = payload[jwt.tenantClaim];
