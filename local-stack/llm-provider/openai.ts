@@ -106,7 +106,7 @@ function usageFor(promptTokens: number, completionTokens: number): Record<string
   };
 }
 
-async function chatCompletions(res: ServerResponse, request: ChatRequest, ctx: HandlerContext): Promise<void> {
+async function chatCompletions(res: ServerResponse, request: ChatRequest, ctx: HandlerContext, dropAfter?: number): Promise<void> {
   const system = request.messages.filter((m) => m.role === "system" || m.role === "developer").map((m) => contentText(m.content)).join("\n");
   const lastUser = request.messages.filter((m) => m.role === "user").at(-1);
   const completion = limitTokens(answerFor({ system, lastUserMessage: lastUser ? contentText(lastUser.content) : "" }), request.maxTokens);
@@ -146,9 +146,14 @@ async function chatCompletions(res: ServerResponse, request: ChatRequest, ctx: H
   const choice = (delta: Record<string, unknown>, finish: string | null = null): unknown => ({ index: 0, delta, logprobs: null, finish_reason: finish });
 
   sse.send(chunk([choice({ role: "assistant", content: "", refusal: null })]));
+  let sent = 0;
   for (const piece of streamPieces(completion.text)) {
     await sleep(ctx.tokenDelayMs);
     if (sse.isClosed) return;
+    if (dropAfter !== undefined && sent++ >= dropAfter) {
+      res.destroy();
+      return;
+    }
     sse.send(chunk([choice({ content: piece })]));
   }
   await sleep(ctx.tokenDelayMs);
@@ -223,5 +228,6 @@ export async function handleOpenAI(req: IncomingMessage, res: ServerResponse, pa
     return;
   }
   ctx.calls.record("openai", path, key, parsed, 200);
-  await chatCompletions(res, request, ctx);
+  // Test-only word: the stream breaks after a few pieces, as a provider connection can.
+  await chatCompletions(res, request, ctx, key.includes("dropsmidstream") ? 3 : undefined);
 }

@@ -212,3 +212,28 @@ describe("OpenAI request validation", () => {
     await expectInvalid(await fetch(`${standIn.openaiBaseUrl}/chat/completions`), 404, null, null, /Invalid URL \(GET/);
   });
 });
+
+describe("a stream that breaks", () => {
+  it("a key containing `dropsmidstream` gets a few pieces, then the connection is cut (no finish, no [DONE])", async () => {
+    const res = await chat(
+      { model: "gpt-4o-mini", stream: true, messages: [{ role: "user", content: "one two three four five six seven" }] },
+      "sk-test-dropsmidstream-0123456789",
+    );
+    expect(res.status).toBe(200);
+    const reader = res.body!.getReader();
+    const decoder = new TextDecoder();
+    let text = "";
+    await expect(
+      (async () => {
+        for (;;) {
+          const { done, value } = await reader.read();
+          if (done) return;
+          text += decoder.decode(value, { stream: true });
+        }
+      })(),
+    ).rejects.toThrow();
+    expect(text).toContain('"content":"Echo:"');
+    expect(text).not.toContain("[DONE]");
+    expect(text).not.toContain('"finish_reason":"stop"');
+  });
+});

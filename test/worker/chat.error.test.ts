@@ -32,6 +32,24 @@ describe("chat: provider keys", () => {
     expect(r.json.detail).toContain("POST /vault/keys/openai");
   });
 
+  it("a provider stream that breaks mid-answer ends with an error event after the pieces already sent, audited as an error", async () => {
+    const tenant = newTenant();
+    const key = openaiKey("dropsmidstream");
+    await storeKey(tenant, "openai", key);
+    await createAgent(tenant, { agent_id: "bot" });
+    const s = await callStream("/agents/bot/chat", { messages: [{ role: "user", content: "one two three four five six" }], stream: true }, { tenant });
+    expect(s.status).toBe(200);
+    const names = s.events.map((e) => e.event);
+    expect(names[0]).toBe("sources");
+    expect(names.filter((n) => n === "delta").length).toBeGreaterThan(0);
+    expect(names.at(-1)).toBe("error");
+    expect(names).not.toContain("done");
+    expect(s.events.at(-1)!.data).toMatchObject({ code: "provider_unavailable" });
+    expect(s.text).not.toContain(key);
+    const uses = (await auditRows(tenant)).filter((row) => row.action === "key.use");
+    expect(uses.map((u) => [u.outcome, u.details.error, u.details.vault_version])).toEqual([["error", "provider_unavailable", 1]]);
+  });
+
   it.each([
     ["openai", "gpt-4o-mini"],
     ["anthropic", "claude-sonnet-4-5"],
