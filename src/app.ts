@@ -1,13 +1,15 @@
 import { bodyLimit } from "hono/body-limit";
+import { cors } from "hono/cors";
 import { requestId } from "hono/request-id";
+import { secureHeaders } from "hono/secure-headers";
 import type { AppEnv } from "./env";
 import { auditRejected } from "./audit/audited";
 import { ApiError, onError, problem } from "./errors/problem";
 import { createRouter } from "./lib/openapi";
 import { authenticate } from "./middleware/auth";
 import { init } from "./middleware/init";
-import { responseHeaders } from "./middleware/response-headers";
 import { tenantRateLimit } from "./middleware/rate-limit";
+import { getConfig } from "./config";
 import { auditLogsRouter } from "./routes/audit-logs/audit-logs.index";
 import { healthRouter, readyRouter } from "./routes/health/health.index";
 import { keysRouter } from "./routes/keys/keys.index";
@@ -24,12 +26,28 @@ const REQUEST_ID = /^[A-Za-z0-9_.:-]{1,128}$/;
 export function createApp() {
   const app = createRouter();
   app.use("*", requestId({ headerName: "X-Request-Id", generator: () => crypto.randomUUID(), limitLength: 128 }));
-  // Reads the id requestId() put in the X-Request-Id header, before the check below may replace it.
-  app.use("*", responseHeaders());
   app.use("*", async (c, next) => {
     if (!REQUEST_ID.test(c.get("requestId"))) c.set("requestId", crypto.randomUUID());
     await next();
   });
+  app.use("*", secureHeaders({ crossOriginResourcePolicy: "same-site" }));
+  app.use(
+    "*",
+    cors({
+      // Portal origins come from configuration; with none configured, no origin is allowed (never `*`).
+      origin: (origin, c) => {
+        try {
+          return getConfig(c.env).corsOrigins.includes(origin) ? origin : null;
+        } catch {
+          return null;
+        }
+      },
+      allowHeaders: ["Authorization", "Content-Type", "X-Request-Id"],
+      allowMethods: ["GET", "POST", "PATCH", "DELETE", "OPTIONS"],
+      exposeHeaders: ["X-Request-Id", "Retry-After"],
+      maxAge: 600,
+    }),
+  );
 
   app.route("/", healthRouter);
   // Generated at request time from every route registered on `app`, public like the docs page.
