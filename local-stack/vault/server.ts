@@ -65,6 +65,12 @@ export async function startVault(opts: VaultStandInOptions): Promise<VaultStandI
     clearFaults: () => faults.clear(),
   };
 
+  const seen: Array<{ method: string; path: string; namespace: string | null; vaultRequest: string | null }> = [];
+  const header = (req: IncomingMessage, name: string): string | null => {
+    const v = req.headers[name];
+    return typeof v === "string" ? v : null;
+  };
+
   const handle = async (req: IncomingMessage): Promise<Reply> => {
     // LIST arrives as GET plus a marker header (see list-method.ts).
     const method = req.headers[ORIGINAL_METHOD_HEADER] === "LIST" ? "LIST" : (req.method ?? "GET").toUpperCase();
@@ -77,6 +83,9 @@ export async function startVault(opts: VaultStandInOptions): Promise<VaultStandI
       return await control(rawPath.slice("/__standin/".length), method, req);
     }
     if (!rawPath.startsWith("/v1/")) return errorReply(404);
+    // What clients sent, for tests asserting on headers (namespace), never tokens or bodies.
+    seen.push({ method, path: rawPath, namespace: header(req, "x-vault-namespace"), vaultRequest: header(req, "x-vault-request") });
+    if (seen.length > 200) seen.shift();
 
     // A "." or ".." segment must never resolve to another secret (raw or
     // percent-encoded). Vault answers ErrRelativePath with 400 (vault#14328).
@@ -153,6 +162,8 @@ export async function startVault(opts: VaultStandInOptions): Promise<VaultStandI
       controls.unseal();
       controls.clearFaults();
     } else if (what === "revoke-tokens" && method === "POST") auth.revokeAppRoleTokens();
+    else if (what === "requests" && method === "GET") return { status: 200, body: { requests: seen } };
+    else if (what === "requests" && method === "DELETE") seen.length = 0;
     else return errorReply(404, [`unknown stand-in control ${method} /__standin/${what}`]);
     return noContent();
   };

@@ -168,3 +168,14 @@ describe("tokens and reset", () => {
     expect((await control("POST", "explode")).status).toBe(404);
   });
 });
+
+describe("the request log", () => {
+  it("records method, path and the Vault headers of /v1 calls, never the token", async () => {
+    expect((await control("DELETE", "requests")).status).toBe(204);
+    await api("GET", "/v1/secret/data/base", { headers: { "X-Vault-Namespace": "admin", "X-Vault-Request": "true" } });
+    const r = await control("GET", "requests");
+    expect(r.status).toBe(200);
+    expect(r.json.requests).toEqual([{ method: "GET", path: "/v1/secret/data/base", namespace: "admin", vaultRequest: "true" }]);
+    expect(JSON.stringify(r.json)).not.toContain(ROOT);
+  });
+});

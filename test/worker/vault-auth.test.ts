@@ -33,4 +33,16 @@ describe("Vault AppRole auth", () => {
     expect(r.status).toBe(502);
     expect(r.json.code).toBe("vault_auth_failed");
   });
+
+  it("sends X-Vault-Namespace when one is configured (Vault Enterprise / HCP), and X-Vault-Request always", async () => {
+    const as = { tenant: newTenant() };
+    await vaultControl.clearRequests();
+    await call("GET", "/vault/keys", { as, env: { VAULT_NAMESPACE: "admin" } });
+    await call("GET", "/vault/keys", { as });
+    const seen = (await vaultControl.requests()).filter((r) => r.path.includes(as.tenant));
+    expect(seen.map((r) => [r.namespace, r.vaultRequest])).toEqual([
+      ["admin", "true"],
+      [null, "true"],
+    ]);
+  });
 });

@@ -17,6 +17,12 @@ export const vaultControl = {
   faults: (spec: Record<string, unknown>) => vaultControl.post("faults", spec, "PUT"),
   clearFaults: () => vaultControl.post("faults", undefined, "DELETE"),
   revokeTokens: () => vaultControl.post("revoke-tokens"),
+  clearRequests: () => vaultControl.post("requests", undefined, "DELETE"),
+  /** Method, path and Vault headers (namespace, X-Vault-Request) of the /v1 calls the stand-in received. */
+  async requests(): Promise<Array<{ method: string; path: string; namespace: string | null; vaultRequest: string | null }>> {
+    const res = await fetch(`${env.VAULT_ADDR}/__standin/requests`);
+    return ((await res.json()) as { requests: any[] }).requests;
+  },
 };
 
 /** Raw Vault calls with the root token, to check what the gateway really stored. */
