@@ -53,14 +53,16 @@ export function createApp() {
   app.route("/", docsRouter);
 
   app.use("*", init());
-  app.use("*", async (c, next) =>
-    bodyLimit({
-      maxSize: c.get("config").maxBodyBytes,
+  app.use("*", async (c, next) => {
+    const { maxBodyBytes, maxDocumentBodyBytes } = c.get("config");
+    const maxSize = c.req.path.startsWith("/knowledge/documents") ? maxDocumentBodyBytes : maxBodyBytes;
+    return await bodyLimit({
+      maxSize,
       onError: () => {
-        throw new ApiError("payload_too_large", `Request bodies are limited to ${c.get("config").maxBodyBytes} bytes.`);
+        throw new ApiError("payload_too_large", `Request bodies here are limited to ${maxSize} bytes.`);
       },
-    })(c, next),
-  );
+    })(c, next);
+  });
   app.route("/", readyRouter);
   // The BYOK page and, in development only, its sign-in; public, but they need config.
   app.route("/", portalRouter);

@@ -57,6 +57,8 @@ const ConfigSchema = z
       .transform(csv)
       .pipe(z.array(z.url().refine((o) => new URL(o).origin === o, "must be origins like https://portal.example.com"))),
     MAX_BODY_BYTES: intSetting(64 * 1024, 1024, 10 * 1024 * 1024),
+    // Documents are the one large input (up to 200,000 characters each, 50 per batch).
+    MAX_DOCUMENT_BODY_BYTES: intSetting(2 * 1024 * 1024, 1024, 50 * 1024 * 1024),
     OPENAI_BASE_URL: httpUrl.default("https://api.openai.com/v1"),
     ANTHROPIC_BASE_URL: httpUrl.default("https://api.anthropic.com"),
     // The knowledge_base column is vector(EMBEDDING_DIMENSIONS): only a model of that width can fill it.
@@ -115,6 +117,8 @@ export interface Config {
   };
   corsOrigins: string[];
   maxBodyBytes: number;
+  /** Body limit of POST /knowledge/documents and /knowledge/documents/batch. */
+  maxDocumentBodyBytes: number;
   providers: { openaiBaseUrl: string; anthropicBaseUrl: string; timeoutMs: number; embeddingModel: string };
   devLogin: boolean;
 }
@@ -186,6 +190,7 @@ function parseConfig(env: Bindings): Config {
     },
     corsOrigins: c.CORS_ORIGINS,
     maxBodyBytes: c.MAX_BODY_BYTES,
+    maxDocumentBodyBytes: c.MAX_DOCUMENT_BODY_BYTES,
     providers: {
       openaiBaseUrl: c.OPENAI_BASE_URL.replace(/\/+$/, ""),
       anthropicBaseUrl: c.ANTHROPIC_BASE_URL.replace(/\/+$/, ""),

@@ -33,6 +33,7 @@ export type Bindings = Env &
     JWT_CLOCK_TOLERANCE_SECONDS?: string;
     CORS_ORIGINS?: string;
     MAX_BODY_BYTES?: string;
+    MAX_DOCUMENT_BODY_BYTES?: string;
     OPENAI_BASE_URL?: string;
     ANTHROPIC_BASE_URL?: string;
     EMBEDDING_MODEL?: string;

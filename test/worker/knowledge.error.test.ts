@@ -108,3 +108,27 @@ describe("knowledge: validation", () => {
     expect(await sql().query("SELECT 1 FROM knowledge_base WHERE tenant_id = $1", [tenant])).toEqual([]);
   });
 });
+
+describe("knowledge: body limits", () => {
+  it("a long document (120,000 characters, over the API's 64 KiB default) is accepted under the document limit", async () => {
+    const tenant = newTenant();
+    await storeKey(tenant, "openai", openaiKey("longdoc"));
+    const content = Array.from({ length: 20_000 }, (_, i) => `word${i % 997}`).join(" ").slice(0, 120_000);
+    const r = await call("POST", "/knowledge/documents", { as: { tenant }, body: { title: "Manual", content } });
+    expect(r.status).toBe(201);
+    expect(r.json.chunks).toBeGreaterThan(50);
+    expect(r.json.characters).toBeGreaterThanOrEqual(content.length); // chunks overlap
+  });
+
+  it("a body over the document limit is 413, and other routes keep the small limit", async () => {
+    const tenant = newTenant();
+    const big = await call("POST", "/knowledge/documents", {
+      as: { tenant },
+      body: { title: "Huge", content: "x".repeat(2 * 1024 * 1024) },
+    });
+    expect(big.status).toBe(413);
+    expect(big.json.code).toBe("payload_too_large");
+    const agent = await call("POST", "/agents", { as: { tenant }, body: { agent_id: "a", name: "A", system_prompt: "x".repeat(70_000) } });
+    expect(agent.status).toBe(413);
+  });
+});
