@@ -5,7 +5,7 @@ import { ApiError } from "../../errors/problem";
 import { KeyStore } from "../../keys/key-store";
 import { embedTexts, type EmbedDeps } from "../../knowledge/embedding";
 import { ingestDocuments } from "../../knowledge/ingest";
-import { KnowledgeStore } from "../../knowledge/knowledge-store";
+import { KnowledgeStore, type SearchScope } from "../../knowledge/knowledge-store";
 import type { Usage } from "../../llm/types";
 import { createRouter } from "../../lib/openapi";
 import { requireAdmin } from "../../middleware/auth";
@@ -89,9 +89,12 @@ export const knowledgeRouter = createRouter()
     const { query, agent_id, k } = c.req.valid("json");
     return await audited(c, async (note) => {
       const knowledge = store(c);
-      if (agent_id && !(await knowledge.agentExists(agent_id))) throw new ApiError("not_found", `No agent ${agent_id} in this tenant.`);
+      const scope: SearchScope = agent_id ? { kind: "agent", agentId: agent_id } : { kind: "tenant" };
+      // Two independent database reads side by side; the scope's size picks the search plan.
+      const [exists, scopeSize] = await Promise.all([agent_id ? knowledge.agentExists(agent_id) : true, knowledge.scopeSize(scope)]);
+      if (!exists) throw new ApiError("not_found", `No agent ${agent_id} in this tenant.`);
       const { vectors, usage } = await embedTexts(embedDeps(c), [query], "retrieval");
-      const results = await knowledge.search(vectors[0]!, query, agent_id ? { kind: "agent", agentId: agent_id } : { kind: "tenant" }, k);
+      const results = await knowledge.search(vectors[0]!, query, scope, k, scopeSize);
       Object.assign(note.details, { agent_id: agent_id ?? null, k, results: results.length });
       return c.json({ results, usage: usageBody(usage) }, 200);
     });
