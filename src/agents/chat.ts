@@ -6,7 +6,7 @@ import type { KeyStore } from "../keys/key-store";
 import { embedTexts } from "../knowledge/embedding";
 import { KnowledgeStore, type SearchScope } from "../knowledge/knowledge-store";
 import type { Logger } from "../lib/logger";
-import { ProviderError, reportProviderError } from "../llm/errors";
+import { ProviderError, providerFailureCode, reportProviderError } from "../llm/errors";
 import type { FetchFn } from "../llm/http";
 import { chatProvider } from "../llm/index";
 import { recordKeyUse, requireProviderKey, type TenantKey } from "../llm/key-use";
@@ -80,11 +80,6 @@ function recordChat(deps: ChatDeps, chat: PreparedChat, usage: Usage | null, out
   });
 }
 
-function failureOf(err: unknown): string {
-  if (err instanceof ProviderError) return `provider_${err.failure.kind}`;
-  return err instanceof ApiError ? err.code : (err as Error).name;
-}
-
 /** One non-streamed answer; provider failures are translated and audited. */
 export async function completeChat(deps: ChatDeps, chat: PreparedChat): Promise<ChatResult> {
   try {
@@ -92,7 +87,7 @@ export async function completeChat(deps: ChatDeps, chat: PreparedChat): Promise<
     recordChat(deps, chat, result.usage, "success", { stream: false });
     return result;
   } catch (err) {
-    recordChat(deps, chat, null, "error", { stream: false, error: failureOf(err) });
+    recordChat(deps, chat, null, "error", { stream: false, error: providerFailureCode(err) });
     if (err instanceof ProviderError) throw reportProviderError(err, deps.logger);
     throw err;
   }
@@ -106,7 +101,7 @@ export async function openChatStream(deps: ChatDeps, chat: PreparedChat): Promis
   try {
     return await chat.provider.stream(chat.request);
   } catch (err) {
-    recordChat(deps, chat, null, "error", { stream: true, error: failureOf(err) });
+    recordChat(deps, chat, null, "error", { stream: true, error: providerFailureCode(err) });
     if (err instanceof ProviderError) throw reportProviderError(err, deps.logger);
     throw err;
   }
@@ -144,9 +139,9 @@ export async function pumpChatStream(
     await writer.close();
   } catch (err) {
     // Mid-stream failure: the status line is gone, so the error travels as an event (code and safe detail only).
-    recordChat(deps, chat, usage, "error", { stream: true, error: failureOf(err) });
+    recordChat(deps, chat, usage, "error", { stream: true, error: providerFailureCode(err) });
     const api = err instanceof ProviderError ? reportProviderError(err, deps.logger) : null;
-    if (!api) deps.logger.error("chat.stream_failed", { reason: failureOf(err) });
+    if (!api) deps.logger.error("chat.stream_failed", { reason: providerFailureCode(err) });
     await writer
       .write(sse("error", api ? { code: api.code, detail: api.detail } : { code: "internal_error", detail: "The answer was interrupted." }))
       .then(() => writer.close())

@@ -4,7 +4,7 @@ import { EMBEDDING_DIMENSIONS } from "../db/schema";
 import { ApiError } from "../errors/problem";
 import type { KeyStore } from "../keys/key-store";
 import type { Logger } from "../lib/logger";
-import { ProviderError, reportProviderError } from "../llm/errors";
+import { ProviderError, providerFailureCode, reportProviderError } from "../llm/errors";
 import type { FetchFn } from "../llm/http";
 import { transportFor } from "../llm/index";
 import { recordKeyUse, requireProviderKey } from "../llm/key-use";
@@ -46,15 +46,10 @@ export async function embedTexts(deps: EmbedDeps, texts: string[], purpose: "emb
       usage.totalTokens += out.usage.totalTokens;
     }
   } catch (err) {
-    recordKeyUse(deps.audit, deps.principal, { key, purpose, model, usage, outcome: "error", extra: { error: errorCode(err) } });
+    recordKeyUse(deps.audit, deps.principal, { key, purpose, model, usage, outcome: "error", extra: { error: providerFailureCode(err) } });
     if (err instanceof ProviderError) throw reportProviderError(err, deps.logger);
     throw err;
   }
   recordKeyUse(deps.audit, deps.principal, { key, purpose, model, usage, outcome: "success", extra: { inputs: texts.length } });
   return { vectors, usage };
-}
-
-function errorCode(err: unknown): string {
-  if (err instanceof ProviderError) return `provider_${err.failure.kind}`;
-  return err instanceof ApiError ? err.code : (err as Error).name;
 }

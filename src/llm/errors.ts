@@ -49,6 +49,12 @@ export function toApiError(err: ProviderError): ApiError {
   }
 }
 
+/** The code a key.use audit row records for a failed provider call (`provider_<kind>`, or the API error's code). */
+export function providerFailureCode(err: unknown): string {
+  if (err instanceof ProviderError) return `provider_${err.failure.kind}`;
+  return err instanceof ApiError ? err.code : (err as Error).name;
+}
+
 /** Logs the failure's redacted reason and returns the API error to throw. */
 export function reportProviderError(err: ProviderError, logger: Logger): ApiError {
   logger.warn("provider.failed", { provider: err.provider, failure: err.failure, upstream: err.upstreamReason });
