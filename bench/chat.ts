@@ -26,7 +26,12 @@ export interface ChatOptions {
  * on the text so far); the connection is then dropped, as a client that has
  * what it measures. A fresh connection each time, on both sides alike.
  */
-function timeToFirstToken(url: URL, headers: Record<string, string>, body: string, isFirst: (text: string) => boolean): Promise<number> {
+function timeToFirstToken(
+  url: URL,
+  headers: Record<string, string>,
+  body: string,
+  isFirst: (text: string) => boolean,
+): Promise<number> {
   return new Promise((resolve, reject) => {
     const start = process.hrtime.bigint();
     const req = http.request(url, { method: "POST", headers, agent: false }, (res) => {
@@ -39,7 +44,9 @@ function timeToFirstToken(url: URL, headers: Record<string, string>, body: strin
           req.destroy();
         }
       });
-      res.on("end", () => reject(new Error(`stream ended without a token (status ${res.statusCode}): ${text.slice(0, 300)}`)));
+      res.on("end", () =>
+        reject(new Error(`stream ended without a token (status ${res.statusCode}): ${text.slice(0, 300)}`)),
+      );
       res.on("error", () => {});
     });
     req.on("error", (err) => reject(err));
@@ -52,22 +59,45 @@ const gatewayDelta = (text: string) => text.includes("event: delta");
 /** OpenAI's SSE: the first chunk whose delta has non-empty content (the role chunk has ""). */
 const openaiDelta = (text: string) => /"delta":\{[^}]*"content":"[^"]/.test(text);
 
-export async function benchChat(bundle: string, stack: LocalStack, o: ChatOptions): Promise<{ rows: Row[]; notes: string[] }> {
+export async function benchChat(
+  bundle: string,
+  stack: LocalStack,
+  o: ChatOptions,
+): Promise<{ rows: Row[]; notes: string[] }> {
   const h = await startWorkers([{ name: "gw-real", script: bundle, bindings: stack.vars }]);
   try {
     const base = h.url("gw-real");
     const json = (token: string) => ({ authorization: `Bearer ${token}`, "content-type": "application/json" });
     const tokens = {
-      rag: { admin: await devToken({ tenant: TENANT, user: USER, roles: ["admin"], ttlSeconds: 7200 }), member: await devToken({ tenant: TENANT, user: USER, roles: ["member"], ttlSeconds: 7200 }) },
-      plain: { admin: await devToken({ tenant: PLAIN_TENANT, user: USER, roles: ["admin"], ttlSeconds: 7200 }), member: await devToken({ tenant: PLAIN_TENANT, user: USER, roles: ["member"], ttlSeconds: 7200 }) },
+      rag: {
+        admin: await devToken({ tenant: TENANT, user: USER, roles: ["admin"], ttlSeconds: 7200 }),
+        member: await devToken({ tenant: TENANT, user: USER, roles: ["member"], ttlSeconds: 7200 }),
+      },
+      plain: {
+        admin: await devToken({ tenant: PLAIN_TENANT, user: USER, roles: ["admin"], ttlSeconds: 7200 }),
+        member: await devToken({ tenant: PLAIN_TENANT, user: USER, roles: ["member"], ttlSeconds: 7200 }),
+      },
     };
     // TENANT's key was stored by the keys bench; the plain tenant gets the same key.
     const setup = [
-      send(new URL("/vault/keys/openai", base), { method: "POST", headers: json(tokens.plain.admin), body: JSON.stringify({ service: "openai", api_key: API_KEY }) }),
-      send(new URL("/agents", base), { method: "POST", headers: json(tokens.rag.admin), body: JSON.stringify({ agent_id: "bench-rag", name: "Bench RAG", llm_model: MODEL }) }),
-      send(new URL("/agents", base), { method: "POST", headers: json(tokens.plain.admin), body: JSON.stringify({ agent_id: "bench-plain", name: "Bench", llm_model: MODEL }) }),
+      send(new URL("/vault/keys/openai", base), {
+        method: "POST",
+        headers: json(tokens.plain.admin),
+        body: JSON.stringify({ service: "openai", api_key: API_KEY }),
+      }),
+      send(new URL("/agents", base), {
+        method: "POST",
+        headers: json(tokens.rag.admin),
+        body: JSON.stringify({ agent_id: "bench-rag", name: "Bench RAG", llm_model: MODEL }),
+      }),
+      send(new URL("/agents", base), {
+        method: "POST",
+        headers: json(tokens.plain.admin),
+        body: JSON.stringify({ agent_id: "bench-plain", name: "Bench", llm_model: MODEL }),
+      }),
     ];
-    for (const r of await Promise.all(setup)) if (r.status >= 300) throw new Error(`chat setup: ${r.status} ${r.body.slice(0, 300)}`);
+    for (const r of await Promise.all(setup))
+      if (r.status >= 300) throw new Error(`chat setup: ${r.status} ${r.body.slice(0, 300)}`);
 
     const ask = JSON.stringify({ messages: [{ role: "user", content: QUESTION }], stream: true });
     const targets = {
@@ -75,10 +105,18 @@ export async function benchChat(bundle: string, stack: LocalStack, o: ChatOption
         timeToFirstToken(
           new URL(`${stack.llm.openaiBaseUrl}/chat/completions`),
           { authorization: `Bearer ${API_KEY}`, "content-type": "application/json" },
-          JSON.stringify({ model: MODEL, messages: [{ role: "system", content: "You are a helpful assistant." }, { role: "user", content: QUESTION }], stream: true }),
+          JSON.stringify({
+            model: MODEL,
+            messages: [
+              { role: "system", content: "You are a helpful assistant." },
+              { role: "user", content: QUESTION },
+            ],
+            stream: true,
+          }),
           openaiDelta,
         ),
-      plain: () => timeToFirstToken(new URL("/agents/bench-plain/chat", base), json(tokens.plain.member), ask, gatewayDelta),
+      plain: () =>
+        timeToFirstToken(new URL("/agents/bench-plain/chat", base), json(tokens.plain.member), ask, gatewayDelta),
       rag: () => timeToFirstToken(new URL("/agents/bench-rag/chat", base), json(tokens.rag.member), ask, gatewayDelta),
     };
     const names = Object.keys(targets) as Array<keyof typeof targets>;
@@ -94,10 +132,26 @@ export async function benchChat(bundle: string, stack: LocalStack, o: ChatOption
     const direct = summarize(samples.direct);
     const plain = summarize(samples.plain);
     const rag = summarize(samples.rag);
-    const rows: Row[] = [section("4b. chat time to first token, stream: true (provider stand-in sends a token every 5 ms)")];
+    const rows: Row[] = [
+      section("4b. chat time to first token, stream: true (provider stand-in sends a token every 5 ms)"),
+    ];
     rows.push(timedRow("direct: Node → OpenAI stand-in stream", direct, direct));
-    rows.push(timedRow("gateway chat, tenant without knowledge", plain, direct, `≤ 1.2×: ${verdict(plain.median / direct.median <= 1.2)}`));
-    rows.push(timedRow("gateway chat, RAG over 10k chunks", rag, direct, `≤ 1.2×: ${verdict(rag.median / direct.median <= 1.2)}`));
+    rows.push(
+      timedRow(
+        "gateway chat, tenant without knowledge",
+        plain,
+        direct,
+        `≤ 1.2×: ${verdict(plain.median / direct.median <= 1.2)}`,
+      ),
+    );
+    rows.push(
+      timedRow(
+        "gateway chat, RAG over 10k chunks",
+        rag,
+        direct,
+        `≤ 1.2×: ${verdict(rag.median / direct.median <= 1.2)}`,
+      ),
+    );
     const notes = [
       "chat TTFT = request sent → first text token on the wire (gateway: first `event: delta`; direct: first non-empty delta.content), fresh connection each; the gateway first reads the agent, the key from Vault, and for RAG embeds the question and searches before it calls the model",
     ];

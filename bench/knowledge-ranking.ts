@@ -51,38 +51,173 @@ interface Query {
 
 /** Help-centre topics: [key, title, content, a reworded question sharing only some words]. */
 const TOPICS: Array<[string, string, string, string]> = [
-  ["router", "Router reset", "To reset the office router, hold the reset button on its back for ten seconds until the lights blink amber. It reboots with the default network name.", "my wifi box is stuck, how do I restart the router"],
-  ["vpn", "VPN access", "Remote staff connect through the VPN client. Install it from the software portal, sign in with your company account and approve the push notification.", "how can I reach internal sites when working from home"],
-  ["password", "Password changes", "Passwords expire every ninety days. Change yours in the account settings page; the new password needs twelve characters and one digit.", "my login expired, where do I set a new password"],
-  ["billing", "Invoices", "Invoices are issued monthly on the first working day. Billing questions go to the finance team by email with the invoice number.", "who answers questions about a monthly invoice"],
-  ["vacation", "Vacation days", "Employees get twenty five vacation days per year, booked in the holiday planner and approved by their manager.", "how many days off do I get each year"],
-  ["printer", "Printing", "Printers on every floor accept jobs from the print queue. Badge in at the printer to release a job; colour printing needs approval.", "the printer will not release my document"],
-  ["expenses", "Expense reports", "Submit expense reports within thirty days with photos of receipts. Reimbursement arrives with the next salary payment.", "when do I get money back for receipts I paid"],
-  ["laptop", "Laptop replacement", "Laptops are replaced every four years or when broken. Open a hardware request and keep the old laptop until the new one is set up.", "my computer is broken, how do I get a new one"],
-  ["backup", "Backups", "File shares are backed up every night and kept for ninety days. Restores are requested through the service desk.", "I deleted a file yesterday, can it be brought back"],
-  ["rooms", "Meeting rooms", "Meeting rooms are booked in the calendar by adding the room as a guest. Rooms free up after fifteen minutes without check in.", "how do I reserve a room for a meeting"],
-  ["travel", "Business travel", "Book flights and hotels through the travel portal. Trips abroad need manager approval two weeks before departure.", "who must approve a trip to another country"],
-  ["parking", "Parking", "The garage has forty spaces, assigned weekly by lottery. Electric cars may charge for up to four hours.", "can I charge my electric car at the office"],
-  ["badge", "Security badges", "Lost badges must be reported to security at once; a replacement badge is printed at reception the same day.", "I lost my access card, what now"],
-  ["onboarding", "Onboarding", "New hires receive a laptop, an account and a buddy on their first day. The onboarding checklist lives in the wiki.", "what happens on a new employee's first day"],
-  ["shipping", "Shipping orders", "Orders ship within two business days from the central warehouse. Tracking links are emailed once the parcel leaves.", "when will my order leave the warehouse"],
-  ["returns", "Returns", "Customers may return unused products within thirty days for a full refund. Print the return label from the order page.", "how do I send a product back and get a refund"],
+  [
+    "router",
+    "Router reset",
+    "To reset the office router, hold the reset button on its back for ten seconds until the lights blink amber. It reboots with the default network name.",
+    "my wifi box is stuck, how do I restart the router",
+  ],
+  [
+    "vpn",
+    "VPN access",
+    "Remote staff connect through the VPN client. Install it from the software portal, sign in with your company account and approve the push notification.",
+    "how can I reach internal sites when working from home",
+  ],
+  [
+    "password",
+    "Password changes",
+    "Passwords expire every ninety days. Change yours in the account settings page; the new password needs twelve characters and one digit.",
+    "my login expired, where do I set a new password",
+  ],
+  [
+    "billing",
+    "Invoices",
+    "Invoices are issued monthly on the first working day. Billing questions go to the finance team by email with the invoice number.",
+    "who answers questions about a monthly invoice",
+  ],
+  [
+    "vacation",
+    "Vacation days",
+    "Employees get twenty five vacation days per year, booked in the holiday planner and approved by their manager.",
+    "how many days off do I get each year",
+  ],
+  [
+    "printer",
+    "Printing",
+    "Printers on every floor accept jobs from the print queue. Badge in at the printer to release a job; colour printing needs approval.",
+    "the printer will not release my document",
+  ],
+  [
+    "expenses",
+    "Expense reports",
+    "Submit expense reports within thirty days with photos of receipts. Reimbursement arrives with the next salary payment.",
+    "when do I get money back for receipts I paid",
+  ],
+  [
+    "laptop",
+    "Laptop replacement",
+    "Laptops are replaced every four years or when broken. Open a hardware request and keep the old laptop until the new one is set up.",
+    "my computer is broken, how do I get a new one",
+  ],
+  [
+    "backup",
+    "Backups",
+    "File shares are backed up every night and kept for ninety days. Restores are requested through the service desk.",
+    "I deleted a file yesterday, can it be brought back",
+  ],
+  [
+    "rooms",
+    "Meeting rooms",
+    "Meeting rooms are booked in the calendar by adding the room as a guest. Rooms free up after fifteen minutes without check in.",
+    "how do I reserve a room for a meeting",
+  ],
+  [
+    "travel",
+    "Business travel",
+    "Book flights and hotels through the travel portal. Trips abroad need manager approval two weeks before departure.",
+    "who must approve a trip to another country",
+  ],
+  [
+    "parking",
+    "Parking",
+    "The garage has forty spaces, assigned weekly by lottery. Electric cars may charge for up to four hours.",
+    "can I charge my electric car at the office",
+  ],
+  [
+    "badge",
+    "Security badges",
+    "Lost badges must be reported to security at once; a replacement badge is printed at reception the same day.",
+    "I lost my access card, what now",
+  ],
+  [
+    "onboarding",
+    "Onboarding",
+    "New hires receive a laptop, an account and a buddy on their first day. The onboarding checklist lives in the wiki.",
+    "what happens on a new employee's first day",
+  ],
+  [
+    "shipping",
+    "Shipping orders",
+    "Orders ship within two business days from the central warehouse. Tracking links are emailed once the parcel leaves.",
+    "when will my order leave the warehouse",
+  ],
+  [
+    "returns",
+    "Returns",
+    "Customers may return unused products within thirty days for a full refund. Print the return label from the order page.",
+    "how do I send a product back and get a refund",
+  ],
 ];
 
 /** Error reference entries: [code, what happens, cause, fix]. Written alike on purpose, as real references are. */
 const ERRORS: Array<[string, string, string, string]> = [
-  ["ERR-4011", "the request is rejected before it reaches the service", "the access token has expired", "sign in again to obtain a new token"],
-  ["ERR-4013", "the request is rejected by the service", "the token lacks the required scope", "ask an administrator to grant the scope"],
-  ["ERR-4029", "the service rejects further requests for a while", "the tenant exceeded its request rate", "wait for the period given in the retry header"],
-  ["ERR-4130", "the upload is rejected by the service", "the request body is larger than ten megabytes", "split the upload into smaller parts"],
-  ["ERR-4220", "the request is rejected by the service", "a field failed validation", "correct the fields named in the error details"],
-  ["ERR-4090", "the write is rejected by the service", "another request changed the record first", "reload the record and apply the change again"],
-  ["ERR-5002", "the service returns an error after a delay", "an upstream provider did not answer in time", "retry the request after a few seconds"],
-  ["ERR-5031", "the service returns an error at once", "the database is unavailable", "retry later; the status page shows incidents"],
-  ["ERR-5034", "the service returns an error at once", "the secret store is sealed", "an operator must unseal the secret store"],
-  ["ERR-4044", "the request returns not found", "the record does not exist in this tenant", "check the identifier and the tenant"],
+  [
+    "ERR-4011",
+    "the request is rejected before it reaches the service",
+    "the access token has expired",
+    "sign in again to obtain a new token",
+  ],
+  [
+    "ERR-4013",
+    "the request is rejected by the service",
+    "the token lacks the required scope",
+    "ask an administrator to grant the scope",
+  ],
+  [
+    "ERR-4029",
+    "the service rejects further requests for a while",
+    "the tenant exceeded its request rate",
+    "wait for the period given in the retry header",
+  ],
+  [
+    "ERR-4130",
+    "the upload is rejected by the service",
+    "the request body is larger than ten megabytes",
+    "split the upload into smaller parts",
+  ],
+  [
+    "ERR-4220",
+    "the request is rejected by the service",
+    "a field failed validation",
+    "correct the fields named in the error details",
+  ],
+  [
+    "ERR-4090",
+    "the write is rejected by the service",
+    "another request changed the record first",
+    "reload the record and apply the change again",
+  ],
+  [
+    "ERR-5002",
+    "the service returns an error after a delay",
+    "an upstream provider did not answer in time",
+    "retry the request after a few seconds",
+  ],
+  [
+    "ERR-5031",
+    "the service returns an error at once",
+    "the database is unavailable",
+    "retry later; the status page shows incidents",
+  ],
+  [
+    "ERR-5034",
+    "the service returns an error at once",
+    "the secret store is sealed",
+    "an operator must unseal the secret store",
+  ],
+  [
+    "ERR-4044",
+    "the request returns not found",
+    "the record does not exist in this tenant",
+    "check the identifier and the tenant",
+  ],
   ["ERR-4015", "the request is rejected by the service", "the provider key was revoked", "store a new provider key"],
-  ["ERR-5009", "the service returns an error during streaming", "the provider closed the connection", "retry the request; partial answers are discarded"],
+  [
+    "ERR-5009",
+    "the service returns an error during streaming",
+    "the provider closed the connection",
+    "retry the request; partial answers are discarded",
+  ],
 ];
 
 /** Support tickets: [id, customer, story]. */
@@ -99,10 +234,29 @@ const TICKETS: Array<[string, string, string]> = [
 
 /** Short pages that share the vocabulary of codes and tickets without naming one. */
 const GENERIC: Doc[] = [
-  { key: "g-errors", title: "Troubleshooting errors", content: "Most errors from the service go away after a retry. If an error persists, note the error code and contact support." },
-  { key: "g-codes", title: "Error codes", content: "Every error code starts with ERR. Codes in the four thousands are request errors; five thousands are service errors." },
-  { key: "g-tickets", title: "Support tickets", content: "Open a support ticket for any problem. Each ticket gets an id starting with TCK and is assigned to a team." },
-  { key: "g-status", title: "Ticket status", content: "The status of a ticket is shown on the support page: open, assigned, waiting for customer, or closed." },
+  {
+    key: "g-errors",
+    title: "Troubleshooting errors",
+    content:
+      "Most errors from the service go away after a retry. If an error persists, note the error code and contact support.",
+  },
+  {
+    key: "g-codes",
+    title: "Error codes",
+    content:
+      "Every error code starts with ERR. Codes in the four thousands are request errors; five thousands are service errors.",
+  },
+  {
+    key: "g-tickets",
+    title: "Support tickets",
+    content:
+      "Open a support ticket for any problem. Each ticket gets an id starting with TCK and is assigned to a team.",
+  },
+  {
+    key: "g-status",
+    title: "Ticket status",
+    content: "The status of a ticket is shown on the support page: open, assigned, waiting for customer, or closed.",
+  },
 ];
 
 /** Release-note sentences: chunk-sized notes are built from these, each naming one code once. */
@@ -154,7 +308,11 @@ export function labelledSet(): { docs: Doc[]; queries: Query[] } {
     queries.push({ text: question, expect: key, category: "paraphrase" });
   }
   for (const [code, what, cause, fix] of ERRORS) {
-    docs.push({ key: code, title: `Error ${code}`, content: `${code}: ${what}. Cause: ${cause}. Fix: ${fix}. If the error persists, contact support with the error code and the request id.` });
+    docs.push({
+      key: code,
+      title: `Error ${code}`,
+      content: `${code}: ${what}. Cause: ${cause}. Fix: ${fix}. If the error persists, contact support with the error code and the request id.`,
+    });
     queries.push({ text: code, expect: code, category: "exact-term" });
     queries.push({ text: `what does error ${code} mean`, expect: code, category: "exact-term question" });
   }
@@ -164,7 +322,11 @@ export function labelledSet(): { docs: Doc[]; queries: Query[] } {
   queries.push({ text: "someone else changed the record before my write", expect: "ERR-4090", category: "paraphrase" });
   queries.push({ text: "my access token expired", expect: "ERR-4011", category: "paraphrase" });
   for (const [id, customer, story] of TICKETS) {
-    docs.push({ key: id, title: `Ticket ${id}`, content: `Ticket ${id}: customer ${customer} ${story}. Status: open.` });
+    docs.push({
+      key: id,
+      title: `Ticket ${id}`,
+      content: `Ticket ${id}: customer ${customer} ${story}. Status: open.`,
+    });
     queries.push({ text: id, expect: id, category: "id" });
     queries.push({ text: `status of ticket ${id}`, expect: id, category: "id" });
   }
@@ -217,22 +379,52 @@ export async function measureRanking(opts: MeasureOptions = {}): Promise<Ranking
       docs.map((d) => {
         const documentId = crypto.randomUUID();
         idOf.set(documentId, d.key);
-        return { documentId, agentId: null, title: d.title, metadata: {}, chunks: [{ content: d.content, embedding: embedText(d.content, EMBEDDING_DIMENSIONS) }] };
+        return {
+          documentId,
+          agentId: null,
+          title: d.title,
+          metadata: {},
+          chunks: [{ content: d.content, embedding: embedText(d.content, EMBEDDING_DIMENSIONS) }],
+        };
       }),
     );
-    const ranks: Record<Ranking, Array<{ category: Category; rank: number }>> = { "vector only": [], "hybrid (RRF)": [] };
+    const ranks: Record<Ranking, Array<{ category: Category; rank: number }>> = {
+      "vector only": [],
+      "hybrid (RRF)": [],
+    };
     for (const q of queries) {
       const embedding = embedText(q.text, EMBEDDING_DIMENSIONS);
-      for (const [ranking, text] of [["vector only", ""], ["hybrid (RRF)", q.text]] as const) {
+      for (const [ranking, text] of [
+        ["vector only", ""],
+        ["hybrid (RRF)", q.text],
+      ] as const) {
         const hits = await store.search(embedding, text, { kind: "tenant" }, K);
-        ranks[ranking].push({ category: q.category, rank: rankOf(hits.map((h) => idOf.get(h.document_id)!), q.expect) });
+        ranks[ranking].push({
+          category: q.category,
+          rank: rankOf(
+            hits.map((h) => idOf.get(h.document_id)!),
+            q.expect,
+          ),
+        });
       }
     }
     const rows: RankingRow[] = [];
     for (const ranking of ["vector only", "hybrid (RRF)"] as const) {
-      rows.push(summarise(ranking, "all", ranks[ranking].map((r) => r.rank)));
+      rows.push(
+        summarise(
+          ranking,
+          "all",
+          ranks[ranking].map((r) => r.rank),
+        ),
+      );
       for (const category of ["paraphrase", "exact-term", "exact-term question", "id"] as const) {
-        rows.push(summarise(ranking, category, ranks[ranking].filter((r) => r.category === category).map((r) => r.rank)));
+        rows.push(
+          summarise(
+            ranking,
+            category,
+            ranks[ranking].filter((r) => r.category === category).map((r) => r.rank),
+          ),
+        );
       }
     }
     return rows;
@@ -244,15 +436,31 @@ export async function measureRanking(opts: MeasureOptions = {}): Promise<Ranking
 /** The figures as rows of bench/stats.ts's table: hit@1 in "median", MRR@10 in "p95", hit@5 in "ratio". */
 export function rankingTableRows(rows: RankingRow[]): Row[] {
   return [
-    section("knowledge ranking (46 docs, 72 labelled queries, stand-in embeddings): median = hit@1, p95 = MRR@10, ratio = hit@5"),
-    ...rows.map((r) => ({ name: `${r.ranking} · ${r.category}`, n: String(r.queries), median: r.hit1.toFixed(3), p95: r.mrr.toFixed(3), ratio: r.hit5.toFixed(3), aim: "" })),
+    section(
+      "knowledge ranking (46 docs, 72 labelled queries, stand-in embeddings): median = hit@1, p95 = MRR@10, ratio = hit@5",
+    ),
+    ...rows.map((r) => ({
+      name: `${r.ranking} · ${r.category}`,
+      n: String(r.queries),
+      median: r.hit1.toFixed(3),
+      p95: r.mrr.toFixed(3),
+      ratio: r.hit5.toFixed(3),
+      aim: "",
+    })),
   ];
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const rows = await measureRanking();
   printTable(
-    rows.map((r) => ({ name: `${r.ranking} · ${r.category}`, n: String(r.queries), median: r.hit1.toFixed(3), p95: r.mrr.toFixed(3), ratio: r.hit5.toFixed(3), aim: "" })),
+    rows.map((r) => ({
+      name: `${r.ranking} · ${r.category}`,
+      n: String(r.queries),
+      median: r.hit1.toFixed(3),
+      p95: r.mrr.toFixed(3),
+      ratio: r.hit5.toFixed(3),
+      aim: "",
+    })),
     { name: "ranking · queries", n: "n", median: "hit@1", p95: "MRR@10", ratio: "hit@5", aim: "" },
   );
 }

@@ -34,15 +34,35 @@ export interface KnowledgeOptions {
 /** 60 topics of 25 words each, plus common words; a chunk mixes mostly one topic. */
 function corpus(n: number, seed: number): string[] {
   const rand = rng(seed);
-  const syllables = ["ka", "lo", "mi", "ver", "tan", "sol", "rin", "de", "qua", "pel", "xo", "bri", "nu", "fa", "gor", "el"];
-  const word = () => Array.from({ length: 2 + Math.floor(rand() * 3) }, () => syllables[Math.floor(rand() * syllables.length)]).join("");
+  const syllables = [
+    "ka",
+    "lo",
+    "mi",
+    "ver",
+    "tan",
+    "sol",
+    "rin",
+    "de",
+    "qua",
+    "pel",
+    "xo",
+    "bri",
+    "nu",
+    "fa",
+    "gor",
+    "el",
+  ];
+  const word = () =>
+    Array.from({ length: 2 + Math.floor(rand() * 3) }, () => syllables[Math.floor(rand() * syllables.length)]).join("");
   const topics = Array.from({ length: 60 }, () => Array.from({ length: 25 }, word));
   const common = ["the", "and", "of", "to", "a", "in", "is", "for", "with", "on"];
   const pick = <T>(xs: T[]) => xs[Math.floor(rand() * xs.length)]!;
   return Array.from({ length: n }, () => {
     const topic = pick(topics);
     const other = pick(topics);
-    return Array.from({ length: 40 }, () => (rand() < 0.2 ? pick(common) : rand() < 0.8 ? pick(topic) : pick(other))).join(" ");
+    return Array.from({ length: 40 }, () =>
+      rand() < 0.2 ? pick(common) : rand() < 0.8 ? pick(topic) : pick(other),
+    ).join(" ");
   });
 }
 
@@ -55,23 +75,34 @@ function neonClient(stack: LocalStack) {
   const post = async (payload: unknown) => {
     const r = await send(url, { method: "POST", headers, body: JSON.stringify(payload) });
     if (r.status !== 200) throw new Error(`neon ${r.status}: ${r.body.slice(0, 300)}`);
-    return JSON.parse(r.body) as { rows: Array<Record<string, unknown>>; results?: Array<{ rows: Array<Record<string, unknown>> }> };
+    return JSON.parse(r.body) as {
+      rows: Array<Record<string, unknown>>;
+      results?: Array<{ rows: Array<Record<string, unknown>> }>;
+    };
   };
   return {
     query: async (query: string, params: unknown[] = []) => (await post({ query, params })).rows,
     batch: async (queries: Array<{ query: string; params?: unknown[] }>) =>
-      (await post({ queries: queries.map((q) => ({ query: q.query, params: q.params ?? [] })) })).results!.map((r) => r.rows),
+      (await post({ queries: queries.map((q) => ({ query: q.query, params: q.params ?? [] })) })).results!.map(
+        (r) => r.rows,
+      ),
   };
 }
 
-export async function benchKnowledge(bundle: string, stack: LocalStack, o: KnowledgeOptions): Promise<{ rows: Row[]; notes: string[] }> {
+export async function benchKnowledge(
+  bundle: string,
+  stack: LocalStack,
+  o: KnowledgeOptions,
+): Promise<{ rows: Row[]; notes: string[] }> {
   const db = neonClient(stack);
   const notes: string[] = [];
 
   // Load: drop the HNSW index, insert in batches, rebuild it with the same definition
   // (a bulk build is much faster than 10k incremental inserts into the graph).
   const texts = corpus(o.chunks, 42);
-  const [index] = await db.query(`select indexdef from pg_indexes where indexname = 'knowledge_base_embedding_hnsw_idx'`);
+  const [index] = await db.query(
+    `select indexdef from pg_indexes where indexname = 'knowledge_base_embedding_hnsw_idx'`,
+  );
   if (!index) throw new Error("knowledge_base_embedding_hnsw_idx is missing: are the migrations applied?");
   const loadStart = Date.now();
   await db.query(`drop index knowledge_base_embedding_hnsw_idx`);
@@ -80,18 +111,30 @@ export async function benchKnowledge(bundle: string, stack: LocalStack, o: Knowl
     const params: unknown[] = [];
     const values = slice.map((text, j) => {
       const n = i + j;
-      params.push(TENANT, randomUUID(), n % 10, `doc ${Math.floor(n / 10)}`, text, vectorLiteral(embedText(text, DIMS)));
+      params.push(
+        TENANT,
+        randomUUID(),
+        n % 10,
+        `doc ${Math.floor(n / 10)}`,
+        text,
+        vectorLiteral(embedText(text, DIMS)),
+      );
       const b = j * 6;
       return `($${b + 1}, $${b + 2}, $${b + 3}, $${b + 4}, $${b + 5}, $${b + 6}::vector)`;
     });
-    await db.query(`insert into knowledge_base (tenant_id, document_id, chunk_index, title, content, embedding) values ${values.join(", ")}`, params);
+    await db.query(
+      `insert into knowledge_base (tenant_id, document_id, chunk_index, title, content, embedding) values ${values.join(", ")}`,
+      params,
+    );
   }
   const insertedMs = Date.now() - loadStart;
   await db.batch([{ query: "SET LOCAL maintenance_work_mem = '512MB'" }, { query: String(index.indexdef) }]);
   // Statistics, as autovacuum would gather after a bulk load on Postgres (PGlite has no autovacuum); without
   // them the planner guesses 0.5% of the table per tenant and plans for a tenant of a few dozen rows.
   await db.query("analyze knowledge_base");
-  notes.push(`knowledge load: ${o.chunks} rows inserted in ${(insertedMs / 1000).toFixed(1)} s (index dropped), HNSW rebuilt with the migration's definition and the table ANALYZEd in ${((Date.now() - loadStart - insertedMs) / 1000).toFixed(1)} s`);
+  notes.push(
+    `knowledge load: ${o.chunks} rows inserted in ${(insertedMs / 1000).toFixed(1)} s (index dropped), HNSW rebuilt with the migration's definition and the table ANALYZEd in ${((Date.now() - loadStart - insertedMs) / 1000).toFixed(1)} s`,
+  );
 
   // Queries: a few words of a stored chunk, so each has real neighbours (and full-text matches).
   const rand = rng(7);
@@ -113,13 +156,20 @@ export async function benchKnowledge(bundle: string, stack: LocalStack, o: Knowl
   /** The store's statement, rendered as drizzle sends it, after `pre` in one transaction. */
   const statement = async (pre: string[], v: number[], text: string, explain = false) => {
     const q = dialect.sqlToQuery(store.searchQuery(v, text, scope, K));
-    const out = await client.transaction([...pre.map((s) => client.query(s)), client.query(`${explain ? "EXPLAIN " : ""}${q.sql}`, q.params as unknown[])]);
+    const out = await client.transaction([
+      ...pre.map((s) => client.query(s)),
+      client.query(`${explain ? "EXPLAIN " : ""}${q.sql}`, q.params as unknown[]),
+    ]);
     return out.at(-1) as Array<Record<string, unknown>>;
   };
   const rows: Row[] = [
-    section(`4a. knowledge search, ${o.chunks} chunks × ${DIMS} dims, k=${K}: the store's hybrid statement (vector + full text, RRF), ${settings.map((s) => s.replace(/^SET LOCAL /, "")).join(", ")}`),
+    section(
+      `4a. knowledge search, ${o.chunks} chunks × ${DIMS} dims, k=${K}: the store's hybrid statement (vector + full text, RRF), ${settings.map((s) => s.replace(/^SET LOCAL /, "")).join(", ")}`,
+    ),
   ];
-  notes.push(`knowledge: scopeSize = ${size} (counted up to EXACT_SCAN_MAX + 1 = ${EXACT_SCAN_MAX + 1}), so the store's planSettings are: ${settings.join("; ")}`);
+  notes.push(
+    `knowledge: scopeSize = ${size} (counted up to EXACT_SCAN_MAX + 1 = ${EXACT_SCAN_MAX + 1}), so the store's planSettings are: ${settings.join("; ")}`,
+  );
 
   /**
    * The plan's scan nodes condensed to one line, each labelled by the list it feeds: the two
@@ -140,7 +190,11 @@ export async function benchKnowledge(bundle: string, stack: LocalStack, o: Knowl
       const starts = nodes.filter((i) => indent(i) === top);
       starts.forEach((start, j) => {
         const body = lines.slice(start, starts[j + 1] ?? end).join("\n");
-        branches.push({ start, end: starts[j + 1] ?? end, list: /ts_rank_cd|@@/.test(body) ? "text list" : /<=>|distance/.test(body) ? "vector list" : "?" });
+        branches.push({
+          start,
+          end: starts[j + 1] ?? end,
+          list: /ts_rank_cd|@@/.test(body) ? "text list" : /<=>|distance/.test(body) ? "vector list" : "?",
+        });
       });
     }
     const parts: string[] = [];
@@ -156,13 +210,23 @@ export async function benchKnowledge(bundle: string, stack: LocalStack, o: Knowl
   // Diagnostic: the store's settings without enable_bitmapscan = off, which also rules out the GIN index (bitmap-only) for the full-text list.
   const withBitmap = settings.filter((x) => x !== "SET LOCAL enable_bitmapscan = off");
   const diagnose = withBitmap.length < settings.length;
-  if (diagnose) notes.push(`plan, diagnostic (store's settings but bitmap scans allowed): ${await plan(withBitmap, embedText(queries[0]!, DIMS), queries[0]!)}`);
-  notes.push(`plan, exact baseline (${EXACT.join("; ")}): ${await plan(EXACT, embedText(queries[0]!, DIMS), queries[0]!)}`);
+  if (diagnose)
+    notes.push(
+      `plan, diagnostic (store's settings but bitmap scans allowed): ${await plan(withBitmap, embedText(queries[0]!, DIMS), queries[0]!)}`,
+    );
+  notes.push(
+    `plan, exact baseline (${EXACT.join("; ")}): ${await plan(EXACT, embedText(queries[0]!, DIMS), queries[0]!)}`,
+  );
 
   // The Worker: POST /knowledge/search end to end (Vault key read, embeddings call, scopeSize, the SQL batch).
   const h = await startWorkers([{ name: "gw-real", script: bundle, bindings: stack.vars }]);
   try {
-    const token = await devToken({ tenant: TENANT, user: "00000000-0000-4000-8000-00000000be01", roles: ["member"], ttlSeconds: 7200 });
+    const token = await devToken({
+      tenant: TENANT,
+      user: "00000000-0000-4000-8000-00000000be01",
+      roles: ["member"],
+      ttlSeconds: 7200,
+    });
     const viaWorker = async (q: string) => {
       const w = await send(new URL("/knowledge/search", h.url("gw-real")), {
         method: "POST",
@@ -203,13 +267,17 @@ export async function benchKnowledge(bundle: string, stack: LocalStack, o: Knowl
       }
       if (!record) return;
       const truth = new Set(got.exact!.map(key));
-      for (const t of ["search", "batch", "worker"] as const) recall[t] += got[t]!.filter((r) => truth.has(key(r))).length / Math.max(1, truth.size);
+      for (const t of ["search", "batch", "worker"] as const)
+        recall[t] += got[t]!.filter((r) => truth.has(key(r))).length / Math.max(1, truth.size);
       if (got.exact!.some((r) => r.text_rank !== null)) vectorOnlyDiffers++;
     };
     for (const [i, q] of queries.slice(0, 5).entries()) await once(q, i, false); // warm-up
     for (const [i, q] of queries.entries()) await once(q, i, true);
 
-    const s = Object.fromEntries(allTargets.map((t) => [t, summarize(times[t])])) as Record<Target, ReturnType<typeof summarize>>;
+    const s = Object.fromEntries(allTargets.map((t) => [t, summarize(times[t])])) as Record<
+      Target,
+      ReturnType<typeof summarize>
+    >;
     rows.push(timedRow("same statement, HNSW off (exact), SQL", s.exact, s.exact));
     rows.push(timedRow("store.search() as it runs: scopeSize + batch", s.search, s.exact));
     rows.push(timedRow("  its batch alone (planSettings + searchQuery)", s.batch, s.exact));
@@ -217,7 +285,14 @@ export async function benchKnowledge(bundle: string, stack: LocalStack, o: Knowl
     rows.push(timedRow("POST /knowledge/search via Worker", s.worker, s.exact));
     if (diagnose) rows.push(timedRow("diagnostic: store's batch, bitmap scans allowed", s.bitmap, s.exact));
     const n = queries.length;
-    const recallRow = (name: string, r: number): Row => ({ name, n: String(n), median: r.toFixed(3), p95: "", ratio: "", aim: `≥ 0.95: ${verdict(r >= 0.95)}` });
+    const recallRow = (name: string, r: number): Row => ({
+      name,
+      n: String(n),
+      median: r.toFixed(3),
+      p95: "",
+      ratio: "",
+      aim: `≥ 0.95: ${verdict(r >= 0.95)}`,
+    });
     rows.push(recallRow("recall@10 store.search() vs exact", recall.search / n));
     rows.push(recallRow("recall@10 store's batch alone vs exact", recall.batch / n));
     rows.push(recallRow("recall@10 Worker results vs exact", recall.worker / n));

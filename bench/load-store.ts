@@ -22,7 +22,15 @@ export interface BenchHit {
 }
 
 export interface BenchStore {
-  insert(docs: Array<{ documentId: string; agentId: string | null; title: string | null; metadata: Record<string, unknown>; chunks: Array<{ content: string; embedding: number[] }> }>): Promise<void>;
+  insert(
+    docs: Array<{
+      documentId: string;
+      agentId: string | null;
+      title: string | null;
+      metadata: Record<string, unknown>;
+      chunks: Array<{ content: string; embedding: number[] }>;
+    }>,
+  ): Promise<void>;
   /** Chunks in scope, counted up to EXACT_SCAN_MAX + 1. */
   scopeSize(scope: BenchScope): Promise<number>;
   /** The SET LOCALs a search runs before its statement. */

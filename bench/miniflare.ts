@@ -43,7 +43,13 @@ export async function startWorkers(workers: WorkerSpec[]): Promise<Harness> {
         compatibilityFlags: COMPATIBILITY_FLAGS,
         bindings: w.bindings ?? {},
         ...(w.outbound ? { outboundService: w.outbound } : {}),
-        ...(w.rateLimiter ? { ratelimits: { TENANT_RATE_LIMITER: { namespace_id: "1001", simple: { limit: 1_000_000_000, period: 60 as const } } } } : {}),
+        ...(w.rateLimiter
+          ? {
+              ratelimits: {
+                TENANT_RATE_LIMITER: { namespace_id: "1001", simple: { limit: 1_000_000_000, period: 60 as const } },
+              },
+            }
+          : {}),
         unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }],
       })),
     }),
@@ -125,7 +131,11 @@ export interface Target {
  * rotates each round) so drift and background work fall on every target alike.
  * Returns microseconds per request, from first byte sent to last byte read.
  */
-export async function timeInterleaved(targets: Target[], rounds: number, warmup: number): Promise<Map<string, number[]>> {
+export async function timeInterleaved(
+  targets: Target[],
+  rounds: number,
+  warmup: number,
+): Promise<Map<string, number[]>> {
   const out = new Map(targets.map((t) => [t.name, [] as number[]]));
   for (let i = 0; i < warmup + rounds; i++) {
     for (let j = 0; j < targets.length; j++) {
@@ -133,7 +143,8 @@ export async function timeInterleaved(targets: Target[], rounds: number, warmup:
       const start = process.hrtime.bigint();
       const res = await t.request();
       const us = Number(process.hrtime.bigint() - start) / 1000;
-      if (res.status !== t.expect) throw new Error(`${t.name}: status ${res.status} (expected ${t.expect}): ${res.body.slice(0, 300)}`);
+      if (res.status !== t.expect)
+        throw new Error(`${t.name}: status ${res.status} (expected ${t.expect}): ${res.body.slice(0, 300)}`);
       if (i >= warmup) out.get(t.name)!.push(us);
     }
   }

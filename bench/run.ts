@@ -19,15 +19,25 @@ import { printTable, section, verdict, type Row } from "./stats";
 
 const root = process.cwd();
 const quick = process.argv.includes("--quick");
-const version = (pkg: string) => (JSON.parse(readFileSync(join(root, "node_modules", pkg, "package.json"), "utf8")) as { version: string }).version;
+const version = (pkg: string) =>
+  (JSON.parse(readFileSync(join(root, "node_modules", pkg, "package.json"), "utf8")) as { version: string }).version;
 
 function environment(): void {
   const cpu = cpus();
-  console.log("Brain Gateway bench" + (quick ? " (--quick: fewer samples)" : ""));
-  console.log(`  node ${process.version} · workerd ${version("workerd")} · miniflare ${version("miniflare")} · wrangler ${version("wrangler")}`);
-  console.log(`  ${cpu.length} CPUs (${cpu[0]?.model.trim() ?? "?"}) · load average ${loadavg().map((l) => l.toFixed(2)).join(" ")}`);
-  if (loadavg()[0]! > cpu.length) console.log("  note: the machine is busier than it has CPUs; absolute times are inflated, same-run ratios less so");
-  console.log(`  compatibility_date 2026-11-01, flags nodejs_compat; Workers run on workerd via Miniflare direct sockets\n`);
+  console.log(`Brain Gateway bench${quick ? " (--quick: fewer samples)" : ""}`);
+  console.log(
+    `  node ${process.version} · workerd ${version("workerd")} · miniflare ${version("miniflare")} · wrangler ${version("wrangler")}`,
+  );
+  console.log(
+    `  ${cpu.length} CPUs (${cpu[0]?.model.trim() ?? "?"}) · load average ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(" ")}`,
+  );
+  if (loadavg()[0]! > cpu.length)
+    console.log("  note: the machine is busier than it has CPUs; absolute times are inflated, same-run ratios less so");
+  console.log(
+    `  compatibility_date 2026-11-01, flags nodejs_compat; Workers run on workerd via Miniflare direct sockets\n`,
+  );
 }
 
 const started = Date.now();
@@ -40,12 +50,23 @@ const size = await measureSize(root);
 const bundle = readFileSync(size.bundlePath, "utf8");
 const stack = await startLocalStack({ persist: false });
 try {
-  const keys = await benchKeys(bundle, stack, quick ? { rounds: 300, e2eRounds: 60, cpuRequests: 300 } : { rounds: 2000, e2eRounds: 300, cpuRequests: 2000 });
+  const keys = await benchKeys(
+    bundle,
+    stack,
+    quick ? { rounds: 300, e2eRounds: 60, cpuRequests: 300 } : { rounds: 2000, e2eRounds: 300, cpuRequests: 2000 },
+  );
   rows.push(...keys.rows);
   notes.push(...keys.notes);
 
   rows.push(section(`3. Worker size (wrangler ${size.wranglerVersion} deploy --dry-run --minify)`));
-  rows.push({ name: "Total Upload (minified)", n: "1", median: `${size.totalKiB.toFixed(2)} KiB`, p95: "", ratio: "", aim: "" });
+  rows.push({
+    name: "Total Upload (minified)",
+    n: "1",
+    median: `${size.totalKiB.toFixed(2)} KiB`,
+    p95: "",
+    ratio: "",
+    aim: "",
+  });
   rows.push({
     name: "gzip",
     n: "1",
@@ -55,8 +76,11 @@ try {
     aim: `≤ 120 KiB gzip: ${verdict(size.gzipKiB <= 120)}`,
   });
 
-
-  const knowledge = await benchKnowledge(bundle, stack, quick ? { chunks: 2000, queries: 30 } : { chunks: 10_000, queries: 100 });
+  const knowledge = await benchKnowledge(
+    bundle,
+    stack,
+    quick ? { chunks: 2000, queries: 30 } : { chunks: 10_000, queries: 100 },
+  );
   rows.push(...knowledge.rows);
   notes.push(...knowledge.notes);
 
@@ -75,9 +99,13 @@ printTable(rows);
 console.log("\nWhere the minified bytes go (esbuild metafile of the same wrangler build):");
 for (const p of size.packages) {
   const share = (100 * p.bytes) / size.outputBytes;
-  console.log(`  ${p.name.padEnd(34)} ${(p.bytes / 1024).toFixed(1).padStart(7)} KiB  ${share.toFixed(1).padStart(5)}%`);
+  console.log(
+    `  ${p.name.padEnd(34)} ${(p.bytes / 1024).toFixed(1).padStart(7)} KiB  ${share.toFixed(1).padStart(5)}%`,
+  );
 }
-console.log(`  ${"(bundler glue)".padEnd(34)} ${((size.outputBytes - size.packages.reduce((s, p) => s + p.bytes, 0)) / 1024).toFixed(1).padStart(7)} KiB`);
+console.log(
+  `  ${"(bundler glue)".padEnd(34)} ${((size.outputBytes - size.packages.reduce((s, p) => s + p.bytes, 0)) / 1024).toFixed(1).padStart(7)} KiB`,
+);
 console.log("\nNotes:");
 for (const n of notes) console.log(`  - ${n}`);
 console.log(`\nbench took ${((Date.now() - started) / 1000).toFixed(0)} s`);

@@ -54,12 +54,20 @@ export function section(title: string): Row {
   return { name: `── ${title}`, n: "", median: "", p95: "", ratio: "", aim: "" };
 }
 
-export function printTable(rows: Row[], headers: Row = { name: "name", n: "n", median: "median", p95: "p95", ratio: "ratio", aim: "aim" }): void {
+export function printTable(
+  rows: Row[],
+  headers: Row = { name: "name", n: "n", median: "median", p95: "p95", ratio: "ratio", aim: "aim" },
+): void {
   const cols = ["name", "n", "median", "p95", "ratio", "aim"] as const;
   const all = [headers, ...rows];
-  const width = Object.fromEntries(cols.map((c) => [c, Math.max(...all.filter((r) => !r.name.startsWith("── ")).map((r) => r[c].length))]));
+  const width = Object.fromEntries(
+    cols.map((c) => [c, Math.max(...all.filter((r) => !r.name.startsWith("── ")).map((r) => r[c].length))]),
+  );
   const line = (r: Row) =>
-    cols.map((c, i) => (i === 0 || c === "aim" ? r[c].padEnd(width[c]!) : r[c].padStart(width[c]!))).join("  ").trimEnd();
+    cols
+      .map((c, i) => (i === 0 || c === "aim" ? r[c].padEnd(width[c]!) : r[c].padStart(width[c]!)))
+      .join("  ")
+      .trimEnd();
   console.log(line(headers));
   console.log(cols.map((c) => "-".repeat(width[c]!)).join("  "));
   for (const r of rows) console.log(r.name.startsWith("── ") ? r.name : line(r));

@@ -42,7 +42,11 @@ export async function startRecorder(target: string): Promise<Recorder> {
       const headers: Record<string, string> = {};
       for (const [k, v] of Object.entries(req.headers)) if (KEEP.test(k) && typeof v === "string") headers[k] = v;
       const method = req.method ?? "GET";
-      const upstream = await fetch(target + (req.url ?? "/"), { method, headers, body: method === "GET" || method === "HEAD" ? undefined : body });
+      const upstream = await fetch(target + (req.url ?? "/"), {
+        method,
+        headers,
+        body: method === "GET" || method === "HEAD" ? undefined : body,
+      });
       const response = await upstream.text();
       const contentType = upstream.headers.get("content-type") ?? "application/json";
       exchanges.push({ method, path: req.url ?? "/", headers, body, status: upstream.status, contentType, response });
@@ -74,7 +78,8 @@ export interface KeyReadCalls {
 
 // Bodies are JSON ({"query": "...", "params": [...]}), so the SQL's quotes arrive escaped.
 export const isAuditInsert = (e: Exchange) => e.body.startsWith('{"query":"insert into \\"audit_logs\\"');
-export const isConnectorSelect = (e: Exchange) => e.body.startsWith('{"query":"select') && e.body.includes('from \\"connector_configs\\"');
+export const isConnectorSelect = (e: Exchange) =>
+  e.body.startsWith('{"query":"select') && e.body.includes('from \\"connector_configs\\"');
 
 /**
  * The in-runtime upstream: answers the replayed calls at once, and the JWKS.

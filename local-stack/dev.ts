@@ -21,18 +21,44 @@ const stack = await startLocalStack({
 
 const vars: Record<string, string> = { ...stack.vars, DEV_LOGIN: "true" };
 if (externalVault) {
-  for (const k of ["VAULT_ADDR", "VAULT_TOKEN", "VAULT_ROLE_ID", "VAULT_SECRET_ID", "VAULT_NAMESPACE", "VAULT_KV_MOUNT"]) {
+  for (const k of [
+    "VAULT_ADDR",
+    "VAULT_TOKEN",
+    "VAULT_ROLE_ID",
+    "VAULT_SECRET_ID",
+    "VAULT_NAMESPACE",
+    "VAULT_KV_MOUNT",
+  ]) {
     if (process.env[k]) vars[k] = process.env[k]!;
   }
 }
 // Settings go to wrangler through an env file of our own (git-ignored), leaving any .dev.vars alone.
 const envFile = join(DEV.dataDir, "worker.env");
-writeFileSync(envFile, Object.entries(vars).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join("\n") + "\n", { mode: 0o600 });
+writeFileSync(
+  envFile,
+  `${Object.entries(vars)
+    .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+    .join("\n")}\n`,
+  { mode: 0o600 },
+);
 
 const port = DEV.ports.worker;
 const wrangler = spawn(
   "wrangler",
-  ["dev", "--port", String(port), "--ip", "127.0.0.1", "--env-file", envFile, "--show-interactive-dev-session=false", "--log-level", "warn"],
+  [
+    "dev",
+    "--port",
+    String(port),
+    "--ip",
+    "127.0.0.1",
+    "--inspector-port",
+    String(DEV.ports.inspector),
+    "--env-file",
+    envFile,
+    "--show-interactive-dev-session=false",
+    "--log-level",
+    "warn",
+  ],
   // No network here: skip the Request.cf download and telemetry.
   { stdio: "inherit", env: { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" } },
 );
@@ -60,7 +86,10 @@ wrangler.on("exit", (code) => void stop(code ?? 1));
 const base = `http://127.0.0.1:${port}`;
 const deadline = Date.now() + 60_000;
 while (!stopping && Date.now() < deadline) {
-  const ok = await fetch(`${base}/ready`).then((r) => r.status === 200, () => false);
+  const ok = await fetch(`${base}/ready`).then(
+    (r) => r.status === 200,
+    () => false,
+  );
   if (ok) {
     log(`ready           ${base}/ready`);
     log(`API reference   ${base}/docs   (OpenAPI: ${base}/openapi.json)`);

@@ -11,6 +11,7 @@ export const DEV = {
     neon: port("LOCAL_NEON_PORT", 4444),
     vault: port("LOCAL_VAULT_PORT", 8200),
     llm: port("LOCAL_LLM_PORT", 8300),
+    inspector: port("LOCAL_INSPECTOR_PORT", 9229),
   },
   /** The stand-in ignores user and password; Neon would check them. */
   databaseUrl: "postgresql://gateway:local-dev-password@ep-local-stack.localtest.me/brain",

@@ -35,7 +35,10 @@ export async function migrateDatabase({ databaseUrl, fetchEndpoint, log = () => 
     const statements = m.sql.map((s) => s.trim()).filter(Boolean);
     await sql.transaction([
       ...statements.map((s) => sql.query(s)),
-      sql.query(`INSERT INTO drizzle.__drizzle_migrations (hash, created_at) VALUES ($1, $2)`, [m.hash, m.folderMillis]),
+      sql.query(`INSERT INTO drizzle.__drizzle_migrations (hash, created_at) VALUES ($1, $2)`, [
+        m.hash,
+        m.folderMillis,
+      ]),
     ]);
     count++;
     log(`applied migration ${m.folderMillis}`);

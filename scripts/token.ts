@@ -10,7 +10,12 @@ import { DEV } from "../local-stack/settings";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-export async function devToken(o: { tenant: string; user: string; roles: string[]; ttlSeconds?: number }): Promise<string> {
+export async function devToken(o: {
+  tenant: string;
+  user: string;
+  roles: string[];
+  ttlSeconds?: number;
+}): Promise<string> {
   const secret = process.env.JWT_SECRET ?? DEV.jwt.secret;
   return await new SignJWT({ tenant_id: o.tenant, roles: o.roles })
     .setProtectedHeader({ alg: "HS256", typ: "JWT" })
@@ -35,7 +40,10 @@ async function main() {
     console.error("usage: npm run token -- --tenant <uuid> [--user <id>] [--roles admin,member] [--ttl seconds]");
     process.exit(2);
   }
-  const roles = values.roles!.split(",").map((r) => r.trim()).filter(Boolean);
+  const roles = values
+    .roles!.split(",")
+    .map((r) => r.trim())
+    .filter(Boolean);
   console.log(await devToken({ tenant: values.tenant, user: values.user!, roles, ttlSeconds: Number(values.ttl) }));
 }
 

@@ -2,7 +2,6 @@ import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
 import { requestId } from "hono/request-id";
 import { secureHeaders } from "hono/secure-headers";
-import type { AppEnv } from "./env";
 import { auditRejected } from "./audit/audited";
 import { ApiError, onError, problem } from "./errors/problem";
 import { createRouter } from "./lib/openapi";
@@ -47,9 +46,17 @@ export function createApp() {
   // Generated at request time from every route registered on `app`, public like the docs page.
   app.doc31("/openapi.json", {
     openapi: "3.1.0",
-    info: { title: "Brain Gateway API", version: "1.0.0", description: "Edge API of the Brain multi-tenant AI agent platform." },
+    info: {
+      title: "Brain Gateway API",
+      version: "1.0.0",
+      description: "Edge API of the Brain multi-tenant AI agent platform.",
+    },
   });
-  app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", { type: "http", scheme: "bearer", bearerFormat: "JWT" });
+  app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", {
+    type: "http",
+    scheme: "bearer",
+    bearerFormat: "JWT",
+  });
   app.route("/", docsRouter);
 
   app.use("*", init());

@@ -9,8 +9,7 @@ const csv = (s: string | undefined) =>
     .map((v) => v.trim())
     .filter(Boolean);
 
-const intSetting = (def: number, min: number, max: number) =>
-  z.coerce.number().int().min(min).max(max).default(def);
+const intSetting = (def: number, min: number, max: number) => z.coerce.number().int().min(min).max(max).default(def);
 
 const httpUrl = z.url({ protocol: /^https?$/ });
 
@@ -79,10 +78,18 @@ const ConfigSchema = z
   })
   .superRefine((c, ctx) => {
     if (!c.VAULT_TOKEN && !(c.VAULT_ROLE_ID && c.VAULT_SECRET_ID)) {
-      ctx.addIssue({ code: "custom", path: ["VAULT_TOKEN"], message: "set VAULT_TOKEN or VAULT_ROLE_ID and VAULT_SECRET_ID" });
+      ctx.addIssue({
+        code: "custom",
+        path: ["VAULT_TOKEN"],
+        message: "set VAULT_TOKEN or VAULT_ROLE_ID and VAULT_SECRET_ID",
+      });
     }
     if (!!c.JWT_SECRET === !!c.JWT_JWKS_URL) {
-      ctx.addIssue({ code: "custom", path: ["JWT_SECRET"], message: "set exactly one of JWT_SECRET (HS256) or JWT_JWKS_URL" });
+      ctx.addIssue({
+        code: "custom",
+        path: ["JWT_SECRET"],
+        message: "set exactly one of JWT_SECRET (HS256) or JWT_JWKS_URL",
+      });
     }
     // The dev sign-in mints admin tokens: it must never exist in production.
     if (c.DEV_LOGIN && c.APP_ENV === "production") {
@@ -163,7 +170,10 @@ function parseConfig(env: Bindings): Config {
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     // Zod messages about a value never include the value itself for these checks.
-    throw new ConfigError(String(issue.path[0] ?? "unknown"), issue.code === "invalid_type" ? "missing" : issue.message);
+    throw new ConfigError(
+      String(issue.path[0] ?? "unknown"),
+      issue.code === "invalid_type" ? "missing" : issue.message,
+    );
   }
   const c = parsed.data;
   return {
@@ -173,7 +183,8 @@ function parseConfig(env: Bindings): Config {
     vault: {
       addr: c.VAULT_ADDR.replace(/\/+$/, ""),
       token: c.VAULT_TOKEN,
-      appRole: c.VAULT_ROLE_ID && c.VAULT_SECRET_ID ? { roleId: c.VAULT_ROLE_ID, secretId: c.VAULT_SECRET_ID } : undefined,
+      appRole:
+        c.VAULT_ROLE_ID && c.VAULT_SECRET_ID ? { roleId: c.VAULT_ROLE_ID, secretId: c.VAULT_SECRET_ID } : undefined,
       namespace: c.VAULT_NAMESPACE,
       mount: c.VAULT_KV_MOUNT,
       timeoutMs: c.VAULT_TIMEOUT_MS,

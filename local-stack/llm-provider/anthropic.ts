@@ -13,9 +13,20 @@ type AnthropicErrorType =
   | "overloaded_error";
 
 /** Send an error in Anthropic's envelope `{"type":"error","error":{type,message},"request_id"}`. */
-function sendError(res: ServerResponse, status: number, type: AnthropicErrorType, message: string, headers: Record<string, string> = {}): void {
+function sendError(
+  res: ServerResponse,
+  status: number,
+  type: AnthropicErrorType,
+  message: string,
+  headers: Record<string, string> = {},
+): void {
   const requestId = randomId("req_", 12);
-  sendJson(res, status, { type: "error", error: { type, message }, request_id: requestId }, { "request-id": requestId, ...headers });
+  sendJson(
+    res,
+    status,
+    { type: "error", error: { type, message }, request_id: requestId },
+    { "request-id": requestId, ...headers },
+  );
 }
 
 /** Text of a `content` or `system` value: a string, or the `text` blocks of a block array. */
@@ -23,7 +34,10 @@ function blockText(content: unknown): string {
   if (typeof content === "string") return content;
   if (!Array.isArray(content)) return "";
   return content
-    .filter((block): block is { type: "text"; text: string } => isRecord(block) && block.type === "text" && typeof block.text === "string")
+    .filter(
+      (block): block is { type: "text"; text: string } =>
+        isRecord(block) && block.type === "text" && typeof block.text === "string",
+    )
     .map((block) => block.text)
     .join("\n");
 }
@@ -43,7 +57,8 @@ function parseMessagesRequest(body: unknown): MessagesRequest | { error: string 
   if (model === undefined) return { error: "model: Field required" };
   if (typeof model !== "string" || model.length === 0) return { error: "model: Input should be a valid string" };
   if (maxTokens === undefined) return { error: "max_tokens: Field required" };
-  if (typeof maxTokens !== "number" || !Number.isInteger(maxTokens)) return { error: "max_tokens: Input should be a valid integer" };
+  if (typeof maxTokens !== "number" || !Number.isInteger(maxTokens))
+    return { error: "max_tokens: Input should be a valid integer" };
   if (maxTokens < 1) return { error: "max_tokens: Input should be greater than or equal to 1" };
   if (messages === undefined) return { error: "messages: Field required" };
   if (!Array.isArray(messages)) return { error: "messages: Input should be a valid list" };
@@ -51,37 +66,57 @@ function parseMessagesRequest(body: unknown): MessagesRequest | { error: string 
   for (const [i, message] of messages.entries()) {
     if (!isRecord(message)) return { error: `messages.${i}: Input should be a valid dictionary` };
     if (message.role === "system") {
-      return { error: `messages.${i}.role: Unexpected role "system". The Messages API accepts a top-level \`system\` parameter, not "system" as an input message role.` };
+      return {
+        error: `messages.${i}.role: Unexpected role "system". The Messages API accepts a top-level \`system\` parameter, not "system" as an input message role.`,
+      };
     }
-    if (message.role !== "user" && message.role !== "assistant") return { error: `messages.${i}.role: Input should be 'user' or 'assistant'` };
+    if (message.role !== "user" && message.role !== "assistant")
+      return { error: `messages.${i}.role: Input should be 'user' or 'assistant'` };
     if (message.content === undefined) return { error: `messages.${i}.content: Field required` };
-    if (typeof message.content !== "string" && !Array.isArray(message.content)) return { error: `messages.${i}.content: Input should be a valid list` };
+    if (typeof message.content !== "string" && !Array.isArray(message.content))
+      return { error: `messages.${i}.content: Input should be a valid list` };
   }
-  if (system !== undefined && typeof system !== "string" && !Array.isArray(system)) return { error: "system: Input should be a valid list" };
+  if (system !== undefined && typeof system !== "string" && !Array.isArray(system))
+    return { error: "system: Input should be a valid list" };
   if (stream !== undefined && typeof stream !== "boolean") return { error: "stream: Input should be a valid boolean" };
-  return { model, maxTokens, system: blockText(system), messages: messages as MessagesRequest["messages"], stream: stream === true };
+  return {
+    model,
+    maxTokens,
+    system: blockText(system),
+    messages: messages as MessagesRequest["messages"],
+    stream: stream === true,
+  };
 }
 
 async function createMessage(res: ServerResponse, request: MessagesRequest, ctx: HandlerContext): Promise<void> {
   const lastUser = request.messages.filter((m) => m.role === "user").at(-1);
-  const completion = limitTokens(answerFor({ system: request.system, lastUserMessage: lastUser ? blockText(lastUser.content) : "" }), request.maxTokens);
-  const inputTokens = countTokens(request.system) + request.messages.reduce((sum, m) => sum + countTokens(blockText(m.content)), 0);
+  const completion = limitTokens(
+    answerFor({ system: request.system, lastUserMessage: lastUser ? blockText(lastUser.content) : "" }),
+    request.maxTokens,
+  );
+  const inputTokens =
+    countTokens(request.system) + request.messages.reduce((sum, m) => sum + countTokens(blockText(m.content)), 0);
   const stopReason = completion.truncated ? "max_tokens" : "end_turn";
   const id = randomId("msg_");
   const headers = { "request-id": randomId("req_", 12) };
   const cacheUsage = { cache_creation_input_tokens: 0, cache_read_input_tokens: 0 };
 
   if (!request.stream) {
-    sendJson(res, 200, {
-      id,
-      type: "message",
-      role: "assistant",
-      model: request.model,
-      content: [{ type: "text", text: completion.text }],
-      stop_reason: stopReason,
-      stop_sequence: null,
-      usage: { input_tokens: inputTokens, ...cacheUsage, output_tokens: completion.tokens },
-    }, headers);
+    sendJson(
+      res,
+      200,
+      {
+        id,
+        type: "message",
+        role: "assistant",
+        model: request.model,
+        content: [{ type: "text", text: completion.text }],
+        stop_reason: stopReason,
+        stop_sequence: null,
+        usage: { input_tokens: inputTokens, ...cacheUsage, output_tokens: completion.tokens },
+      },
+      headers,
+    );
     return;
   }
 
@@ -122,7 +157,13 @@ async function createMessage(res: ServerResponse, request: MessagesRequest, ctx:
 }
 
 /** Handle a request under `/anthropic`; `subpath` is what follows it (e.g. `/v1/messages`). */
-export async function handleAnthropic(req: IncomingMessage, res: ServerResponse, path: string, subpath: string, ctx: HandlerContext): Promise<void> {
+export async function handleAnthropic(
+  req: IncomingMessage,
+  res: ServerResponse,
+  path: string,
+  subpath: string,
+  ctx: HandlerContext,
+): Promise<void> {
   if (req.method !== "POST" || subpath !== "/v1/messages") {
     sendError(res, 404, "not_found_error", "Not Found");
     return;
@@ -139,16 +180,26 @@ export async function handleAnthropic(req: IncomingMessage, res: ServerResponse,
     return;
   }
   const parsed = body.kind === "json" ? body.value : undefined;
-  const refuse = (status: number, type: AnthropicErrorType, message: string, headers: Record<string, string> = {}): void => {
+  const refuse = (
+    status: number,
+    type: AnthropicErrorType,
+    message: string,
+    headers: Record<string, string> = {},
+  ): void => {
     ctx.calls.record("anthropic", path, key, parsed, status);
     sendError(res, status, type, message, headers);
   };
   if (verdict === "ratelimited") {
-    refuse(429, "rate_limit_error", "This request would exceed the rate limit for your organization of 50 requests per minute. Please try again in 7 seconds.", {
-      "retry-after": "7",
-      "anthropic-ratelimit-requests-limit": "50",
-      "anthropic-ratelimit-requests-remaining": "0",
-    });
+    refuse(
+      429,
+      "rate_limit_error",
+      "This request would exceed the rate limit for your organization of 50 requests per minute. Please try again in 7 seconds.",
+      {
+        "retry-after": "7",
+        "anthropic-ratelimit-requests-limit": "50",
+        "anthropic-ratelimit-requests-remaining": "0",
+      },
+    );
     return;
   }
   if (verdict === "overloaded") {
@@ -169,7 +220,11 @@ export async function handleAnthropic(req: IncomingMessage, res: ServerResponse,
     return;
   }
   if (body.kind === "invalid") {
-    refuse(400, "invalid_request_error", "There was an issue with the format of your request: the body is not valid JSON.");
+    refuse(
+      400,
+      "invalid_request_error",
+      "There was an issue with the format of your request: the body is not valid JSON.",
+    );
     return;
   }
   const request = parseMessagesRequest(parsed);

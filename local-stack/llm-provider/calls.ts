@@ -27,8 +27,18 @@ export class CallLog {
 
   /** Record a call; only the credential's fingerprint is stored. */
   record(provider: Provider, path: string, credential: string, body: unknown, status: number): void {
-    const model = typeof body === "object" && body !== null && "model" in body && typeof body.model === "string" ? body.model : null;
-    this.entries.push({ provider, path, keyFingerprint: fingerprint(credential), model, at: new Date().toISOString(), status });
+    const model =
+      typeof body === "object" && body !== null && "model" in body && typeof body.model === "string"
+        ? body.model
+        : null;
+    this.entries.push({
+      provider,
+      path,
+      keyFingerprint: fingerprint(credential),
+      model,
+      at: new Date().toISOString(),
+      status,
+    });
   }
 
   /** A copy of the log, so callers cannot mutate it. */

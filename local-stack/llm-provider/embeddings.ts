@@ -17,7 +17,9 @@ const FIXED_DIMENSION_MODELS = new Set(["text-embedding-ada-002"]);
 // Function words are shared by almost any two English sentences; at full weight
 // they would pull unrelated texts together, so they count for little.
 const STOPWORDS = new Set(
-  "a an and are as at be by for from has have i in is it its of on or that the this to was were will with you your we our".split(" "),
+  "a an and are as at be by for from has have i in is it its of on or that the this to was were will with you your we our".split(
+    " ",
+  ),
 );
 const STOPWORD_WEIGHT = 0.15;
 const BIGRAM_WEIGHT = 0.5;
@@ -44,7 +46,8 @@ function addFeature(vector: Float64Array, feature: string, weight: number): void
  * clearly higher cosine similarity than unrelated ones, which are near orthogonal.
  */
 export function embedText(text: string, dimensions: number): number[] {
-  if (!Number.isInteger(dimensions) || dimensions < 1) throw new RangeError(`dimensions must be a positive integer, got ${dimensions}`);
+  if (!Number.isInteger(dimensions) || dimensions < 1)
+    throw new RangeError(`dimensions must be a positive integer, got ${dimensions}`);
   const vector = new Float64Array(dimensions);
   const tokens = words(text);
   tokens.forEach((word, i) => {
@@ -92,7 +95,11 @@ function normaliseInput(input: unknown): string[] | EmbeddingsRequestError {
   if (isTokenArray(input)) return [tokenIdsToText(input)];
   if (!Array.isArray(input) || input.length === 0) return invalid;
   if (input.length > EMBEDDING_LIMITS.maxInputs) {
-    return { message: `Invalid 'input': array too long. Expected an array with maximum length ${EMBEDDING_LIMITS.maxInputs}, but got an array with length ${input.length} instead.`, param: "input", code: "array_above_max_length" };
+    return {
+      message: `Invalid 'input': array too long. Expected an array with maximum length ${EMBEDDING_LIMITS.maxInputs}, but got an array with length ${input.length} instead.`,
+      param: "input",
+      code: "array_above_max_length",
+    };
   }
   const texts: string[] = [];
   for (const item of input) {
@@ -107,34 +114,53 @@ function normaliseInput(input: unknown): string[] | EmbeddingsRequestError {
 export function parseEmbeddingsRequest(body: unknown): EmbeddingsRequest | EmbeddingsRequestError {
   if (!isRecord(body)) return { message: "Invalid body: expected a JSON object.", param: null, code: null };
   const { model, input, dimensions, encoding_format: encoding } = body;
-  if (typeof model !== "string" || model.length === 0) return { message: "you must provide a model parameter", param: null, code: null };
-  if (input === undefined) return { message: "Missing required parameter: 'input'.", param: "input", code: "missing_required_parameter" };
+  if (typeof model !== "string" || model.length === 0)
+    return { message: "you must provide a model parameter", param: null, code: null };
+  if (input === undefined)
+    return { message: "Missing required parameter: 'input'.", param: "input", code: "missing_required_parameter" };
   const texts = normaliseInput(input);
   if (!Array.isArray(texts)) return texts;
 
   const native = NATIVE_DIMENSIONS[model] ?? DEFAULT_DIMENSIONS;
   let dims = native;
   if (dimensions !== undefined && dimensions !== null) {
-    if (FIXED_DIMENSION_MODELS.has(model)) return { message: "This model does not support specifying dimensions.", param: null, code: null };
+    if (FIXED_DIMENSION_MODELS.has(model))
+      return { message: "This model does not support specifying dimensions.", param: null, code: null };
     if (typeof dimensions !== "number" || !Number.isInteger(dimensions) || dimensions < 1 || dimensions > native) {
-      return { message: `Invalid value for 'dimensions' = ${JSON.stringify(dimensions)}. Must be an integer between 1 and ${native} for model ${model}.`, param: "dimensions", code: "invalid_value" };
+      return {
+        message: `Invalid value for 'dimensions' = ${JSON.stringify(dimensions)}. Must be an integer between 1 and ${native} for model ${model}.`,
+        param: "dimensions",
+        code: "invalid_value",
+      };
     }
     dims = dimensions;
   }
   if (encoding !== undefined && encoding !== null && encoding !== "float" && encoding !== "base64") {
-    return { message: `Invalid value: ${JSON.stringify(encoding)}. Supported values are: 'float' and 'base64'.`, param: "encoding_format", code: "invalid_value" };
+    return {
+      message: `Invalid value: ${JSON.stringify(encoding)}. Supported values are: 'float' and 'base64'.`,
+      param: "encoding_format",
+      code: "invalid_value",
+    };
   }
 
   let total = 0;
   for (const [i, text] of texts.entries()) {
     const tokens = words(text).length;
     if (tokens > EMBEDDING_LIMITS.maxTokensPerInput) {
-      return { message: `This model's maximum context length is ${EMBEDDING_LIMITS.maxTokensPerInput} tokens, however you requested ${tokens} tokens (${tokens} in your prompt; 0 for the completion) in input ${i}. Please reduce your prompt; or completion length.`, param: null, code: null };
+      return {
+        message: `This model's maximum context length is ${EMBEDDING_LIMITS.maxTokensPerInput} tokens, however you requested ${tokens} tokens (${tokens} in your prompt; 0 for the completion) in input ${i}. Please reduce your prompt; or completion length.`,
+        param: null,
+        code: null,
+      };
     }
     total += tokens;
   }
   if (total > EMBEDDING_LIMITS.maxTokensPerRequest) {
-    return { message: `Requested ${total} tokens, max ${EMBEDDING_LIMITS.maxTokensPerRequest} tokens per request`, param: null, code: "max_tokens_per_request" };
+    return {
+      message: `Requested ${total} tokens, max ${EMBEDDING_LIMITS.maxTokensPerRequest} tokens per request`,
+      param: null,
+      code: "max_tokens_per_request",
+    };
   }
   return { model, texts, dimensions: dims, encoding: encoding === "base64" ? "base64" : "float" };
 }

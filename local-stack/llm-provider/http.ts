@@ -32,7 +32,12 @@ export function randomId(prefix: string, bytes = 12): string {
 }
 
 /** Send a JSON body with the given status and extra headers. */
-export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   const payload = JSON.stringify(body);
   res.writeHead(status, {
     "content-type": "application/json",
@@ -46,7 +51,10 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
 export class SseWriter {
   private closed = false;
 
-  constructor(private readonly res: ServerResponse, headers: Record<string, string>) {
+  constructor(
+    private readonly res: ServerResponse,
+    headers: Record<string, string>,
+  ) {
     res.on("close", () => {
       this.closed = true;
     });

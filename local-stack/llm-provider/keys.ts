@@ -20,12 +20,15 @@ export function fingerprint(credential: string): string {
 }
 
 /** The credential the provider reads: OpenAI a Bearer token, Anthropic the `x-api-key` header. */
-export function readCredential(provider: Provider, headers: Record<string, string | string[] | undefined>): string | null {
+export function readCredential(
+  provider: Provider,
+  headers: Record<string, string | string[] | undefined>,
+): string | null {
   if (provider === "anthropic") {
     const key = headers["x-api-key"];
     return typeof key === "string" && key.length > 0 ? key : null;
   }
-  const auth = headers["authorization"];
+  const auth = headers.authorization;
   if (typeof auth !== "string") return null;
   const match = /^Bearer\s+(\S.*)$/i.exec(auth.trim());
   return match?.[1] ?? null;
@@ -37,7 +40,8 @@ export function classifyKey(provider: Provider, key: string | null): KeyVerdict 
   if (key.length < MIN_KEY_LENGTH || !KEY_CHARSET.test(key)) return "malformed";
   // An Anthropic key sent to OpenAI (or the reverse) is a real integration bug
   // worth catching, so each provider accepts only its own prefix.
-  const wellFormed = provider === "anthropic" ? key.startsWith("sk-ant-") : key.startsWith("sk-") && !key.startsWith("sk-ant-");
+  const wellFormed =
+    provider === "anthropic" ? key.startsWith("sk-ant-") : key.startsWith("sk-") && !key.startsWith("sk-ant-");
   if (!wellFormed) return "malformed";
   if (key.includes("revoked")) return "revoked";
   if (key.includes("ratelimited")) return "ratelimited";

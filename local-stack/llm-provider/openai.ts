@@ -16,7 +16,12 @@ interface OpenAIError {
 }
 
 /** Send an error in OpenAI's envelope `{"error":{message,type,param,code}}`. */
-function sendError(res: ServerResponse, status: number, error: OpenAIError, headers: Record<string, string> = {}): void {
+function sendError(
+  res: ServerResponse,
+  status: number,
+  error: OpenAIError,
+  headers: Record<string, string> = {},
+): void {
   sendJson(res, status, { error }, { "x-request-id": randomId("req_", 16), ...headers });
 }
 
@@ -35,7 +40,10 @@ function contentText(content: unknown): string {
   if (typeof content === "string") return content;
   if (!Array.isArray(content)) return "";
   return content
-    .filter((part): part is { type: "text"; text: string } => isRecord(part) && part.type === "text" && typeof part.text === "string")
+    .filter(
+      (part): part is { type: "text"; text: string } =>
+        isRecord(part) && part.type === "text" && typeof part.text === "string",
+    )
     .map((part) => part.text)
     .join("\n");
 }
@@ -50,29 +58,76 @@ interface ChatRequest {
 
 /** Validate a Chat Completions body the way OpenAI does; returns the request or the 400 error. */
 function parseChatRequest(body: unknown): ChatRequest | OpenAIError {
-  if (!isRecord(body)) return invalidRequest(`Invalid type for body: expected an object, but got ${jsonType(body)} instead.`, null, "invalid_type");
+  if (!isRecord(body))
+    return invalidRequest(
+      `Invalid type for body: expected an object, but got ${jsonType(body)} instead.`,
+      null,
+      "invalid_type",
+    );
   const { model, messages, stream, stream_options: streamOptions } = body;
   if (typeof model !== "string" || model.length === 0) return invalidRequest("you must provide a model parameter");
-  if (messages === undefined) return invalidRequest("Missing required parameter: 'messages'.", "messages", "missing_required_parameter");
-  if (!Array.isArray(messages)) return invalidRequest(`Invalid type for 'messages': expected an array of objects, but got ${jsonType(messages)} instead.`, "messages", "invalid_type");
-  if (messages.length === 0) return invalidRequest("Invalid 'messages': empty array. Expected an array with minimum length 1, but got an empty array instead.", "messages", "empty_array");
+  if (messages === undefined)
+    return invalidRequest("Missing required parameter: 'messages'.", "messages", "missing_required_parameter");
+  if (!Array.isArray(messages))
+    return invalidRequest(
+      `Invalid type for 'messages': expected an array of objects, but got ${jsonType(messages)} instead.`,
+      "messages",
+      "invalid_type",
+    );
+  if (messages.length === 0)
+    return invalidRequest(
+      "Invalid 'messages': empty array. Expected an array with minimum length 1, but got an empty array instead.",
+      "messages",
+      "empty_array",
+    );
   for (const [i, message] of messages.entries()) {
     const param = `messages[${i}]`;
-    if (!isRecord(message)) return invalidRequest(`Invalid type for '${param}': expected an object, but got ${jsonType(message)} instead.`, param, "invalid_type");
-    if (message.role === undefined) return invalidRequest(`Missing required parameter: '${param}.role'.`, `${param}.role`, "missing_required_parameter");
+    if (!isRecord(message))
+      return invalidRequest(
+        `Invalid type for '${param}': expected an object, but got ${jsonType(message)} instead.`,
+        param,
+        "invalid_type",
+      );
+    if (message.role === undefined)
+      return invalidRequest(
+        `Missing required parameter: '${param}.role'.`,
+        `${param}.role`,
+        "missing_required_parameter",
+      );
     if (typeof message.role !== "string" || !(ROLES as readonly string[]).includes(message.role)) {
-      return invalidRequest(`Invalid value: ${JSON.stringify(message.role)}. Supported values are: 'system', 'assistant', 'user', 'function', 'tool', and 'developer'.`, `${param}.role`, "invalid_value");
+      return invalidRequest(
+        `Invalid value: ${JSON.stringify(message.role)}. Supported values are: 'system', 'assistant', 'user', 'function', 'tool', and 'developer'.`,
+        `${param}.role`,
+        "invalid_value",
+      );
     }
     // Only an assistant turn (e.g. one carrying tool_calls) may omit content.
     if (message.content === undefined && message.role !== "assistant") {
-      return invalidRequest(`Missing required parameter: '${param}.content'.`, `${param}.content`, "missing_required_parameter");
+      return invalidRequest(
+        `Missing required parameter: '${param}.content'.`,
+        `${param}.content`,
+        "missing_required_parameter",
+      );
     }
-    if (message.content !== undefined && message.content !== null && typeof message.content !== "string" && !Array.isArray(message.content)) {
-      return invalidRequest(`Invalid type for '${param}.content': expected one of a string or array of objects, but got ${jsonType(message.content)} instead.`, `${param}.content`, "invalid_type");
+    if (
+      message.content !== undefined &&
+      message.content !== null &&
+      typeof message.content !== "string" &&
+      !Array.isArray(message.content)
+    ) {
+      return invalidRequest(
+        `Invalid type for '${param}.content': expected one of a string or array of objects, but got ${jsonType(message.content)} instead.`,
+        `${param}.content`,
+        "invalid_type",
+      );
     }
   }
   if (stream !== undefined && stream !== null && typeof stream !== "boolean") {
-    return invalidRequest(`Invalid type for 'stream': expected a boolean, but got ${jsonType(stream)} instead.`, "stream", "invalid_type");
+    return invalidRequest(
+      `Invalid type for 'stream': expected a boolean, but got ${jsonType(stream)} instead.`,
+      "stream",
+      "invalid_type",
+    );
   }
   if (streamOptions !== undefined && streamOptions !== null && stream !== true) {
     return invalidRequest("The 'stream_options' parameter is only allowed when 'stream' is enabled.", "stream_options");
@@ -83,7 +138,11 @@ function parseChatRequest(body: unknown): ChatRequest | OpenAIError {
     const value = body[name];
     if (value === undefined || value === null) continue;
     if (typeof value !== "number" || !Number.isInteger(value) || value < 1) {
-      return invalidRequest(`Invalid '${name}': integer below minimum value. Expected a value >= 1, but got ${JSON.stringify(value)} instead.`, name, "integer_below_min_value");
+      return invalidRequest(
+        `Invalid '${name}': integer below minimum value. Expected a value >= 1, but got ${JSON.stringify(value)} instead.`,
+        name,
+        "integer_below_min_value",
+      );
     }
     maxTokens ??= value;
   }
@@ -102,14 +161,30 @@ function usageFor(promptTokens: number, completionTokens: number): Record<string
     completion_tokens: completionTokens,
     total_tokens: promptTokens + completionTokens,
     prompt_tokens_details: { cached_tokens: 0, audio_tokens: 0 },
-    completion_tokens_details: { reasoning_tokens: 0, audio_tokens: 0, accepted_prediction_tokens: 0, rejected_prediction_tokens: 0 },
+    completion_tokens_details: {
+      reasoning_tokens: 0,
+      audio_tokens: 0,
+      accepted_prediction_tokens: 0,
+      rejected_prediction_tokens: 0,
+    },
   };
 }
 
-async function chatCompletions(res: ServerResponse, request: ChatRequest, ctx: HandlerContext, dropAfter?: number): Promise<void> {
-  const system = request.messages.filter((m) => m.role === "system" || m.role === "developer").map((m) => contentText(m.content)).join("\n");
+async function chatCompletions(
+  res: ServerResponse,
+  request: ChatRequest,
+  ctx: HandlerContext,
+  dropAfter?: number,
+): Promise<void> {
+  const system = request.messages
+    .filter((m) => m.role === "system" || m.role === "developer")
+    .map((m) => contentText(m.content))
+    .join("\n");
   const lastUser = request.messages.filter((m) => m.role === "user").at(-1);
-  const completion = limitTokens(answerFor({ system, lastUserMessage: lastUser ? contentText(lastUser.content) : "" }), request.maxTokens);
+  const completion = limitTokens(
+    answerFor({ system, lastUserMessage: lastUser ? contentText(lastUser.content) : "" }),
+    request.maxTokens,
+  );
   const promptTokens = request.messages.reduce((sum, m) => sum + countTokens(contentText(m.content)), 0);
   const finishReason = completion.truncated ? "length" : "stop";
   const id = randomId("chatcmpl-");
@@ -117,16 +192,28 @@ async function chatCompletions(res: ServerResponse, request: ChatRequest, ctx: H
   const headers = { "x-request-id": randomId("req_", 16), "openai-processing-ms": "1" };
 
   if (!request.stream) {
-    sendJson(res, 200, {
-      id,
-      object: "chat.completion",
-      created,
-      model: request.model,
-      choices: [{ index: 0, message: { role: "assistant", content: completion.text, refusal: null, annotations: [] }, logprobs: null, finish_reason: finishReason }],
-      usage: usageFor(promptTokens, completion.tokens),
-      service_tier: "default",
-      system_fingerprint: SYSTEM_FINGERPRINT,
-    }, headers);
+    sendJson(
+      res,
+      200,
+      {
+        id,
+        object: "chat.completion",
+        created,
+        model: request.model,
+        choices: [
+          {
+            index: 0,
+            message: { role: "assistant", content: completion.text, refusal: null, annotations: [] },
+            logprobs: null,
+            finish_reason: finishReason,
+          },
+        ],
+        usage: usageFor(promptTokens, completion.tokens),
+        service_tier: "default",
+        system_fingerprint: SYSTEM_FINGERPRINT,
+      },
+      headers,
+    );
     return;
   }
 
@@ -143,7 +230,12 @@ async function chatCompletions(res: ServerResponse, request: ChatRequest, ctx: H
       choices,
       ...(request.includeUsage ? { usage: usage ?? null } : {}),
     });
-  const choice = (delta: Record<string, unknown>, finish: string | null = null): unknown => ({ index: 0, delta, logprobs: null, finish_reason: finish });
+  const choice = (delta: Record<string, unknown>, finish: string | null = null): unknown => ({
+    index: 0,
+    delta,
+    logprobs: null,
+    finish_reason: finish,
+  });
 
   sse.send(chunk([choice({ role: "assistant", content: "", refusal: null })]));
   let sent = 0;
@@ -164,8 +256,15 @@ async function chatCompletions(res: ServerResponse, request: ChatRequest, ctx: H
 }
 
 /** Handle a request under `/openai/v1`; `subpath` is what follows it (e.g. `/chat/completions`). */
-export async function handleOpenAI(req: IncomingMessage, res: ServerResponse, path: string, subpath: string, ctx: HandlerContext): Promise<void> {
-  const route = req.method === "POST" && (subpath === "/chat/completions" || subpath === "/embeddings") ? subpath : null;
+export async function handleOpenAI(
+  req: IncomingMessage,
+  res: ServerResponse,
+  path: string,
+  subpath: string,
+  ctx: HandlerContext,
+): Promise<void> {
+  const route =
+    req.method === "POST" && (subpath === "/chat/completions" || subpath === "/embeddings") ? subpath : null;
   if (route === null) {
     sendError(res, 404, invalidRequest(`Invalid URL (${req.method ?? "GET"} /v1${subpath})`));
     return;
@@ -174,28 +273,57 @@ export async function handleOpenAI(req: IncomingMessage, res: ServerResponse, pa
   const key = readCredential("openai", req.headers);
   const verdict = classifyKey("openai", key);
   if (key === null || verdict === "missing") {
-    sendError(res, 401, invalidRequest("You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY), or as the password field (with blank username) if you're accessing the API from your browser and are prompted for a username and password. You can obtain an API key from https://platform.openai.com/account/api-keys."));
+    sendError(
+      res,
+      401,
+      invalidRequest(
+        "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY), or as the password field (with blank username) if you're accessing the API from your browser and are prompted for a username and password. You can obtain an API key from https://platform.openai.com/account/api-keys.",
+      ),
+    );
     return;
   }
   if (verdict === "malformed" || verdict === "revoked") {
     // Like the real API, the message echoes a masked form of the key.
-    sendError(res, 401, invalidRequest(`Incorrect API key provided: ${maskKey(key)}. You can find your API key at https://platform.openai.com/account/api-keys.`, null, "invalid_api_key"));
+    sendError(
+      res,
+      401,
+      invalidRequest(
+        `Incorrect API key provided: ${maskKey(key)}. You can find your API key at https://platform.openai.com/account/api-keys.`,
+        null,
+        "invalid_api_key",
+      ),
+    );
     return;
   }
   const parsed = body.kind === "json" ? body.value : undefined;
   if (verdict === "ratelimited") {
     ctx.calls.record("openai", path, key, parsed, 429);
-    sendError(res, 429, { message: "Rate limit reached for requests per min (RPM): Limit 3, Used 3, Requested 1. Please try again in 7s.", type: "requests", param: null, code: "rate_limit_exceeded" }, {
-      "retry-after": "7",
-      "x-ratelimit-limit-requests": "3",
-      "x-ratelimit-remaining-requests": "0",
-      "x-ratelimit-reset-requests": "7s",
-    });
+    sendError(
+      res,
+      429,
+      {
+        message: "Rate limit reached for requests per min (RPM): Limit 3, Used 3, Requested 1. Please try again in 7s.",
+        type: "requests",
+        param: null,
+        code: "rate_limit_exceeded",
+      },
+      {
+        "retry-after": "7",
+        "x-ratelimit-limit-requests": "3",
+        "x-ratelimit-remaining-requests": "0",
+        "x-ratelimit-reset-requests": "7s",
+      },
+    );
     return;
   }
   if (verdict === "overloaded") {
     ctx.calls.record("openai", path, key, parsed, 503);
-    sendError(res, 503, { message: "The server is overloaded or not ready yet.", type: "server_error", param: null, code: null });
+    sendError(res, 503, {
+      message: "The server is overloaded or not ready yet.",
+      type: "server_error",
+      param: null,
+      code: null,
+    });
     return;
   }
   if (body.kind === "too_large") {
@@ -205,7 +333,13 @@ export async function handleOpenAI(req: IncomingMessage, res: ServerResponse, pa
   }
   if (body.kind === "invalid") {
     ctx.calls.record("openai", path, key, parsed, 400);
-    sendError(res, 400, invalidRequest("We could not parse the JSON body of your request. (HINT: This likely means you aren't using your HTTP library correctly. The OpenAI API expects a JSON payload, but what was sent was not valid JSON. If you have trouble figuring out how to fix this, please contact us through our help center at help.openai.com.)"));
+    sendError(
+      res,
+      400,
+      invalidRequest(
+        "We could not parse the JSON body of your request. (HINT: This likely means you aren't using your HTTP library correctly. The OpenAI API expects a JSON payload, but what was sent was not valid JSON. If you have trouble figuring out how to fix this, please contact us through our help center at help.openai.com.)",
+      ),
+    );
     return;
   }
 
@@ -217,7 +351,10 @@ export async function handleOpenAI(req: IncomingMessage, res: ServerResponse, pa
       return;
     }
     ctx.calls.record("openai", path, key, parsed, 200);
-    sendJson(res, 200, embeddingsResponse(request), { "x-request-id": randomId("req_", 16), "openai-processing-ms": "1" });
+    sendJson(res, 200, embeddingsResponse(request), {
+      "x-request-id": randomId("req_", 16),
+      "openai-processing-ms": "1",
+    });
     return;
   }
 

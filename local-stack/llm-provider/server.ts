@@ -61,7 +61,14 @@ async function route(req: IncomingMessage, res: ServerResponse, ctx: HandlerCont
     sendJson(res, 200, { ok: true });
     return;
   }
-  sendJson(res, 404, { error: { message: `No stand-in route for ${req.method ?? "GET"} ${path}`, type: "not_found", param: null, code: null } });
+  sendJson(res, 404, {
+    error: {
+      message: `No stand-in route for ${req.method ?? "GET"} ${path}`,
+      type: "not_found",
+      param: null,
+      code: null,
+    },
+  });
 }
 
 /** Start the stand-in on 127.0.0.1 (a free port unless one is given). */
@@ -73,7 +80,10 @@ export async function startLlmProvider(opts: LlmProviderOptions = {}): Promise<L
     route(req, res, ctx).catch((error: unknown) => {
       // A bug in the stand-in must surface loudly in tests, not as a hang.
       console.error("[llm-provider] handler failed", error);
-      if (!res.headersSent) sendJson(res, 500, { error: { message: "stand-in internal error", type: "server_error", param: null, code: null } });
+      if (!res.headersSent)
+        sendJson(res, 500, {
+          error: { message: "stand-in internal error", type: "server_error", param: null, code: null },
+        });
       else res.destroy();
     });
   });

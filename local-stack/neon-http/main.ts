@@ -27,7 +27,11 @@ const server = await startNeonHttp({
   dataDir: values["data-dir"],
   postgresUrl: values["postgres-url"],
 });
-const backendName = values["postgres-url"] ? "Postgres" : values["data-dir"] ? `PGlite in ${values["data-dir"]}` : "PGlite in memory";
+const backendName = values["postgres-url"]
+  ? "Postgres"
+  : values["data-dir"]
+    ? `PGlite in ${values["data-dir"]}`
+    : "PGlite in memory";
 console.log(`neon-http stand-in (${backendName}) listening on ${server.url}`);
 
 let stopping = false;

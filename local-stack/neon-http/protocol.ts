@@ -115,7 +115,12 @@ export function errorBody(message: string, fields: PgErrorFields = {}): Record<E
   };
 }
 
-const ISOLATION_LEVELS: readonly IsolationLevel[] = ["ReadUncommitted", "ReadCommitted", "RepeatableRead", "Serializable"];
+const ISOLATION_LEVELS: readonly IsolationLevel[] = [
+  "ReadUncommitted",
+  "ReadCommitted",
+  "RepeatableRead",
+  "Serializable",
+];
 
 type HeaderGetter = (name: string) => string | undefined;
 
@@ -216,7 +221,8 @@ function jsonArrayToPgArray(value: unknown): string | null {
 /** The `START TRANSACTION` text tokio-postgres's `TransactionBuilder` sends. */
 export function startTransactionSql(opts: RequestOptions): string {
   const modes: string[] = [];
-  if (opts.isolationLevel) modes.push(`ISOLATION LEVEL ${opts.isolationLevel.replace(/(?<=[a-z])(?=[A-Z])/g, " ").toUpperCase()}`);
+  if (opts.isolationLevel)
+    modes.push(`ISOLATION LEVEL ${opts.isolationLevel.replace(/(?<=[a-z])(?=[A-Z])/g, " ").toUpperCase()}`);
   if (opts.readOnly) modes.push("READ ONLY");
   if (opts.deferrable) modes.push("DEFERRABLE");
   return modes.length === 0 ? "START TRANSACTION" : `START TRANSACTION ${modes.join(", ")}`;

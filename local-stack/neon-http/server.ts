@@ -70,7 +70,11 @@ export async function startNeonHttp(opts: NeonHttpOptions = {}): Promise<NeonHtt
   };
 }
 
-async function shutdown(server: ReturnType<typeof createServer>, queue: SerialQueue, backend: SqlBackend): Promise<void> {
+async function shutdown(
+  server: ReturnType<typeof createServer>,
+  queue: SerialQueue,
+  backend: SqlBackend,
+): Promise<void> {
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
   server.closeIdleConnections();
   // Let requests already queued finish before the database goes away.
@@ -98,7 +102,12 @@ class SerialQueue {
   }
 }
 
-async function handle(req: IncomingMessage, res: ServerResponse, executor: Executor, queue: SerialQueue): Promise<void> {
+async function handle(
+  req: IncomingMessage,
+  res: ServerResponse,
+  executor: Executor,
+  queue: SerialQueue,
+): Promise<void> {
   // The proxy adds a request id to every response it builds.
   res.setHeader("Neon-Request-Id", randomUUID());
   const path = new URL(req.url ?? "/", "http://localhost").pathname;
@@ -188,4 +197,3 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { "Content-Type": "application/json" });
   res.end(JSON.stringify(body));
 }
-

@@ -14,9 +14,7 @@ export interface AppRoleConfig {
 }
 
 /** Who is calling, once the token checked out. */
-export type Principal =
-  | { kind: "root"; token: string }
-  | { kind: "approle"; token: string; record: IssuedToken };
+export type Principal = { kind: "root"; token: string } | { kind: "approle"; token: string; record: IssuedToken };
 
 /** The role name every issued token carries in `metadata.role_name`. */
 export const APPROLE_ROLE_NAME = "stand-in";

@@ -37,7 +37,12 @@ function unsupportedOperation(): Reply {
 }
 
 /** A raw (RespondWithStatusCode) reply: full envelope, but mount_type stays "". */
-function rawEnvelope(requestId: string, status: number, data: Record<string, unknown> | null, warnings?: string[]): Reply {
+function rawEnvelope(
+  requestId: string,
+  status: number,
+  data: Record<string, unknown> | null,
+  warnings?: string[],
+): Reply {
   return envelope({ requestId, mountType: "", data, status, warnings: warnings ?? null });
 }
 
@@ -84,7 +89,9 @@ class KvEngine {
   private invalidPath(): Reply {
     const { path, op, requestId } = this.req;
     if (["metadata", "data", "delete", "undelete", "destroy"].includes(path)) {
-      return rawEnvelope(requestId, 404, null, ["Non-listing operations on the root of a K/V v2 mount are not supported."]);
+      return rawEnvelope(requestId, 404, null, [
+        "Non-listing operations on the root of a K/V v2 mount are not supported.",
+      ]);
     }
     const sub = { update: "put", read: "get", list: "list", delete: "delete" }[op];
     return rawEnvelope(requestId, 404, null, [
@@ -293,7 +300,10 @@ class KvEngine {
       custom = {};
       for (const [k, v] of Object.entries(raw as Record<string, unknown>)) {
         const s = weakString(v);
-        if (s === null) return errorReply(400, [`${CUSTOM_METADATA_PREFIX}: '' expected type 'string', got unconvertible type '${typeof v}'`]);
+        if (s === null)
+          return errorReply(400, [
+            `${CUSTOM_METADATA_PREFIX}: '' expected type 'string', got unconvertible type '${typeof v}'`,
+          ]);
         custom[k] = s;
       }
       const errs = validateCustomMetadata(custom);
@@ -408,20 +418,28 @@ function toNanos(s: string | null): Nanos | null {
 function validateCustomMetadata(cm: Record<string, string>): string[] {
   const count = Object.keys(cm).length;
   if (count > MAX_CUSTOM_METADATA_KEYS) {
-    return [`${CUSTOM_METADATA_PREFIX}: payload must contain at most ${MAX_CUSTOM_METADATA_KEYS} keys, provided ${count}`];
+    return [
+      `${CUSTOM_METADATA_PREFIX}: payload must contain at most ${MAX_CUSTOM_METADATA_KEYS} keys, provided ${count}`,
+    ];
   }
   const errs: string[] = [];
   for (const [key, value] of Object.entries(cm)) {
     const keyLen = Buffer.byteLength(key);
     if (keyLen === 0 || keyLen > MAX_CUSTOM_METADATA_KEY_LENGTH) {
-      errs.push(`${CUSTOM_METADATA_PREFIX}: length of key ${goQuote(key)} is ${keyLen} but must be 0 < len(key) <= ${MAX_CUSTOM_METADATA_KEY_LENGTH}`);
+      errs.push(
+        `${CUSTOM_METADATA_PREFIX}: length of key ${goQuote(key)} is ${keyLen} but must be 0 < len(key) <= ${MAX_CUSTOM_METADATA_KEY_LENGTH}`,
+      );
     }
     const valueLen = Buffer.byteLength(value);
     if (valueLen === 0 || valueLen > MAX_CUSTOM_METADATA_VALUE_LENGTH) {
-      errs.push(`${CUSTOM_METADATA_PREFIX}: length of value for key ${goQuote(key)} is ${valueLen} but must be 0 < len(value) <= ${MAX_CUSTOM_METADATA_VALUE_LENGTH}`);
+      errs.push(
+        `${CUSTOM_METADATA_PREFIX}: length of value for key ${goQuote(key)} is ${valueLen} but must be 0 < len(value) <= ${MAX_CUSTOM_METADATA_VALUE_LENGTH}`,
+      );
     }
-    if (!printable(key)) errs.push(`${CUSTOM_METADATA_PREFIX}: key ${goQuote(key)} (${key}) contains unprintable characters`);
-    if (!printable(value)) errs.push(`${CUSTOM_METADATA_PREFIX}: value for key ${goQuote(key)} contains unprintable characters`);
+    if (!printable(key))
+      errs.push(`${CUSTOM_METADATA_PREFIX}: key ${goQuote(key)} (${key}) contains unprintable characters`);
+    if (!printable(value))
+      errs.push(`${CUSTOM_METADATA_PREFIX}: value for key ${goQuote(key)} contains unprintable characters`);
   }
   return errs;
 }

@@ -111,7 +111,8 @@ export function wrapSocket(socket: Socket): Duplex {
           const n = Math.min(state.remaining, buf.length);
           out.push(buf.subarray(0, n));
           buf = buf.subarray(n);
-          state = state.remaining - n === 0 ? { kind: "chunk-size" } : { kind: "chunk-data", remaining: state.remaining - n };
+          state =
+            state.remaining - n === 0 ? { kind: "chunk-size" } : { kind: "chunk-data", remaining: state.remaining - n };
           continue;
         }
         case "trailer": {
@@ -145,7 +146,11 @@ function rewriteHead(head: string): string {
 function bodyStateFor(head: string): State {
   const lower = head.toLowerCase();
   if (/\r\ntransfer-encoding:[^\r]*chunked/.test(lower)) return { kind: "chunk-size" };
-  if (/\r\nupgrade:/.test(lower) && /^[a-z]+ [^\r]* http\/1\.1\r\n/.test(lower) && /\r\nconnection:[^\r]*upgrade/.test(lower)) {
+  if (
+    /\r\nupgrade:/.test(lower) &&
+    /^[a-z]+ [^\r]* http\/1\.1\r\n/.test(lower) &&
+    /\r\nconnection:[^\r]*upgrade/.test(lower)
+  ) {
     return { kind: "passthrough" };
   }
   const m = /\r\ncontent-length:\s*(\d+)/.exec(lower);

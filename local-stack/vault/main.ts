@@ -40,7 +40,9 @@ const vault = await startVault({
 });
 // The URL alone on stdout, so scripts can read it; the rest goes to stderr.
 console.log(vault.url);
-console.error(`vault stand-in listening on ${vault.url}${values["data-file"] ? ` (data: ${values["data-file"]})` : " (in memory)"}`);
+console.error(
+  `vault stand-in listening on ${vault.url}${values["data-file"] ? ` (data: ${values["data-file"]})` : " (in memory)"}`,
+);
 
 let closing = false;
 const shutdown = (signal: string) => {

@@ -84,7 +84,12 @@ export async function startVault(opts: VaultStandInOptions): Promise<VaultStandI
     }
     if (!rawPath.startsWith("/v1/")) return errorReply(404);
     // What clients sent, for tests asserting on headers (namespace), never tokens or bodies.
-    seen.push({ method, path: rawPath, namespace: header(req, "x-vault-namespace"), vaultRequest: header(req, "x-vault-request") });
+    seen.push({
+      method,
+      path: rawPath,
+      namespace: header(req, "x-vault-namespace"),
+      vaultRequest: header(req, "x-vault-request"),
+    });
     if (seen.length > 200) seen.shift();
 
     // A "." or ".." segment must never resolve to another secret (raw or
@@ -279,7 +284,9 @@ async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> 
   }
   if (parsed === null) return {};
   if (typeof parsed !== "object" || Array.isArray(parsed)) {
-    throw new BadRequest("failed to parse JSON input: json: cannot unmarshal into Go value of type map[string]interface {}");
+    throw new BadRequest(
+      "failed to parse JSON input: json: cannot unmarshal into Go value of type map[string]interface {}",
+    );
   }
   return parsed as Record<string, unknown>;
 }

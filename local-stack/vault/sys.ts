@@ -92,7 +92,13 @@ export function health(sealed: boolean, query: URLSearchParams, method: string):
 }
 
 /** Everything under sys/mounts. `rest` is the part after "sys/mounts". */
-export function mounts(store: Store, op: string, rest: string, data: Record<string, unknown>, requestId: string): Reply {
+export function mounts(
+  store: Store,
+  op: string,
+  rest: string,
+  data: Record<string, unknown>,
+  requestId: string,
+): Reply {
   const path = rest.replace(/^\/+/, "").replace(/\/+$/, "");
   const state = store.state;
   if (path === "") {
@@ -124,7 +130,9 @@ export function mounts(store: Store, op: string, rest: string, data: Record<stri
   if (type !== "kv" && type !== "kv-v2") return errorReply(400, [`plugin not found in the catalog: ${type}`]);
   if (!isKv2) {
     // Deliberate gap: KV v1 is not modelled, and silently mounting v2 would lie.
-    return errorReply(400, ['the Vault stand-in only implements KV version 2: send "options": {"version": "2"} or type "kv-v2"']);
+    return errorReply(400, [
+      'the Vault stand-in only implements KV version 2: send "options": {"version": "2"} or type "kv-v2"',
+    ]);
   }
   const taken = [...Object.keys(BUILTIN_MOUNTS).map((m) => m.slice(0, -1)), "auth", ...Object.keys(state.mounts)].find(
     (m) => path === m || path.startsWith(`${m}/`) || m.startsWith(`${path}/`),

@@ -63,7 +63,7 @@ export function parseDurationSeconds(raw: unknown): number | null {
   if (str === "") return 0;
   if (/^-?\d+$/.test(str)) return Number.parseInt(str, 10);
   const re = /(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/g;
-  const unit: Record<string, number> = { ns: 1e-9, us: 1e-6, "µs": 1e-6, ms: 1e-3, s: 1, m: 60, h: 3600 };
+  const unit: Record<string, number> = { ns: 1e-9, us: 1e-6, µs: 1e-6, ms: 1e-3, s: 1, m: 60, h: 3600 };
   let neg = false;
   let rest = str;
   if (rest.startsWith("-")) {

@@ -115,4 +115,3 @@ export class AgentStore {
     return and(eq(agentConfigs.tenant_id, this.tenantId), eq(agentConfigs.agent_id, agentId));
   }
 }
-

@@ -43,9 +43,13 @@ export async function prepareChat(deps: ChatDeps, agentId: string, messages: Cha
   const knowledge = new KnowledgeStore(deps.db, deps.principal.tenantId);
   const scope: SearchScope = { kind: "agent", agentId };
   // Round trips that do not depend on each other run side by side: they are most of the time to first token.
-  const [agent, scopeSize] = await Promise.all([new AgentStore(deps.db, deps.principal.tenantId).get(agentId), knowledge.scopeSize(scope)]);
+  const [agent, scopeSize] = await Promise.all([
+    new AgentStore(deps.db, deps.principal.tenantId).get(agentId),
+    knowledge.scopeSize(scope),
+  ]);
   if (!agent) throw new ApiError("not_found", `No agent ${agentId} in this tenant.`);
-  if (!agent.is_active) throw new ApiError("conflict", `Agent ${agentId} is disabled; set is_active to true to chat with it.`);
+  if (!agent.is_active)
+    throw new ApiError("conflict", `Agent ${agentId} is disabled; set is_active to true to chat with it.`);
   const retrieve = async () => {
     if (scopeSize === 0) return [];
     const query = retrievalQuery(messages);
@@ -69,7 +73,13 @@ export async function prepareChat(deps: ChatDeps, agentId: string, messages: Cha
 }
 
 /** Records the chat's key.use row. */
-function recordChat(deps: ChatDeps, chat: PreparedChat, usage: Usage | null, outcome: "success" | "error", extra: Record<string, unknown>) {
+function recordChat(
+  deps: ChatDeps,
+  chat: PreparedChat,
+  usage: Usage | null,
+  outcome: "success" | "error",
+  extra: Record<string, unknown>,
+) {
   recordKeyUse(deps.audit, deps.principal, {
     key: chat.key,
     purpose: "chat",
@@ -110,7 +120,11 @@ export async function openChatStream(deps: ChatDeps, chat: PreparedChat): Promis
 const encoder = new TextEncoder();
 const sse = (event: string, data: unknown) => encoder.encode(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
 
-export const usageBody = (u: Usage) => ({ prompt_tokens: u.promptTokens, completion_tokens: u.completionTokens, total_tokens: u.totalTokens });
+export const usageBody = (u: Usage) => ({
+  prompt_tokens: u.promptTokens,
+  completion_tokens: u.completionTokens,
+  total_tokens: u.totalTokens,
+});
 
 /**
  * Pipes provider events to the client as server-sent events — `sources`, then
@@ -127,12 +141,20 @@ export async function pumpChatStream(
   const writer = writable.getWriter();
   let usage: Usage | null = null;
   try {
-    await writer.write(sse("sources", { agent_id: chat.agent.agent_id, model: chat.request.model, sources: chat.sources }));
+    await writer.write(
+      sse("sources", { agent_id: chat.agent.agent_id, model: chat.request.model, sources: chat.sources }),
+    );
     for await (const e of events) {
       if (e.type === "delta") await writer.write(sse("delta", { text: e.text }));
       else {
         usage = e.usage;
-        await writer.write(sse("done", { usage: usageBody(e.usage), finish_reason: e.finishReason, sources: chat.sources.map((s) => s.ref) }));
+        await writer.write(
+          sse("done", {
+            usage: usageBody(e.usage),
+            finish_reason: e.finishReason,
+            sources: chat.sources.map((s) => s.ref),
+          }),
+        );
       }
     }
     recordChat(deps, chat, usage, "success", { stream: true });
@@ -143,7 +165,14 @@ export async function pumpChatStream(
     const api = err instanceof ProviderError ? reportProviderError(err, deps.logger) : null;
     if (!api) deps.logger.error("chat.stream_failed", { reason: providerFailureCode(err) });
     await writer
-      .write(sse("error", api ? { code: api.code, detail: api.detail } : { code: "internal_error", detail: "The answer was interrupted." }))
+      .write(
+        sse(
+          "error",
+          api
+            ? { code: api.code, detail: api.detail }
+            : { code: "internal_error", detail: "The answer was interrupted." },
+        ),
+      )
       .then(() => writer.close())
       .catch(() => writer.abort().catch(() => {}));
   }

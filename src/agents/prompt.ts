@@ -40,7 +40,9 @@ export function toSource(hit: SearchHit): Source {
  */
 export function buildSystemPrompt(agentPrompt: string, hits: SearchHit[]): string {
   if (hits.length === 0) return agentPrompt;
-  const lines = hits.map((h) => `[source: ${toSource(h).ref.replace(/[\]\n\r]/g, " ")}] ${h.content.replace(/\s+/g, " ").trim()}`);
+  const lines = hits.map(
+    (h) => `[source: ${toSource(h).ref.replace(/[\]\n\r]/g, " ")}] ${h.content.replace(/\s+/g, " ").trim()}`,
+  );
   return [
     agentPrompt,
     "",
@@ -52,5 +54,8 @@ export function buildSystemPrompt(agentPrompt: string, hits: SearchHit[]): strin
 /** The text retrieval embeds: the latest user turn, with the previous one for follow-ups like "and the second one?". */
 export function retrievalQuery(messages: Array<{ role: string; content: string }>): string {
   const users = messages.filter((m) => m.role === "user").slice(-2);
-  return users.map((m) => m.content).join("\n").slice(-4000);
+  return users
+    .map((m) => m.content)
+    .join("\n")
+    .slice(-4000);
 }

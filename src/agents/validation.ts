@@ -25,13 +25,17 @@ export interface FieldProblem {
  * within the model family's ceiling, temperature within the provider's range.
  * Run on the merged agent, so a PATCH of one field is checked against the rest.
  */
-export function agentProblems(a: Pick<AgentFields, "llm_provider" | "llm_model" | "temperature" | "max_tokens">): FieldProblem[] {
+export function agentProblems(
+  a: Pick<AgentFields, "llm_provider" | "llm_model" | "temperature" | "max_tokens">,
+): FieldProblem[] {
   const problems: FieldProblem[] = [];
   const model = modelProviderProblem(a.llm_provider, a.llm_model);
   if (model) problems.push({ path: "llm_model", message: model });
   const ceiling = maxOutputTokens(a.llm_provider, a.llm_model);
-  if (a.max_tokens > ceiling) problems.push({ path: "max_tokens", message: `max_tokens must be at most ${ceiling} for ${a.llm_model}` });
+  if (a.max_tokens > ceiling)
+    problems.push({ path: "max_tokens", message: `max_tokens must be at most ${ceiling} for ${a.llm_model}` });
   const tMax = maxTemperature(a.llm_provider);
-  if (a.temperature > tMax) problems.push({ path: "temperature", message: `temperature must be at most ${tMax} for ${a.llm_provider}` });
+  if (a.temperature > tMax)
+    problems.push({ path: "temperature", message: `temperature must be at most ${tMax} for ${a.llm_provider}` });
   return problems;
 }

@@ -28,8 +28,16 @@ export interface RequestFacts {
 const RETRY_DELAYS_MS = [50, 250, 1000];
 
 const COLUMNS = [
-  "tenant_id", "user_id", "action", "resource_type", "resource_id", "outcome",
-  "request_id", "ip_address", "user_agent", "details",
+  "tenant_id",
+  "user_id",
+  "action",
+  "resource_type",
+  "resource_id",
+  "outcome",
+  "request_id",
+  "ip_address",
+  "user_agent",
+  "details",
 ] as const;
 
 /** The audit insert, prepared once per database handle: it runs on every request. */
@@ -37,7 +45,9 @@ const insertAudit = (db: Database) =>
   prepared(db, "audit_insert", (d) =>
     d
       .insert(auditLogs)
-      .values(Object.fromEntries(COLUMNS.map((c) => [c, sql.placeholder(c)])) as unknown as typeof auditLogs.$inferInsert)
+      .values(
+        Object.fromEntries(COLUMNS.map((c) => [c, sql.placeholder(c)])) as unknown as typeof auditLogs.$inferInsert,
+      )
       .prepare("audit_insert"),
   );
 

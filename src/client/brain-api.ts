@@ -80,7 +80,9 @@ function unwrapped<T>(node: T): Unwrapped<T> {
     get(target, key) {
       const next = Reflect.get(target, key) as unknown;
       if (typeof key !== "string" || next === undefined) return next;
-      if (METHODS.has(key)) return async (...args: unknown[]) => await settle(await (next as (...a: unknown[]) => Promise<Response>)(...args));
+      if (METHODS.has(key))
+        return async (...args: unknown[]) =>
+          await settle(await (next as (...a: unknown[]) => Promise<Response>)(...args));
       return key.startsWith("$") ? next : unwrapped(next);
     },
   }) as Unwrapped<T>;
@@ -114,13 +116,20 @@ export function createBrainApi(opts: BrainApiOptions) {
   });
   const keys = unwrapped(raw.vault.keys);
   const chatPost = (args: unknown, options?: unknown): Promise<Response> =>
-    (raw as unknown as { agents: Record<string, { chat: { $post(a: unknown, o?: unknown): Promise<Response> } }> }).agents[":agent_id"]!.chat.$post(args, options);
-  const section = <K extends string>(name: K) => unwrapped((raw as unknown as Record<string, unknown>)[name]) as Section<K>;
+    (
+      raw as unknown as { agents: Record<string, { chat: { $post(a: unknown, o?: unknown): Promise<Response> } }> }
+    ).agents[":agent_id"]!.chat.$post(args, options);
+  const section = <K extends string>(name: K) =>
+    unwrapped((raw as unknown as Record<string, unknown>)[name]) as Section<K>;
 
   return {
     vault: {
       /** Stores or rotates (a new version) the tenant's key for `service`. Admins only. */
-      storeKey: (service: string, apiKey: string, o: { metadata?: Record<string, string | number | boolean | null>; expectedVersion?: number } = {}) =>
+      storeKey: (
+        service: string,
+        apiKey: string,
+        o: { metadata?: Record<string, string | number | boolean | null>; expectedVersion?: number } = {},
+      ) =>
         keys[":service"].$post({
           param: { service },
           json: {
@@ -155,12 +164,27 @@ export function createBrainApi(opts: BrainApiOptions) {
     chat: {
       /** Asks an agent and waits for the whole answer. */
       send: async (agentId: string, messages: ChatMessage[]): Promise<ChatReply> =>
-        (await settle(await chatPost({ param: { agent_id: agentId }, json: { messages, stream: false } }))) as ChatReply,
+        (await settle(
+          await chatPost({ param: { agent_id: agentId }, json: { messages, stream: false } }),
+        )) as ChatReply,
       /** Asks an agent and yields the answer's events as they arrive; `signal` stops the stream. */
-      stream: async function* (agentId: string, messages: ChatMessage[], o: { signal?: AbortSignal } = {}): AsyncGenerator<ChatStreamEvent> {
-        const res = await chatPost({ param: { agent_id: agentId }, json: { messages, stream: true } }, o.signal ? { init: { signal: o.signal } } : undefined);
+      stream: async function* (
+        agentId: string,
+        messages: ChatMessage[],
+        o: { signal?: AbortSignal } = {},
+      ): AsyncGenerator<ChatStreamEvent> {
+        const res = await chatPost(
+          { param: { agent_id: agentId }, json: { messages, stream: true } },
+          o.signal ? { init: { signal: o.signal } } : undefined,
+        );
         if (!res.ok) throw await BrainApiError.fromResponse(res);
-        if (!res.body) throw new BrainApiError({ title: "Unexpected response", status: res.status, code: "unexpected_response", detail: "The stream had no body." });
+        if (!res.body)
+          throw new BrainApiError({
+            title: "Unexpected response",
+            status: res.status,
+            code: "unexpected_response",
+            detail: "The stream had no body.",
+          });
         for await (const ev of readSse(res.body)) {
           if (ev.event === "error") {
             const data = (ev.data ?? {}) as { code?: string; detail?: string };

@@ -28,6 +28,9 @@ export function createDb(config: Config): Database {
     neonConfig.fetchEndpoint = config.neonFetchEndpoint;
   }
   let db = handles.get(config.databaseUrl);
-  if (!db) handles.set(config.databaseUrl, (db = build(config.databaseUrl)));
+  if (!db) {
+    db = build(config.databaseUrl);
+    handles.set(config.databaseUrl, db);
+  }
   return db;
 }

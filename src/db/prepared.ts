@@ -10,8 +10,14 @@ const cache = new WeakMap<Database, Map<string, unknown>>();
  */
 export function prepared<T>(db: Database, name: string, build: (db: Database) => T): T {
   let forDb = cache.get(db);
-  if (!forDb) cache.set(db, (forDb = new Map()));
+  if (!forDb) {
+    forDb = new Map();
+    cache.set(db, forDb);
+  }
   let query = forDb.get(name) as T | undefined;
-  if (!query) forDb.set(name, (query = build(db)));
+  if (!query) {
+    query = build(db);
+    forDb.set(name, query);
+  }
   return query;
 }

@@ -148,7 +148,9 @@ export function fromUpstream(err: unknown): ApiError | null {
   if (err instanceof DrizzleQueryError || (dbErr instanceof Error && dbErr.name === "NeonDbError")) {
     const code = (dbErr as { code?: string }).code;
     if (!code || TRANSIENT_SQLSTATE.test(code)) {
-      return new ApiError("database_unavailable", "The database is unavailable; retry later.", { headers: { "Retry-After": "2" } });
+      return new ApiError("database_unavailable", "The database is unavailable; retry later.", {
+        headers: { "Retry-After": "2" },
+      });
     }
   }
   return null;

@@ -99,7 +99,7 @@ export class KeyStore {
       return null;
     }
     let record: Row | null | undefined = row;
-    if (!record || !record.is_active || record.sync_status !== "synced" || record.vault_version !== meta.current_version) {
+    if (!record?.is_active || record.sync_status !== "synced" || record.vault_version !== meta.current_version) {
       record = await this.reconcile(service);
       if (!record) return null;
     }
@@ -114,7 +114,10 @@ export class KeyStore {
     ]);
     const inVault = new Set(names.filter((n) => SERVICE_NAME.test(n)));
     const byService = new Map(rows.map((r) => [r.connector_id, r]));
-    const services = new Set([...inVault, ...rows.filter((r) => r.is_active || r.sync_status === "pending").map((r) => r.connector_id)]);
+    const services = new Set([
+      ...inVault,
+      ...rows.filter((r) => r.is_active || r.sync_status === "pending").map((r) => r.connector_id),
+    ]);
     const items: KeyInfo[] = [];
     for (const service of [...services].sort()) {
       const row = byService.get(service);
@@ -139,7 +142,13 @@ export class KeyStore {
     if (row) {
       await this.db
         .update(connectorConfigs)
-        .set({ is_active: false, key_hint: null, vault_version: null, sync_status: "synced", last_synced_at: new Date() })
+        .set({
+          is_active: false,
+          key_hint: null,
+          vault_version: null,
+          sync_status: "synced",
+          last_synced_at: new Date(),
+        })
         .where(this.rowWhere(service));
     }
     return !!meta;
@@ -159,7 +168,13 @@ export class KeyStore {
     if (!secret) {
       await this.db
         .update(connectorConfigs)
-        .set({ is_active: false, key_hint: null, vault_version: null, sync_status: "synced", last_synced_at: new Date() })
+        .set({
+          is_active: false,
+          key_hint: null,
+          vault_version: null,
+          sync_status: "synced",
+          last_synced_at: new Date(),
+        })
         .where(this.rowWhere(service));
       return null;
     }
@@ -175,7 +190,12 @@ export class KeyStore {
     };
     const [row] = await this.db
       .insert(connectorConfigs)
-      .values({ tenant_id: this.tenantId, connector_id: service, created_by: secret.data.created_by ?? null, ...values })
+      .values({
+        tenant_id: this.tenantId,
+        connector_id: service,
+        created_by: secret.data.created_by ?? null,
+        ...values,
+      })
       .onConflictDoUpdate({
         target: [connectorConfigs.tenant_id, connectorConfigs.connector_id],
         set: { ...values, created_by: sql`coalesce(${connectorConfigs.created_by}, excluded.created_by)` },
@@ -189,7 +209,12 @@ export class KeyStore {
       db
         .select()
         .from(connectorConfigs)
-        .where(and(eq(connectorConfigs.tenant_id, sql.placeholder("tenant")), eq(connectorConfigs.connector_id, sql.placeholder("service"))))
+        .where(
+          and(
+            eq(connectorConfigs.tenant_id, sql.placeholder("tenant")),
+            eq(connectorConfigs.connector_id, sql.placeholder("service")),
+          ),
+        )
         .limit(1)
         .prepare("connector_row"),
     );
@@ -200,7 +225,13 @@ export class KeyStore {
   private async markPending(service: string, path: string): Promise<void> {
     await this.db
       .insert(connectorConfigs)
-      .values({ tenant_id: this.tenantId, connector_id: service, vault_path: path, is_active: false, sync_status: "pending" })
+      .values({
+        tenant_id: this.tenantId,
+        connector_id: service,
+        vault_path: path,
+        is_active: false,
+        sync_status: "pending",
+      })
       .onConflictDoUpdate({
         target: [connectorConfigs.tenant_id, connectorConfigs.connector_id],
         set: { sync_status: "pending", vault_path: path },
@@ -230,7 +261,10 @@ function toInfo(row: Row): KeyInfo {
   };
 }
 
-function liveVersion(meta: { current_version: number; versions?: Record<string, { deletion_time: string; destroyed: boolean }> }): boolean {
+function liveVersion(meta: {
+  current_version: number;
+  versions?: Record<string, { deletion_time: string; destroyed: boolean }>;
+}): boolean {
   const v = meta.versions?.[String(meta.current_version)];
   return meta.current_version > 0 && (!v || (!v.destroyed && !v.deletion_time));
 }

@@ -20,7 +20,8 @@ const GENERIC_KEY = /^[\x21-\x7e]+$/;
 export function keyShapeProblem(service: string, apiKey: string): string | null {
   if (!GENERIC_KEY.test(apiKey)) return "api_key must be printable ASCII without spaces";
   const shape = KEY_SHAPES[service];
-  if (shape && !shape.pattern.test(apiKey)) return `api_key does not look like a ${service} key (expected ${shape.example})`;
+  if (shape && !shape.pattern.test(apiKey))
+    return `api_key does not look like a ${service} key (expected ${shape.example})`;
   return null;
 }
 

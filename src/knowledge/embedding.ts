@@ -29,7 +29,11 @@ export interface EmbedDeps {
  * Records one `key.use` row (vault_version, usage) whatever the outcome;
  * provider failures become the API's provider_* errors.
  */
-export async function embedTexts(deps: EmbedDeps, texts: string[], purpose: "embedding" | "retrieval"): Promise<{ vectors: number[][]; usage: Usage }> {
+export async function embedTexts(
+  deps: EmbedDeps,
+  texts: string[],
+  purpose: "embedding" | "retrieval",
+): Promise<{ vectors: number[][]; usage: Usage }> {
   const key = await requireProviderKey(deps.keys, "openai");
   const model = deps.config.providers.embeddingModel;
   const client = new OpenAIClient(transportFor(deps.config, "openai", deps.fetch), key.apiKey);
@@ -39,17 +43,34 @@ export async function embedTexts(deps: EmbedDeps, texts: string[], purpose: "emb
     for (let i = 0; i < texts.length; i += INPUTS_PER_CALL) {
       const out = await client.embed(model, texts.slice(i, i + INPUTS_PER_CALL));
       if (out.vectors.some((v) => v.length !== EMBEDDING_DIMENSIONS)) {
-        throw new ApiError("upstream_error", `The embedding model returned vectors that are not ${EMBEDDING_DIMENSIONS}-dimensional.`);
+        throw new ApiError(
+          "upstream_error",
+          `The embedding model returned vectors that are not ${EMBEDDING_DIMENSIONS}-dimensional.`,
+        );
       }
       vectors.push(...out.vectors);
       usage.promptTokens += out.usage.promptTokens;
       usage.totalTokens += out.usage.totalTokens;
     }
   } catch (err) {
-    recordKeyUse(deps.audit, deps.principal, { key, purpose, model, usage, outcome: "error", extra: { error: providerFailureCode(err) } });
+    recordKeyUse(deps.audit, deps.principal, {
+      key,
+      purpose,
+      model,
+      usage,
+      outcome: "error",
+      extra: { error: providerFailureCode(err) },
+    });
     if (err instanceof ProviderError) throw reportProviderError(err, deps.logger);
     throw err;
   }
-  recordKeyUse(deps.audit, deps.principal, { key, purpose, model, usage, outcome: "success", extra: { inputs: texts.length } });
+  recordKeyUse(deps.audit, deps.principal, {
+    key,
+    purpose,
+    model,
+    usage,
+    outcome: "success",
+    extra: { inputs: texts.length },
+  });
   return { vectors, usage };
 }

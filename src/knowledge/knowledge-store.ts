@@ -37,7 +37,10 @@ export interface SearchHit {
   text_rank: number | null;
 }
 
-type RawHit = Omit<SearchHit, "score" | "rank_score"> & { score: number | string; rank_score: number | string } & Record<string, unknown>;
+type RawHit = Omit<SearchHit, "score" | "rank_score"> & {
+  score: number | string;
+  rank_score: number | string;
+} & Record<string, unknown>;
 
 /**
  * Which chunks a search sees. `tenant`: all of the tenant's chunks.
@@ -109,7 +112,8 @@ export class KnowledgeStore {
         embedding: chunk.embedding,
       }));
       const out = [];
-      for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) out.push(this.db.insert(knowledgeBase).values(rows.slice(i, i + ROWS_PER_INSERT)));
+      for (let i = 0; i < rows.length; i += ROWS_PER_INSERT)
+        out.push(this.db.insert(knowledgeBase).values(rows.slice(i, i + ROWS_PER_INSERT)));
       return out;
     });
     const [first, ...rest] = statements;
@@ -118,7 +122,11 @@ export class KnowledgeStore {
   }
 
   /** Documents newest first, one entry per document_id; `cursor` continues after the last one seen. */
-  async list(opts: { agentId?: string | undefined; limit: number; cursor?: { createdAt: string; documentId: string } | undefined }) {
+  async list(opts: {
+    agentId?: string | undefined;
+    limit: number;
+    cursor?: { createdAt: string; documentId: string } | undefined;
+  }) {
     const kb = knowledgeBase;
     const createdAt = sql<string>`min(${kb.created_at})::text`;
     const filters: SQL[] = [eq(kb.tenant_id, this.tenantId)];
@@ -181,7 +189,13 @@ export class KnowledgeStore {
    * The HNSW settings are SET LOCAL in the same batch (one transaction), so
    * they apply to this query only.
    */
-  async search(embedding: number[], text: string, scope: SearchScope, k: number, scopeSize?: number): Promise<SearchHit[]> {
+  async search(
+    embedding: number[],
+    text: string,
+    scope: SearchScope,
+    k: number,
+    scopeSize?: number,
+  ): Promise<SearchHit[]> {
     const settings = this.planSettings(scopeSize ?? (await this.scopeSize(scope)), k);
     const results = await this.db.batch([
       this.db.execute(sql.raw(settings[0]!)),
@@ -264,4 +278,3 @@ LIMIT ${k}`;
     return and(tenant, or(eq(knowledgeBase.agent_id, scope.agentId), isNull(knowledgeBase.agent_id)));
   }
 }
-

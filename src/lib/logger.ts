@@ -1,7 +1,8 @@
 /** Fields that may hold secrets; their values are replaced before a line is written. */
 const SECRET_FIELD = /(key|token|secret|password|authorization|cookie|credential)/i;
 /** Values that look like provider keys or bearer tokens, wherever they appear. */
-const SECRET_VALUE = /\b(sk-[A-Za-z0-9_-]{6,}|eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*|hvs\.[A-Za-z0-9_-]+)/g;
+const SECRET_VALUE =
+  /\b(sk-[A-Za-z0-9_-]{6,}|eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*|hvs\.[A-Za-z0-9_-]+)/g;
 
 export type LogFields = Record<string, unknown>;
 
@@ -28,7 +29,9 @@ export function redact(value: unknown, depth = 0): unknown {
 /** Creates a logger bound to a request id. */
 export function createLogger(base: LogFields = {}, sink: (line: string) => void = console.log): Logger {
   const write = (level: string, event: string, fields?: LogFields) =>
-    sink(JSON.stringify({ level, event, time: new Date().toISOString(), ...base, ...(redact(fields ?? {}) as LogFields) }));
+    sink(
+      JSON.stringify({ level, event, time: new Date().toISOString(), ...base, ...(redact(fields ?? {}) as LogFields) }),
+    );
   return {
     info: (e, f) => write("info", e, f),
     warn: (e, f) => write("warn", e, f),

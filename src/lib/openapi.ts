@@ -12,9 +12,13 @@ export function createRouter() {
     defaultHook: (result) => {
       if (!result.success) {
         const errors = result.error.issues.slice(0, 20).map((i) => ({ path: i.path.join("."), message: i.message }));
-        throw new ApiError("validation_failed", errors.map((e) => (e.path ? `${e.path}: ${e.message}` : e.message)).join("; "), {
-          errors,
-        });
+        throw new ApiError(
+          "validation_failed",
+          errors.map((e) => (e.path ? `${e.path}: ${e.message}` : e.message)).join("; "),
+          {
+            errors,
+          },
+        );
       }
     },
   });
@@ -48,7 +52,10 @@ export function problemResponses(...statuses: number[]) {
     503: "An upstream is unavailable",
   };
   return Object.fromEntries(
-    statuses.map((s) => [s, { description: descriptions[s] ?? "Error", content: { "application/problem+json": { schema: ProblemSchema } } }]),
+    statuses.map((s) => [
+      s,
+      { description: descriptions[s] ?? "Error", content: { "application/problem+json": { schema: ProblemSchema } } },
+    ]),
   );
 }
 
@@ -56,6 +63,9 @@ export function problemResponses(...statuses: number[]) {
 export const bearerSecurity = [{ bearerAuth: [] }];
 
 /** A JSON response entry for a route's `responses`. */
-export const jsonResponse = <T>(schema: T, description: string) => ({ description, content: { "application/json": { schema } } });
+export const jsonResponse = <T>(schema: T, description: string) => ({
+  description,
+  content: { "application/json": { schema } },
+});
 
 export { z };

@@ -12,10 +12,19 @@ interface AnthropicUsage {
 }
 
 function malformed(what: string): ProviderError {
-  return new ProviderError("anthropic", { kind: "unavailable", status: 200, retryAfterSeconds: null, reason: `malformed ${what}` });
+  return new ProviderError("anthropic", {
+    kind: "unavailable",
+    status: 200,
+    retryAfterSeconds: null,
+    reason: `malformed ${what}`,
+  });
 }
 
-const usageOf = (input: number, output: number): Usage => ({ promptTokens: input, completionTokens: output, totalTokens: input + output });
+const usageOf = (input: number, output: number): Usage => ({
+  promptTokens: input,
+  completionTokens: output,
+  totalTokens: input + output,
+});
 
 /** Anthropic Messages over fetch, with one tenant's key. */
 export class AnthropicClient implements ChatProvider {
@@ -26,7 +35,14 @@ export class AnthropicClient implements ChatProvider {
   ) {}
 
   private post(body: unknown) {
-    return postJson("anthropic", this.transport, "/v1/messages", { "x-api-key": this.apiKey, "anthropic-version": ANTHROPIC_VERSION }, body, this.apiKey);
+    return postJson(
+      "anthropic",
+      this.transport,
+      "/v1/messages",
+      { "x-api-key": this.apiKey, "anthropic-version": ANTHROPIC_VERSION },
+      body,
+      this.apiKey,
+    );
   }
 
   private body(request: ChatRequest, stream: boolean) {
@@ -42,17 +58,21 @@ export class AnthropicClient implements ChatProvider {
 
   async complete(request: ChatRequest): Promise<ChatResult> {
     const { res, timer } = await this.post(this.body(request, false));
-    const json = await readJson<{ content?: Array<{ type: string; text?: string }>; usage?: AnthropicUsage; stop_reason?: string }>(
-      "anthropic",
-      res,
-      timer,
-    );
+    const json = await readJson<{
+      content?: Array<{ type: string; text?: string }>;
+      usage?: AnthropicUsage;
+      stop_reason?: string;
+    }>("anthropic", res, timer);
     if (!Array.isArray(json.content)) throw malformed("message");
     const text = json.content
       .filter((b) => b.type === "text")
       .map((b) => b.text ?? "")
       .join("");
-    return { text, usage: usageOf(json.usage?.input_tokens ?? 0, json.usage?.output_tokens ?? 0), finishReason: json.stop_reason ?? null };
+    return {
+      text,
+      usage: usageOf(json.usage?.input_tokens ?? 0, json.usage?.output_tokens ?? 0),
+      finishReason: json.stop_reason ?? null,
+    };
   }
 
   async stream(request: ChatRequest): Promise<AsyncIterable<ChatEvent>> {
@@ -64,6 +84,7 @@ export class AnthropicClient implements ChatProvider {
       let output = 0;
       let finishReason: string | null = null;
       for await (const e of events) {
+        // biome-ignore lint/suspicious/noExplicitAny: provider events are read field by field with fallbacks
         let data: any;
         try {
           data = JSON.parse(e.data);
@@ -76,7 +97,8 @@ export class AnthropicClient implements ChatProvider {
             output = data.message?.usage?.output_tokens ?? 0;
             break;
           case "content_block_delta":
-            if (data.delta?.type === "text_delta" && data.delta.text) yield { type: "delta" as const, text: String(data.delta.text) };
+            if (data.delta?.type === "text_delta" && data.delta.text)
+              yield { type: "delta" as const, text: String(data.delta.text) };
             break;
           case "message_delta":
             // Usage in message_delta is cumulative for the message.

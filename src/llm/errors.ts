@@ -16,7 +16,9 @@ export class ProviderError extends Error {
     /** Log-safe (already redacted) upstream error type/message, for the log only. */
     readonly upstreamReason?: string,
   ) {
-    super(`${provider} call failed: ${failure.kind}${"status" in failure && failure.status ? ` (${failure.status})` : ""}`);
+    super(
+      `${provider} call failed: ${failure.kind}${"status" in failure && failure.status ? ` (${failure.status})` : ""}`,
+    );
   }
 }
 
@@ -35,10 +37,14 @@ export function toApiError(err: ProviderError): ApiError {
       );
     case "unavailable": {
       const retry = Math.min(Math.max(failure.retryAfterSeconds ?? DEFAULT_RETRY_AFTER, 1), MAX_RETRY_AFTER);
-      return new ApiError("provider_unavailable", `${provider} is rate limiting or unavailable; retry after ${retry} seconds.`, {
-        headers: { "Retry-After": String(retry) },
-        cause: err,
-      });
+      return new ApiError(
+        "provider_unavailable",
+        `${provider} is rate limiting or unavailable; retry after ${retry} seconds.`,
+        {
+          headers: { "Retry-After": String(retry) },
+          cause: err,
+        },
+      );
     }
     case "refused":
       return new ApiError(

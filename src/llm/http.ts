@@ -68,7 +68,11 @@ export async function postJson(
   if (s === 401 || s === 403) throw new ProviderError(provider, { kind: "key_rejected", status: s }, upstream);
   if (s === 408 || s === 429 || s >= 500) {
     const retryAfterSeconds = parseRetryAfter(res.headers.get("retry-after"));
-    throw new ProviderError(provider, { kind: "unavailable", status: s, retryAfterSeconds, reason: `http ${s}` }, upstream);
+    throw new ProviderError(
+      provider,
+      { kind: "unavailable", status: s, retryAfterSeconds, reason: `http ${s}` },
+      upstream,
+    );
   }
   throw new ProviderError(provider, { kind: "refused", status: s }, upstream);
 }

@@ -13,7 +13,12 @@ export function transportFor(config: Config, provider: LlmProviderName, fetchFn:
 }
 
 /** A chat client for `provider` holding the tenant's key. */
-export function chatProvider(config: Config, provider: LlmProviderName, apiKey: string, fetchFn?: FetchFn): ChatProvider {
+export function chatProvider(
+  config: Config,
+  provider: LlmProviderName,
+  apiKey: string,
+  fetchFn?: FetchFn,
+): ChatProvider {
   const transport = transportFor(config, provider, fetchFn);
   return provider === "openai" ? new OpenAIClient(transport, apiKey) : new AnthropicClient(transport, apiKey);
 }

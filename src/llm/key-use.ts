@@ -50,7 +50,15 @@ export function recordKeyUse(
       vault_version: use.key.version,
       purpose: use.purpose,
       model: use.model,
-      ...(use.usage ? { usage: { prompt: use.usage.promptTokens, completion: use.usage.completionTokens, total: use.usage.totalTokens } } : {}),
+      ...(use.usage
+        ? {
+            usage: {
+              prompt: use.usage.promptTokens,
+              completion: use.usage.completionTokens,
+              total: use.usage.totalTokens,
+            },
+          }
+        : {}),
       ...use.extra,
     },
   });

@@ -19,7 +19,10 @@ export interface ModelFamily {
  * Output ceilings from the providers' model pages. Unknown models of a provider
  * get its conservative fallback, so a new model works up to a safe bound.
  */
-const FAMILIES: Record<LlmProviderName, { families: ModelFamily[]; fallbackMaxOutputTokens: number; maxTemperature: number }> = {
+const FAMILIES: Record<
+  LlmProviderName,
+  { families: ModelFamily[]; fallbackMaxOutputTokens: number; maxTemperature: number }
+> = {
   openai: {
     families: [
       { prefix: "gpt-3.5-turbo", maxOutputTokens: 4096 },
@@ -54,7 +57,9 @@ const FAMILIES: Record<LlmProviderName, { families: ModelFamily[]; fallbackMaxOu
 /** The output ceiling for `model` of `provider`. */
 export function maxOutputTokens(provider: LlmProviderName, model: string): number {
   const { families, fallbackMaxOutputTokens } = FAMILIES[provider];
-  const family = families.filter((f) => model.startsWith(f.prefix)).sort((a, b) => b.prefix.length - a.prefix.length)[0];
+  const family = families
+    .filter((f) => model.startsWith(f.prefix))
+    .sort((a, b) => b.prefix.length - a.prefix.length)[0];
   return family?.maxOutputTokens ?? fallbackMaxOutputTokens;
 }
 
@@ -65,8 +70,10 @@ export function maxTemperature(provider: LlmProviderName): number {
 /** Why `model` cannot be used with `provider`, or null. Catches the common paste of a model into the wrong provider. */
 export function modelProviderProblem(provider: LlmProviderName, model: string): string | null {
   const looksAnthropic = model.startsWith("claude");
-  if (provider === "anthropic" && !looksAnthropic) return `llm_model ${model} is not an Anthropic model (expected claude-…)`;
-  if (provider === "openai" && looksAnthropic) return `llm_model ${model} is an Anthropic model; set llm_provider to anthropic`;
+  if (provider === "anthropic" && !looksAnthropic)
+    return `llm_model ${model} is not an Anthropic model (expected claude-…)`;
+  if (provider === "openai" && looksAnthropic)
+    return `llm_model ${model} is an Anthropic model; set llm_provider to anthropic`;
   return null;
 }
 

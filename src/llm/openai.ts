@@ -16,7 +16,12 @@ const usageOf = (u: OpenAIUsage | null | undefined): Usage => ({
 });
 
 function malformed(what: string): ProviderError {
-  return new ProviderError("openai", { kind: "unavailable", status: 200, retryAfterSeconds: null, reason: `malformed ${what}` });
+  return new ProviderError("openai", {
+    kind: "unavailable",
+    status: 200,
+    retryAfterSeconds: null,
+    reason: `malformed ${what}`,
+  });
 }
 
 /** OpenAI Chat Completions and Embeddings over fetch, with one tenant's key. */
@@ -43,14 +48,17 @@ export class OpenAIClient implements ChatProvider {
 
   async complete(request: ChatRequest): Promise<ChatResult> {
     const { res, timer } = await this.post("/chat/completions", this.body(request, false));
-    const json = await readJson<{ choices?: Array<{ message?: { content?: string | null }; finish_reason?: string }>; usage?: OpenAIUsage }>(
-      "openai",
-      res,
-      timer,
-    );
+    const json = await readJson<{
+      choices?: Array<{ message?: { content?: string | null }; finish_reason?: string }>;
+      usage?: OpenAIUsage;
+    }>("openai", res, timer);
     const choice = json.choices?.[0];
     if (!choice) throw malformed("completion");
-    return { text: choice.message?.content ?? "", usage: usageOf(json.usage), finishReason: choice.finish_reason ?? null };
+    return {
+      text: choice.message?.content ?? "",
+      usage: usageOf(json.usage),
+      finishReason: choice.finish_reason ?? null,
+    };
   }
 
   async stream(request: ChatRequest): Promise<AsyncIterable<ChatEvent>> {
@@ -62,7 +70,10 @@ export class OpenAIClient implements ChatProvider {
       let finishReason: string | null = null;
       for await (const e of events) {
         if (e.data === "[DONE]") break;
-        let chunk: { choices?: Array<{ delta?: { content?: string | null }; finish_reason?: string | null }>; usage?: OpenAIUsage | null };
+        let chunk: {
+          choices?: Array<{ delta?: { content?: string | null }; finish_reason?: string | null }>;
+          usage?: OpenAIUsage | null;
+        };
         try {
           chunk = JSON.parse(e.data);
         } catch {
@@ -80,12 +91,17 @@ export class OpenAIClient implements ChatProvider {
   /** Embeds `inputs` (≤ 2048 per call) with `model`; vectors come back in input order. */
   async embed(model: string, inputs: string[]): Promise<{ vectors: number[][]; usage: Usage }> {
     const { res, timer } = await this.post("/embeddings", { model, input: inputs, encoding_format: "float" });
-    const json = await readJson<{ data?: Array<{ index: number; embedding: number[] }>; usage?: OpenAIUsage }>("openai", res, timer);
+    const json = await readJson<{ data?: Array<{ index: number; embedding: number[] }>; usage?: OpenAIUsage }>(
+      "openai",
+      res,
+      timer,
+    );
     const data = json.data;
     if (!Array.isArray(data) || data.length !== inputs.length) throw malformed("embeddings");
     const vectors: number[][] = new Array(inputs.length);
     for (const d of data) {
-      if (!Array.isArray(d.embedding) || typeof d.index !== "number" || d.index < 0 || d.index >= inputs.length) throw malformed("embeddings");
+      if (!Array.isArray(d.embedding) || typeof d.index !== "number" || d.index < 0 || d.index >= inputs.length)
+        throw malformed("embeddings");
       vectors[d.index] = d.embedding;
     }
     if (vectors.some((v) => v === undefined)) throw malformed("embeddings");

@@ -11,7 +11,11 @@ export interface SseEvent {
  * line. Each chunk re-arms the idle timer; a stall aborts the fetch and ends
  * in a ProviderError rather than a hung request.
  */
-export async function* readSse(provider: string, body: ReadableStream<Uint8Array>, timer: IdleTimer): AsyncGenerator<SseEvent> {
+export async function* readSse(
+  provider: string,
+  body: ReadableStream<Uint8Array>,
+  timer: IdleTimer,
+): AsyncGenerator<SseEvent> {
   const reader = body.pipeThrough(new TextDecoderStream()).getReader();
   let buffer = "";
   let event: string | null = null;
@@ -32,8 +36,7 @@ export async function* readSse(provider: string, body: ReadableStream<Uint8Array
       if (chunk.done) break;
       timer.touch();
       buffer += chunk.value;
-      let nl: number;
-      while ((nl = buffer.indexOf("\n")) >= 0) {
+      for (let nl = buffer.indexOf("\n"); nl >= 0; nl = buffer.indexOf("\n")) {
         const line = buffer.slice(0, nl).replace(/\r$/, "");
         buffer = buffer.slice(nl + 1);
         if (line === "") {

@@ -21,19 +21,30 @@ const REALM = 'Bearer realm="brain-gateway"';
 const hsKeys = new Map<string, Promise<CryptoKey>>();
 const jwksSets = new Map<string, JWTVerifyGetKey>();
 
-async function verificationKey(jwt: Config["jwt"]): Promise<{ key: CryptoKey | JWTVerifyGetKey; algorithms: string[] }> {
+async function verificationKey(
+  jwt: Config["jwt"],
+): Promise<{ key: CryptoKey | JWTVerifyGetKey; algorithms: string[] }> {
   // The key and algorithms come from configuration only; the token's header cannot pick them.
   if (jwt.secret) {
     let key = hsKeys.get(jwt.secret);
     if (!key) {
       // Imported once: jose would otherwise import the raw secret on every verification.
-      key = crypto.subtle.importKey("raw", new TextEncoder().encode(jwt.secret), { name: "HMAC", hash: "SHA-256" }, false, ["verify"]);
+      key = crypto.subtle.importKey(
+        "raw",
+        new TextEncoder().encode(jwt.secret),
+        { name: "HMAC", hash: "SHA-256" },
+        false,
+        ["verify"],
+      );
       hsKeys.set(jwt.secret, key);
     }
     return { key: await key, algorithms: ["HS256"] };
   }
   let set = jwksSets.get(jwt.jwksUrl!);
-  if (!set) jwksSets.set(jwt.jwksUrl!, (set = createRemoteJWKSet(new URL(jwt.jwksUrl!), { timeoutDuration: 3000 })));
+  if (!set) {
+    set = createRemoteJWKSet(new URL(jwt.jwksUrl!), { timeoutDuration: 3000 });
+    jwksSets.set(jwt.jwksUrl!, set);
+  }
   return { key: set, algorithms: jwt.algorithms };
 }
 

@@ -96,7 +96,11 @@ export class VaultClient {
 
   /** Sends an authenticated call; on 403 with AppRole, logs in again and retries once. */
   private async call(method: string, path: string, body?: unknown, query?: string): Promise<Response> {
-    const res = await vaultFetch(this.config, this.fetcher, method, path, { token: await this.tokens.token(), body, query });
+    const res = await vaultFetch(this.config, this.fetcher, method, path, {
+      token: await this.tokens.token(),
+      body,
+      query,
+    });
     if (res.status !== 403 || !this.tokens.canRelogin) return res;
     await res.body?.cancel();
     this.tokens.invalidate();

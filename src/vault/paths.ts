@@ -7,14 +7,17 @@ const SEGMENT = /^[A-Za-z0-9_-]+$/;
 
 /** The Vault path (inside the KV mount) of a tenant's key for a service. */
 export function keyPath(tenantId: string, service: string): string {
-  if (!UUID.test(tenantId)) throw new ApiError("internal_error", undefined, { cause: new Error("tenant id is not a uuid") });
-  if (!SERVICE_NAME.test(service)) throw new ApiError("validation_failed", "service must be lowercase letters, digits, - or _ (at most 64)");
+  if (!UUID.test(tenantId))
+    throw new ApiError("internal_error", undefined, { cause: new Error("tenant id is not a uuid") });
+  if (!SERVICE_NAME.test(service))
+    throw new ApiError("validation_failed", "service must be lowercase letters, digits, - or _ (at most 64)");
   return assertSafePath(`tenants/${tenantId}/api_keys/${service}`);
 }
 
 /** The folder listing a tenant's keys. */
 export function keysFolder(tenantId: string): string {
-  if (!UUID.test(tenantId)) throw new ApiError("internal_error", undefined, { cause: new Error("tenant id is not a uuid") });
+  if (!UUID.test(tenantId))
+    throw new ApiError("internal_error", undefined, { cause: new Error("tenant id is not a uuid") });
   return assertSafePath(`tenants/${tenantId}/api_keys`);
 }
 

@@ -8,7 +8,14 @@ import type { AddressInfo } from "node:net";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startLocalStack, type LocalStack } from "../../local-stack/stack";
-import { chromiumMissing, CHROMIUM, collectPageErrors, launchBrowser, screenshot, type Browser } from "./support/browser";
+import {
+  chromiumMissing,
+  CHROMIUM,
+  collectPageErrors,
+  launchBrowser,
+  screenshot,
+  type Browser,
+} from "./support/browser";
 import { startWorker, type RunningWorker } from "./support/worker";
 
 const OPENAI_KEY = "sk-proj-browserTestKey0123456789abcdefWXYZ";
@@ -18,7 +25,9 @@ const SEALED_TRY_KEY = "sk-ant-api03-sealedVaultKey0123456789abcdSEAL";
 const ALL_KEYS = [OPENAI_KEY, ANTHROPIC_KEY, ROTATED_KEY, SEALED_TRY_KEY];
 
 if (chromiumMissing) {
-  console.warn(`[browser] ${CHROMIUM} is missing: skipping the browser tests (apt-get install -y chromium; CI always runs them).`);
+  console.warn(
+    `[browser] ${CHROMIUM} is missing: skipping the browser tests (apt-get install -y chromium; CI always runs them).`,
+  );
 }
 
 /** A tiny "portal" on its own origin (`port`) that embeds the page and hands it a token by postMessage. */
@@ -93,7 +102,7 @@ describe.skipIf(chromiumMissing)("BYOK page in chromium", () => {
     await page.keyboard.press("Enter");
     await notice().getByText("Signed in as the development tenant admin.").waitFor();
     await page.getByText("No provider keys yet. Add one below.").waitFor();
-    expect(await page.locator("#who").innerText()).toContain("dev-admin · tenant dedede00");
+    expect(await page.locator("#who").textContent()).toContain("dev-admin · tenant dedede00");
     await screenshot(page, "02-signed-in-empty");
   });
 
@@ -114,7 +123,7 @@ describe.skipIf(chromiumMissing)("BYOK page in chromium", () => {
     expect((await cells("anthropic")).slice(1, 3)).toEqual(["****ABCD", "v1"]);
     expect(await row("openai").locator("time").first().getAttribute("datetime")).toMatch(/^\d{4}-\d\d-\d\dT/);
     // The form now offers rotation and shows the current hint.
-    expect(await page.locator("#cur-openai").innerText()).toBe("Current key ****WXYZ · v1. Saving again rotates it.");
+    expect(await page.locator("#cur-openai").textContent()).toBe("Current key ****WXYZ · v1. Saving again rotates it.");
     await screenshot(page, "03-two-keys");
   });
 
@@ -168,7 +177,7 @@ describe.skipIf(chromiumMissing)("BYOK page in chromium", () => {
     await saveWithKeyboard("OpenAI API key", "not-an-openai-key-0123456789");
     const fieldError = page.locator('form[data-service="openai"] .field-error');
     await fieldError.getByText("does not look like a openai key", { exact: false }).waitFor();
-    expect(await fieldError.innerText()).toContain("Code: validation_failed");
+    expect(await fieldError.textContent()).toContain("Code: validation_failed");
     expect(await page.getByLabel("OpenAI API key", { exact: true }).getAttribute("aria-invalid")).toBe("true");
     expect(await page.getByLabel("OpenAI API key", { exact: true }).inputValue()).toBe("");
   });
@@ -199,7 +208,7 @@ describe.skipIf(chromiumMissing)("BYOK page in chromium", () => {
     try {
       await saveWithKeyboard("Anthropic API key", SEALED_TRY_KEY);
       await alert().getByText("The secret store is unavailable; retry later.").waitFor();
-      expect(await alert().innerText()).toContain("Code: vault_unavailable");
+      expect(await alert().textContent()).toContain("Code: vault_unavailable");
       expect(await page.getByLabel("Anthropic API key", { exact: true }).inputValue()).toBe("");
       expect(await page.getByRole("button", { name: "Save key" }).first().isEnabled()).toBe(true);
       await screenshot(page, "07-vault-sealed");
@@ -238,7 +247,10 @@ describe.skipIf(chromiumMissing)("BYOK page in chromium", () => {
       // A message from an origin that is not a configured portal is ignored.
       const other = await browser.context.newPage();
       await other.goto(`${worker.url}/byok`);
-      await other.evaluate((t) => window.postMessage({ type: "brain-byok:token", token: t }, "*"), session.token as string);
+      await other.evaluate(
+        (t) => window.postMessage({ type: "brain-byok:token", token: t }, "*"),
+        session.token as string,
+      );
       await other.waitForTimeout(300);
       expect(await other.locator("#app").isHidden()).toBe(true);
       expect(await other.locator("#signin").isVisible()).toBe(true);

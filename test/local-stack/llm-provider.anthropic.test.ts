@@ -52,14 +52,21 @@ describe("Anthropic messages (non-streaming)", () => {
     const res = await messages({
       model: "claude-haiku-4-5",
       max_tokens: 100,
-      system: [{ type: "text", text: "Context:" }, { type: "text", text: "[source: kb/returns.md] Returns within 30 days." }],
+      system: [
+        { type: "text", text: "Context:" },
+        { type: "text", text: "[source: kb/returns.md] Returns within 30 days." },
+      ],
       messages: [{ role: "user", content: "Can I return it?" }],
     });
-    expect(((await res.json()) as any).content[0].text).toBe("Echo: Can I return it?\nSources consulted: kb/returns.md.");
+    expect(((await res.json()) as any).content[0].text).toBe(
+      "Echo: Can I return it?\nSources consulted: kb/returns.md.",
+    );
   });
 
   it("stops at max_tokens with stop_reason max_tokens", async () => {
-    const body = (await (await messages({ model: "m", max_tokens: 2, messages: [{ role: "user", content: "a b c" }] })).json()) as any;
+    const body = (await (
+      await messages({ model: "m", max_tokens: 2, messages: [{ role: "user", content: "a b c" }] })
+    ).json()) as any;
     expect(body.content[0].text).toBe("Echo: a");
     expect(body.stop_reason).toBe("max_tokens");
     expect(body.usage.output_tokens).toBe(2);
@@ -68,12 +75,18 @@ describe("Anthropic messages (non-streaming)", () => {
 
 describe("Anthropic messages (streaming)", () => {
   it("emits the documented event sequence with names matching data.type", async () => {
-    const res = await messages({ model: "claude-sonnet-4-5", max_tokens: 100, stream: true, system: "[source: a.txt]", messages: [{ role: "user", content: "count these words" }] });
+    const res = await messages({
+      model: "claude-sonnet-4-5",
+      max_tokens: 100,
+      stream: true,
+      system: "[source: a.txt]",
+      messages: [{ role: "user", content: "count these words" }],
+    });
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toMatch(/^text\/event-stream/);
     const events = await readSse(res);
     const data = events.map((e) => JSON.parse(e.data) as any);
-    events.forEach((e, i) => expect(e.event).toBe(data[i].type));
+    expect(events.map((e) => e.event)).toEqual(data.map((d) => d.type));
 
     const order = data.map((d) => d.type);
     const deltas = order.filter((t) => t === "content_block_delta").length;
@@ -88,15 +101,28 @@ describe("Anthropic messages (streaming)", () => {
       "message_stop",
     ]);
 
-    expect(data[0].message).toMatchObject({ type: "message", role: "assistant", model: "claude-sonnet-4-5", content: [], stop_reason: null, usage: { input_tokens: 6 } });
+    expect(data[0].message).toMatchObject({
+      type: "message",
+      role: "assistant",
+      model: "claude-sonnet-4-5",
+      content: [],
+      stop_reason: null,
+      usage: { input_tokens: 6 },
+    });
     expect(data[1]).toEqual({ type: "content_block_start", index: 0, content_block: { type: "text", text: "" } });
-    const text = data.filter((d) => d.type === "content_block_delta").map((d) => {
-      expect(d.index).toBe(0);
-      expect(d.delta.type).toBe("text_delta");
-      return d.delta.text as string;
-    }).join("");
+    const text = data
+      .filter((d) => d.type === "content_block_delta")
+      .map((d) => {
+        expect(d.index).toBe(0);
+        expect(d.delta.type).toBe("text_delta");
+        return d.delta.text as string;
+      })
+      .join("");
     expect(text).toBe("Echo: count these words\nSources consulted: a.txt.");
-    expect(data.at(-2)).toMatchObject({ delta: { stop_reason: "end_turn", stop_sequence: null }, usage: { output_tokens: 8 } });
+    expect(data.at(-2)).toMatchObject({
+      delta: { stop_reason: "end_turn", stop_sequence: null },
+      usage: { output_tokens: 8 },
+    });
   });
 
   it("delivers deltas over time", async () => {
@@ -105,7 +131,12 @@ describe("Anthropic messages (streaming)", () => {
       const res = await fetch(`${slow.anthropicBaseUrl}/v1/messages`, {
         method: "POST",
         headers: { "x-api-key": KEY, "anthropic-version": "2023-06-01", "content-type": "application/json" },
-        body: JSON.stringify({ model: "m", max_tokens: 50, stream: true, messages: [{ role: "user", content: "a b c d e f" }] }),
+        body: JSON.stringify({
+          model: "m",
+          max_tokens: 50,
+          stream: true,
+          messages: [{ role: "user", content: "a b c d e f" }],
+        }),
       });
       const events = await readSse(res);
       const first = events.find((e) => e.event === "content_block_delta")!;
@@ -121,12 +152,20 @@ describe("Anthropic request validation", () => {
   async function expectInvalid(res: Response, message: RegExp): Promise<void> {
     expect(res.status).toBe(400);
     const body = (await res.json()) as any;
-    expect(body).toEqual({ type: "error", error: { type: "invalid_request_error", message: expect.stringMatching(message) }, request_id: expect.stringMatching(/^req_/) });
+    expect(body).toEqual({
+      type: "error",
+      error: { type: "invalid_request_error", message: expect.stringMatching(message) },
+      request_id: expect.stringMatching(/^req_/),
+    });
   }
   const ok = { model: "m", max_tokens: 10, messages: [{ role: "user", content: "x" }] };
 
   it("requires the anthropic-version header", async () => {
-    const res = await fetch(`${standIn.anthropicBaseUrl}/v1/messages`, { method: "POST", headers: { "x-api-key": KEY, "content-type": "application/json" }, body: JSON.stringify(ok) });
+    const res = await fetch(`${standIn.anthropicBaseUrl}/v1/messages`, {
+      method: "POST",
+      headers: { "x-api-key": KEY, "content-type": "application/json" },
+      body: JSON.stringify(ok),
+    });
     await expectInvalid(res, /^anthropic-version: header is required$/);
   });
   it("requires max_tokens", async () => {
@@ -140,10 +179,23 @@ describe("Anthropic request validation", () => {
     await expectInvalid(await messages({ ...ok, messages: [] }), /^messages: at least one message/);
   });
   it("rejects a system role inside messages (system is top-level)", async () => {
-    await expectInvalid(await messages({ ...ok, messages: [{ role: "system", content: "x" }, { role: "user", content: "y" }] }), /top-level `system` parameter/);
+    await expectInvalid(
+      await messages({
+        ...ok,
+        messages: [
+          { role: "system", content: "x" },
+          { role: "user", content: "y" },
+        ],
+      }),
+      /top-level `system` parameter/,
+    );
   });
   it("answers an unknown path with not_found_error", async () => {
-    const res = await fetch(`${standIn.anthropicBaseUrl}/v1/complete`, { method: "POST", headers: { "x-api-key": KEY, "anthropic-version": "2023-06-01" }, body: "{}" });
+    const res = await fetch(`${standIn.anthropicBaseUrl}/v1/complete`, {
+      method: "POST",
+      headers: { "x-api-key": KEY, "anthropic-version": "2023-06-01" },
+      body: "{}",
+    });
     expect(res.status).toBe(404);
     expect(((await res.json()) as any).error.type).toBe("not_found_error");
   });

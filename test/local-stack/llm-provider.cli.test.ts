@@ -7,7 +7,10 @@ const root = fileURLToPath(new URL("../..", import.meta.url));
 
 describe("llm-provider CLI", () => {
   it("prints its base URLs, serves, and exits cleanly on SIGTERM", async () => {
-    const child = spawn(`${root}node_modules/.bin/tsx`, ["local-stack/llm-provider/main.ts", "--port", "0"], { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(`${root}node_modules/.bin/tsx`, ["local-stack/llm-provider/main.ts", "--port", "0"], {
+      cwd: root,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let stdout = "";
     child.stdout.setEncoding("utf8");
     const base = await new Promise<string>((resolve, reject) => {

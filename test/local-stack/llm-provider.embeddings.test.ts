@@ -43,7 +43,10 @@ describe("embedText", () => {
   it("puts texts that share words clearly closer than unrelated texts", () => {
     const d = 1536;
     const related = cosine(embedText("the cat sat on the mat", d), embedText("a cat sat on a mat", d));
-    const paraphrase = cosine(embedText("reset your account password", d), embedText("how to reset a forgotten password", d));
+    const paraphrase = cosine(
+      embedText("reset your account password", d),
+      embedText("how to reset a forgotten password", d),
+    );
     const unrelated = [
       ["the cat sat on the mat", "quarterly revenue grew in europe"],
       ["reset your account password", "volcanic eruptions shape islands"],
@@ -57,7 +60,11 @@ describe("embedText", () => {
   });
 
   it("ranks the document that shares the query's words first", () => {
-    const docs = ["Our refund policy allows returns within 30 days", "The office is closed on public holidays", "Password reset links expire after one hour"];
+    const docs = [
+      "Our refund policy allows returns within 30 days",
+      "The office is closed on public holidays",
+      "Password reset links expire after one hour",
+    ];
     const query = embedText("when does my password reset link expire", 512);
     const scores = docs.map((doc) => cosine(query, embedText(doc, 512)));
     expect(scores.indexOf(Math.max(...scores))).toBe(2);
@@ -74,9 +81,17 @@ describe("POST /embeddings", () => {
     expect(res.status).toBe(200);
     const body = (await res.json()) as any;
     expect(Object.keys(body).sort()).toEqual(["data", "model", "object", "usage"]);
-    expect(body).toMatchObject({ object: "list", model: "text-embedding-3-small", usage: { prompt_tokens: 3, total_tokens: 3 } });
+    expect(body).toMatchObject({
+      object: "list",
+      model: "text-embedding-3-small",
+      usage: { prompt_tokens: 3, total_tokens: 3 },
+    });
     expect(body.data).toHaveLength(1);
-    expect(body.data[0]).toEqual({ object: "embedding", index: 0, embedding: embedText("hello embedding world", 1536) });
+    expect(body.data[0]).toEqual({
+      object: "embedding",
+      index: 0,
+      embedding: embedText("hello embedding world", 1536),
+    });
   });
 
   it("embeds an array input in order, honouring dimensions", async () => {
@@ -91,7 +106,9 @@ describe("POST /embeddings", () => {
   });
 
   it("returns float32 little-endian base64 for encoding_format base64", async () => {
-    const body = (await (await embed({ model: "text-embedding-3-small", input: "base64 please", dimensions: 8, encoding_format: "base64" })).json()) as any;
+    const body = (await (
+      await embed({ model: "text-embedding-3-small", input: "base64 please", dimensions: 8, encoding_format: "base64" })
+    ).json()) as any;
     const bytes = Buffer.from(body.data[0].embedding as string, "base64");
     const floats = Array.from(new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4));
     expect(floats).toEqual(Array.from(new Float32Array(embedText("base64 please", 8))));
@@ -105,7 +122,11 @@ describe("POST /embeddings", () => {
 
     const tooMany = await embed({ model: "text-embedding-3-small", input: [...many, "one more"], dimensions: 4 });
     expect(tooMany.status).toBe(400);
-    expect(((await tooMany.json()) as any).error).toMatchObject({ type: "invalid_request_error", param: "input", code: "array_above_max_length" });
+    expect(((await tooMany.json()) as any).error).toMatchObject({
+      type: "invalid_request_error",
+      param: "input",
+      code: "array_above_max_length",
+    });
   });
 
   it.each([

@@ -48,7 +48,14 @@ describe("OpenAI chat completions (non-streaming)", () => {
     expect(body).toMatchObject({
       object: "chat.completion",
       model: "gpt-4o-mini",
-      choices: [{ index: 0, message: { role: "assistant", content: "Echo: What is the capital of France?", refusal: null }, logprobs: null, finish_reason: "stop" }],
+      choices: [
+        {
+          index: 0,
+          message: { role: "assistant", content: "Echo: What is the capital of France?", refusal: null },
+          logprobs: null,
+          finish_reason: "stop",
+        },
+      ],
     });
     expect(body.id).toMatch(/^chatcmpl-/);
     expect(Number.isInteger(body.created)).toBe(true);
@@ -60,21 +67,37 @@ describe("OpenAI chat completions (non-streaming)", () => {
     const res = await chat({
       model: "gpt-4o-mini",
       messages: [
-        { role: "system", content: "Answer from context.\n[source: handbook.pdf] Vacation is 25 days.\n[source:faq.md] Ask HR.\n[source: handbook.pdf] again" },
+        {
+          role: "system",
+          content:
+            "Answer from context.\n[source: handbook.pdf] Vacation is 25 days.\n[source:faq.md] Ask HR.\n[source: handbook.pdf] again",
+        },
         { role: "user", content: [{ type: "text", text: "How many vacation days?" }] },
       ],
     });
     const body = (await res.json()) as any;
-    expect(body.choices[0].message.content).toBe("Echo: How many vacation days?\nSources consulted: handbook.pdf, faq.md.");
+    expect(body.choices[0].message.content).toBe(
+      "Echo: How many vacation days?\nSources consulted: handbook.pdf, faq.md.",
+    );
   });
 
   it("mentions no sources when the system prompt has no [source: line", async () => {
-    const res = await chat({ model: "m", messages: [{ role: "developer", content: "see [source: inline] mid-line" }, { role: "user", content: "hi" }] });
+    const res = await chat({
+      model: "m",
+      messages: [
+        { role: "developer", content: "see [source: inline] mid-line" },
+        { role: "user", content: "hi" },
+      ],
+    });
     expect(((await res.json()) as any).choices[0].message.content).toBe("Echo: hi");
   });
 
   it("stops at max_completion_tokens with finish_reason length", async () => {
-    const res = await chat({ model: "m", max_completion_tokens: 3, messages: [{ role: "user", content: "one two three four five" }] });
+    const res = await chat({
+      model: "m",
+      max_completion_tokens: 3,
+      messages: [{ role: "user", content: "one two three four five" }],
+    });
     const body = (await res.json()) as any;
     expect(body.choices[0].message.content).toBe("Echo: one two");
     expect(body.choices[0].finish_reason).toBe("length");
@@ -92,7 +115,12 @@ describe("OpenAI chat completions (non-streaming)", () => {
 
 describe("OpenAI chat completions (streaming)", () => {
   it("streams chat.completion.chunk events, a usage-only chunk, then [DONE]", async () => {
-    const res = await chat({ model: "gpt-4o", stream: true, stream_options: { include_usage: true }, messages: [{ role: "user", content: "stream me five words please" }] });
+    const res = await chat({
+      model: "gpt-4o",
+      stream: true,
+      stream_options: { include_usage: true },
+      messages: [{ role: "user", content: "stream me five words please" }],
+    });
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toMatch(/^text\/event-stream/);
     const events = await readSse(res);
@@ -106,7 +134,9 @@ describe("OpenAI chat completions (streaming)", () => {
 
     const usageChunk = chunks.at(-1)!;
     expect(usageChunk.choices).toEqual([]);
-    expect(usageChunk.usage).toEqual(expect.objectContaining({ prompt_tokens: 5, completion_tokens: 6, total_tokens: 11 }));
+    expect(usageChunk.usage).toEqual(
+      expect.objectContaining({ prompt_tokens: 5, completion_tokens: 6, total_tokens: 11 }),
+    );
     const finishChunk = chunks.at(-2)!;
     expect(finishChunk.choices[0]).toMatchObject({ delta: {}, finish_reason: "stop" });
     // With include_usage, every other chunk carries usage: null.
@@ -118,7 +148,9 @@ describe("OpenAI chat completions (streaming)", () => {
   });
 
   it("omits usage entirely without stream_options.include_usage", async () => {
-    const events = await readSse(await chat({ model: "m", stream: true, messages: [{ role: "user", content: "hi there" }] }));
+    const events = await readSse(
+      await chat({ model: "m", stream: true, messages: [{ role: "user", content: "hi there" }] }),
+    );
     const chunks = events.slice(0, -1).map((e) => JSON.parse(e.data) as Chunk);
     expect(chunks.every((c) => !("usage" in c))).toBe(true);
     expect(chunks.at(-1)?.choices[0]?.finish_reason).toBe("stop");
@@ -151,7 +183,11 @@ describe("OpenAI streaming when the client goes away", () => {
       const res = await fetch(`${slow.openaiBaseUrl}/chat/completions`, {
         method: "POST",
         headers: { authorization: `Bearer ${KEY}`, "content-type": "application/json" },
-        body: JSON.stringify({ model: "m", stream: true, messages: [{ role: "user", content: "a long answer ".repeat(20) }] }),
+        body: JSON.stringify({
+          model: "m",
+          stream: true,
+          messages: [{ role: "user", content: "a long answer ".repeat(20) }],
+        }),
         signal: controller.signal,
       });
       const reader = res.body!.getReader();
@@ -171,7 +207,13 @@ describe("OpenAI streaming when the client goes away", () => {
 });
 
 describe("OpenAI request validation", () => {
-  async function expectInvalid(res: Response, status: number, param: string | null, code: string | null, message?: RegExp): Promise<void> {
+  async function expectInvalid(
+    res: Response,
+    status: number,
+    param: string | null,
+    code: string | null,
+    message?: RegExp,
+  ): Promise<void> {
     expect(res.status).toBe(status);
     const body = (await res.json()) as any;
     expect(Object.keys(body)).toEqual(["error"]);
@@ -189,23 +231,51 @@ describe("OpenAI request validation", () => {
     await expectInvalid(await chat({ model: "m", messages: [] }), 400, "messages", "empty_array");
   });
   it("rejects an unknown role", async () => {
-    await expectInvalid(await chat({ model: "m", messages: [{ role: "robot", content: "x" }] }), 400, "messages[0].role", "invalid_value");
+    await expectInvalid(
+      await chat({ model: "m", messages: [{ role: "robot", content: "x" }] }),
+      400,
+      "messages[0].role",
+      "invalid_value",
+    );
   });
   it("rejects a user message without content", async () => {
-    await expectInvalid(await chat({ model: "m", messages: [{ role: "user" }] }), 400, "messages[0].content", "missing_required_parameter");
+    await expectInvalid(
+      await chat({ model: "m", messages: [{ role: "user" }] }),
+      400,
+      "messages[0].content",
+      "missing_required_parameter",
+    );
   });
   it("rejects stream_options without stream", async () => {
-    await expectInvalid(await chat({ model: "m", stream_options: { include_usage: true }, messages: [{ role: "user", content: "x" }] }), 400, "stream_options", null);
+    await expectInvalid(
+      await chat({ model: "m", stream_options: { include_usage: true }, messages: [{ role: "user", content: "x" }] }),
+      400,
+      "stream_options",
+      null,
+    );
   });
   it("rejects a non-integer max_tokens", async () => {
-    await expectInvalid(await chat({ model: "m", max_tokens: 0, messages: [{ role: "user", content: "x" }] }), 400, "max_tokens", "integer_below_min_value");
+    await expectInvalid(
+      await chat({ model: "m", max_tokens: 0, messages: [{ role: "user", content: "x" }] }),
+      400,
+      "max_tokens",
+      "integer_below_min_value",
+    );
   });
   it("rejects a body that is not JSON", async () => {
-    const res = await fetch(`${standIn.openaiBaseUrl}/chat/completions`, { method: "POST", headers: { authorization: `Bearer ${KEY}` }, body: "{not json" });
+    const res = await fetch(`${standIn.openaiBaseUrl}/chat/completions`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${KEY}` },
+      body: "{not json",
+    });
     await expectInvalid(res, 400, null, null, /could not parse the JSON body/);
   });
   it("answers an unknown path with 404 Invalid URL", async () => {
-    const res = await fetch(`${standIn.openaiBaseUrl}/completions/nope`, { method: "POST", headers: { authorization: `Bearer ${KEY}` }, body: "{}" });
+    const res = await fetch(`${standIn.openaiBaseUrl}/completions/nope`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${KEY}` },
+      body: "{}",
+    });
     await expectInvalid(res, 404, null, null, /^Invalid URL \(POST \/v1\/completions\/nope\)$/);
   });
   it("answers GET on a POST endpoint with 404 Invalid URL", async () => {
@@ -216,7 +286,11 @@ describe("OpenAI request validation", () => {
 describe("a stream that breaks", () => {
   it("a key containing `dropsmidstream` gets a few pieces, then the connection is cut (no finish, no [DONE])", async () => {
     const res = await chat(
-      { model: "gpt-4o-mini", stream: true, messages: [{ role: "user", content: "one two three four five six seven" }] },
+      {
+        model: "gpt-4o-mini",
+        stream: true,
+        messages: [{ role: "user", content: "one two three four five six seven" }],
+      },
       "sk-test-dropsmidstream-0123456789",
     );
     expect(res.status).toBe(200);

@@ -17,10 +17,18 @@ afterAll(async () => {
 beforeEach(() => standIn.clearCalls());
 
 const chatBody = JSON.stringify({ model: "gpt-4o-mini", messages: [{ role: "user", content: "hi" }] });
-const anthropicBody = JSON.stringify({ model: "claude-haiku-4-5", max_tokens: 16, messages: [{ role: "user", content: "hi" }] });
+const anthropicBody = JSON.stringify({
+  model: "claude-haiku-4-5",
+  max_tokens: 16,
+  messages: [{ role: "user", content: "hi" }],
+});
 
 function openai(headers: Record<string, string>, body = chatBody): Promise<Response> {
-  return fetch(`${standIn.openaiBaseUrl}/chat/completions`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body });
+  return fetch(`${standIn.openaiBaseUrl}/chat/completions`, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...headers },
+    body,
+  });
 }
 function anthropic(headers: Record<string, string>): Promise<Response> {
   return fetch(`${standIn.anthropicBaseUrl}/v1/messages`, {
@@ -35,7 +43,11 @@ describe("OpenAI credentials", () => {
   it("401s a missing Authorization header", async () => {
     const res = await openai({});
     expect(res.status).toBe(401);
-    expect(((await res.json()) as any).error).toMatchObject({ type: "invalid_request_error", code: null, message: expect.stringMatching(/didn't provide an API key/) });
+    expect(((await res.json()) as any).error).toMatchObject({
+      type: "invalid_request_error",
+      code: null,
+      message: expect.stringMatching(/didn't provide an API key/),
+    });
   });
 
   it.each([
@@ -54,8 +66,15 @@ describe("OpenAI credentials", () => {
     const res = await openai(bearer(key));
     expect(res.status).toBe(401);
     const { error } = (await res.json()) as any;
-    expect(error).toEqual({ message: expect.any(String), type: "invalid_request_error", param: null, code: "invalid_api_key" });
-    expect(error.message).toMatch(/^Incorrect API key provided: sk-abc\*{20}wxyz\. You can find your API key at https:\/\/platform\.openai\.com\/account\/api-keys\.$/);
+    expect(error).toEqual({
+      message: expect.any(String),
+      type: "invalid_request_error",
+      param: null,
+      code: "invalid_api_key",
+    });
+    expect(error.message).toMatch(
+      /^Incorrect API key provided: sk-abc\*{20}wxyz\. You can find your API key at https:\/\/platform\.openai\.com\/account\/api-keys\.$/,
+    );
     expect(error.message).not.toContain(key);
   });
 
@@ -63,7 +82,11 @@ describe("OpenAI credentials", () => {
     const res = await openai(bearer("sk-ratelimited-0123456789abcdef"));
     expect(res.status).toBe(429);
     expect(res.headers.get("retry-after")).toBe("7");
-    expect(((await res.json()) as any).error).toMatchObject({ type: "requests", code: "rate_limit_exceeded", param: null });
+    expect(((await res.json()) as any).error).toMatchObject({
+      type: "requests",
+      code: "rate_limit_exceeded",
+      param: null,
+    });
   });
 
   it("503s an overloaded key", async () => {
@@ -82,7 +105,11 @@ describe("Anthropic credentials", () => {
   async function expectError(res: Response, status: number, type: string): Promise<any> {
     expect(res.status).toBe(status);
     const body = (await res.json()) as any;
-    expect(body).toEqual({ type: "error", error: { type, message: expect.any(String) }, request_id: expect.stringMatching(/^req_/) });
+    expect(body).toEqual({
+      type: "error",
+      error: { type, message: expect.any(String) },
+      request_id: expect.stringMatching(/^req_/),
+    });
     return body;
   }
 

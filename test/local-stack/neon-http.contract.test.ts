@@ -110,9 +110,7 @@ describe("errors surface as NeonDbError with the SQLSTATE", () => {
   });
 
   it("rejects two statements in one query with 42601 and runs neither", async () => {
-    const err = await neonError(() =>
-      sql.query("INSERT INTO accounts (email) VALUES ('two@example.com'); SELECT 1"),
-    );
+    const err = await neonError(() => sql.query("INSERT INTO accounts (email) VALUES ('two@example.com'); SELECT 1"));
     expect(err.code).toBe("42601");
     expect(err.message).toBe("cannot insert multiple commands into a prepared statement");
     expect(await sql`SELECT count(*)::int AS n FROM accounts WHERE email = 'two@example.com'`).toEqual([{ n: 0 }]);
@@ -176,9 +174,7 @@ describe("transactions", () => {
     expect(outcomes.filter((o) => o === "ok")).toHaveLength(10);
     expect(outcomes.filter((o) => o === "22012")).toHaveLength(10);
     const rows = await sql`SELECT tag FROM ledger ORDER BY tag`;
-    expect(rows.map((r) => r.tag).sort()).toEqual(
-      Array.from({ length: 10 }, (_, i) => `t${i * 2}`).sort(),
-    );
+    expect(rows.map((r) => r.tag).sort()).toEqual(Array.from({ length: 10 }, (_, i) => `t${i * 2}`).sort());
   });
 });
 

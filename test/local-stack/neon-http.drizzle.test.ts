@@ -62,7 +62,10 @@ describe("drizzle-orm/neon-http against the stand-in", () => {
     expect(created?.credits).toBe("12.5");
     expect(created?.createdAt).toBeInstanceOf(Date);
 
-    const found = await db.select({ id: users.id, credits: users.credits }).from(users).where(eq(users.email, "ada@example.com"));
+    const found = await db
+      .select({ id: users.id, credits: users.credits })
+      .from(users)
+      .where(eq(users.email, "ada@example.com"));
     expect(found).toEqual([{ id: 1, credits: "12.5" }]);
   });
 

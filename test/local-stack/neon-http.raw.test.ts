@@ -64,7 +64,9 @@ describe("success responses", () => {
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toBe("application/json");
     expect(res.headers.get("access-control-allow-origin")).toBe("*");
-    expect(res.headers.get("neon-request-id")).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(res.headers.get("neon-request-id")).toMatch(
+      /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+    );
 
     const text = await res.text();
     const body = JSON.parse(text) as Record<string, unknown>;
@@ -102,9 +104,7 @@ describe("success responses", () => {
   });
 
   it("parses the command tag: INSERT's count, none for CREATE", async () => {
-    const insert = await json(
-      await post({ query: "INSERT INTO notes VALUES (1, 'one'), (2, 'two'), (3, 'three')" }),
-    );
+    const insert = await json(await post({ query: "INSERT INTO notes VALUES (1, 'one'), (2, 'two'), (3, 'three')" }));
     expect(insert).toEqual({ rowAsArray: true, fields: [], rows: [], command: "INSERT", rowCount: 3 });
     const update = await json(await post({ query: "UPDATE notes SET body = upper(body) WHERE id > $1", params: [1] }));
     expect([update.command, update.rowCount]).toEqual(["UPDATE", 2]);
@@ -116,7 +116,16 @@ describe("success responses", () => {
     const body = await json(
       await post({
         query: "SELECT $1::int4, $2::bool, $3::jsonb, $4::text[], $5::int4[]",
-        params: [7, true, { k: "v" }, ["a b", 'q"uote', null], [[1, 2], [3, 4]]],
+        params: [
+          7,
+          true,
+          { k: "v" },
+          ["a b", 'q"uote', null],
+          [
+            [1, 2],
+            [3, 4],
+          ],
+        ],
       }),
     );
     expect(body.rows).toEqual([["7", "t", '{"k": "v"}', '{"a b","q\\"uote",NULL}', "{{1,2},{3,4}}"]]);
@@ -163,7 +172,12 @@ describe("success responses", () => {
 describe("batches", () => {
   it("runs queries in one transaction and echoes the batch headers it applied", async () => {
     const res = await post(
-      { queries: [{ query: "SELECT current_setting('transaction_isolation')" }, { query: "SELECT current_setting('transaction_read_only')" }] },
+      {
+        queries: [
+          { query: "SELECT current_setting('transaction_isolation')" },
+          { query: "SELECT current_setting('transaction_read_only')" },
+        ],
+      },
       {
         ...CLIENT_HEADERS,
         "Neon-Batch-Isolation-Level": "RepeatableRead",
@@ -181,10 +195,16 @@ describe("batches", () => {
   });
 
   it("does not echo flags that are not exactly true, nor headers on single queries", async () => {
-    const batch = await post({ queries: [{ query: "SELECT 1" }] }, { ...CLIENT_HEADERS, "Neon-Batch-Read-Only": "yes" });
+    const batch = await post(
+      { queries: [{ query: "SELECT 1" }] },
+      { ...CLIENT_HEADERS, "Neon-Batch-Read-Only": "yes" },
+    );
     expect(batch.status).toBe(200);
     expect(batch.headers.get("neon-batch-read-only")).toBeNull();
-    const single = await post({ query: "SELECT 1" }, { ...CLIENT_HEADERS, "Neon-Batch-Isolation-Level": "Serializable" });
+    const single = await post(
+      { query: "SELECT 1" },
+      { ...CLIENT_HEADERS, "Neon-Batch-Isolation-Level": "Serializable" },
+    );
     expect(single.status).toBe(200);
     expect(single.headers.get("neon-batch-isolation-level")).toBeNull();
   });

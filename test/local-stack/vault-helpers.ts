@@ -69,9 +69,7 @@ export function rawRequest(
         res.on("data", (c: string) => {
           text += c;
         });
-        res.on("end", () =>
-          resolve({ status: res.statusCode ?? 0, text, cacheControl: res.headers["cache-control"] }),
-        );
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, text, cacheControl: res.headers["cache-control"] }));
       },
     );
     req.on("error", reject);

@@ -36,7 +36,13 @@ describe("envelopes and headers", () => {
       auth: null,
       mount_type: "kv",
     });
-    expect(Object.keys(r.json.data)).toEqual(["created_time", "custom_metadata", "deletion_time", "destroyed", "version"]);
+    expect(Object.keys(r.json.data)).toEqual([
+      "created_time",
+      "custom_metadata",
+      "deletion_time",
+      "destroyed",
+      "version",
+    ]);
     expect(r.json.data.created_time).toMatch(RFC3339_NANO_RE);
     expect(r.json.data).toMatchObject({ custom_metadata: null, deletion_time: "", destroyed: false, version: 1 });
     expect(r.text.endsWith("}\n")).toBe(true);
@@ -47,7 +53,13 @@ describe("envelopes and headers", () => {
     expect(r.status).toBe(200);
     expect(Object.keys(r.json)).toEqual(ENVELOPE_KEYS);
     expect(r.json.data.data).toEqual({ k: "v" });
-    expect(Object.keys(r.json.data.metadata)).toEqual(["created_time", "custom_metadata", "deletion_time", "destroyed", "version"]);
+    expect(Object.keys(r.json.data.metadata)).toEqual([
+      "created_time",
+      "custom_metadata",
+      "deletion_time",
+      "destroyed",
+      "version",
+    ]);
     expect(r.json.data.metadata.version).toBe(1);
   });
 
@@ -340,7 +352,9 @@ describe("KV v2 metadata", () => {
   });
 
   it("uses the larger of key and engine max_versions", async () => {
-    expect((await api("POST", "/v1/sys/mounts/maxv", { body: { type: "kv", options: { version: "2" } } })).status).toBe(204);
+    expect((await api("POST", "/v1/sys/mounts/maxv", { body: { type: "kv", options: { version: "2" } } })).status).toBe(
+      204,
+    );
     await api("POST", "/v1/maxv/config", { body: { max_versions: 3 } });
     await api("POST", "/v1/maxv/metadata/k", { body: { max_versions: 1 } });
     for (let i = 1; i <= 4; i++) await api("POST", "/v1/maxv/data/k", { body: { data: { i } } });
@@ -361,20 +375,28 @@ describe("KV v2 metadata", () => {
     const tooMany = await api("POST", "/v1/secret/metadata/md/limits", { body: { custom_metadata: many } });
     expect(tooMany.status).toBe(400);
     expect(tooMany.json).toEqual({
-      errors: ["1 error occurred:\n\t* custom_metadata validation failed: payload must contain at most 64 keys, provided 65\n\n"],
+      errors: [
+        "1 error occurred:\n\t* custom_metadata validation failed: payload must contain at most 64 keys, provided 65\n\n",
+      ],
     });
-    const longKey = await api("POST", "/v1/secret/metadata/md/limits", { body: { custom_metadata: { ["k".repeat(129)]: "v" } } });
+    const longKey = await api("POST", "/v1/secret/metadata/md/limits", {
+      body: { custom_metadata: { ["k".repeat(129)]: "v" } },
+    });
     expect(longKey.status).toBe(400);
     expect(longKey.json.errors[0]).toContain("is 129 but must be 0 < len(key) <= 128");
     const emptyValue = await api("POST", "/v1/secret/metadata/md/limits", { body: { custom_metadata: { k: "" } } });
     expect(emptyValue.status).toBe(400);
     expect(emptyValue.json.errors[0]).toContain('length of value for key "k" is 0 but must be 0 < len(value) <= 512');
-    const longValue = await api("POST", "/v1/secret/metadata/md/limits", { body: { custom_metadata: { k: "v".repeat(513) } } });
+    const longValue = await api("POST", "/v1/secret/metadata/md/limits", {
+      body: { custom_metadata: { k: "v".repeat(513) } },
+    });
     expect(longValue.status).toBe(400);
     // Nothing was created by the rejected writes.
     expect((await api("GET", "/v1/secret/metadata/md/limits")).status).toBe(404);
     const atLimit = Object.fromEntries(Array.from({ length: 64 }, (_, i) => [`k${i}`, "v".repeat(512)]));
-    expect((await api("POST", "/v1/secret/metadata/md/limits", { body: { custom_metadata: atLimit } })).status).toBe(204);
+    expect((await api("POST", "/v1/secret/metadata/md/limits", { body: { custom_metadata: atLimit } })).status).toBe(
+      204,
+    );
   });
 });
 
@@ -400,7 +422,9 @@ describe("dot segments never resolve to another path", () => {
   });
 
   it("a write through '..' changes nothing", async () => {
-    const w = await rawRequest(vault.port, "POST", "/v1/secret/data/x/../victim", ROOT, { data: { secret: "overwritten" } });
+    const w = await rawRequest(vault.port, "POST", "/v1/secret/data/x/../victim", ROOT, {
+      data: { secret: "overwritten" },
+    });
     expect(w.status).toBe(400);
     const r = await api("GET", "/v1/secret/data/victim");
     expect(r.json.data.data).toEqual({ secret: "do-not-leak" });

@@ -44,7 +44,10 @@ describe("sealed mode", () => {
       ["GET", "/v1/sys/mounts", ROOT],
       ["GET", "/v1/secret/data/base", "bad-token"],
     ] as const) {
-      const r = await call(vault.url, m, p, { token, body: m === "POST" ? { role_id: ROLE_ID, secret_id: SECRET_ID } : undefined });
+      const r = await call(vault.url, m, p, {
+        token,
+        body: m === "POST" ? { role_id: ROLE_ID, secret_id: SECRET_ID } : undefined,
+      });
       expect(r.status, `${m} ${p}`).toBe(503);
       expect(r.json, `${m} ${p}`).toEqual({ errors: ["Vault is sealed"] });
       expect(r.headers.get("cache-control")).toBe("no-store");
@@ -175,7 +178,9 @@ describe("the request log", () => {
     await api("GET", "/v1/secret/data/base", { headers: { "X-Vault-Namespace": "admin", "X-Vault-Request": "true" } });
     const r = await control("GET", "requests");
     expect(r.status).toBe(200);
-    expect(r.json.requests).toEqual([{ method: "GET", path: "/v1/secret/data/base", namespace: "admin", vaultRequest: "true" }]);
+    expect(r.json.requests).toEqual([
+      { method: "GET", path: "/v1/secret/data/base", namespace: "admin", vaultRequest: "true" },
+    ]);
     expect(JSON.stringify(r.json)).not.toContain(ROOT);
   });
 });

@@ -13,7 +13,10 @@ let vault: VaultStandIn;
 let client: nodeVault.client;
 
 beforeAll(async () => {
-  vault = await startVault({ rootToken: ROOT, appRole: { roleId: ROLE_ID, secretId: SECRET_ID, tokenTtlSeconds: 900 } });
+  vault = await startVault({
+    rootToken: ROOT,
+    appRole: { roleId: ROLE_ID, secretId: SECRET_ID, tokenTtlSeconds: 900 },
+  });
   client = nodeVault({ endpoint: vault.url, token: ROOT });
 });
 afterAll(async () => {

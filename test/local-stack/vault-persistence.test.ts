@@ -27,7 +27,9 @@ describe("persistence", () => {
       await call(first.url, "POST", "/v1/secret/data/p/one", { token: ROOT, body: { data: { a: 1 } } });
       await call(first.url, "POST", "/v1/secret/data/p/one", { token: ROOT, body: { data: { a: 2 } } });
       await call(first.url, "DELETE", "/v1/secret/data/p/one", { token: ROOT });
-      expect((await call(first.url, "POST", "/v1/sys/mounts/kept", { token: ROOT, body: { type: "kv-v2" } })).status).toBe(204);
+      expect(
+        (await call(first.url, "POST", "/v1/sys/mounts/kept", { token: ROOT, body: { type: "kv-v2" } })).status,
+      ).toBe(204);
       await call(first.url, "POST", "/v1/kept/data/x", { token: ROOT, body: { data: { k: "v" } } });
       const login = await call(first.url, "POST", "/v1/auth/approle/login", { body: { role_id: "r", secret_id: "s" } });
       token = login.json.auth.client_token;

@@ -1,11 +1,26 @@
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
+import { type AddressInfo, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 
-// `npm run dev` as a user runs it, on ports of its own so a developer's running stack is untouched.
-const ports = { PORT: "18787", LOCAL_NEON_PORT: "14444", LOCAL_VAULT_PORT: "18200", LOCAL_LLM_PORT: "18300" };
+// `npm run dev` as a user runs it, on free ports of its own so a developer's running stack
+// (or another checkout's test run) is untouched.
+async function freePort(): Promise<string> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((r) => server.close(r));
+  return String(port);
+}
+const ports = {
+  PORT: await freePort(),
+  LOCAL_NEON_PORT: await freePort(),
+  LOCAL_VAULT_PORT: await freePort(),
+  LOCAL_LLM_PORT: await freePort(),
+  LOCAL_INSPECTOR_PORT: await freePort(),
+};
 const dataDir = mkdtempSync(join(tmpdir(), "brain-dev-"));
 const base = `http://127.0.0.1:${ports.PORT}`;
 
@@ -18,7 +33,11 @@ async function waitFor(check: () => Promise<boolean>, ms: number): Promise<boole
   return false;
 }
 
-const listening = (url: string) => fetch(url).then(() => true, () => false);
+const listening = (url: string) =>
+  fetch(url).then(
+    () => true,
+    () => false,
+  );
 
 describe("npm run dev", () => {
   let dev: ChildProcess;
@@ -30,7 +49,11 @@ describe("npm run dev", () => {
 
   it("serves /ready within 30 s, answers the README's curl flow, names Vault when it is sealed, and leaves nothing behind on Ctrl-C", async () => {
     const started = Date.now();
-    dev = spawn("npm", ["run", "dev"], { env: { ...process.env, ...ports, LOCAL_STACK_DIR: dataDir, CI: "true" }, stdio: "pipe", detached: true });
+    dev = spawn("npm", ["run", "dev"], {
+      env: { ...process.env, ...ports, LOCAL_STACK_DIR: dataDir, CI: "true" },
+      stdio: "pipe",
+      detached: true,
+    });
     dev.stdout!.on("data", (d) => (output += d));
     dev.stderr!.on("data", (d) => (output += d));
 
@@ -41,17 +64,33 @@ describe("npm run dev", () => {
 
     // The README's commands: a token from `npm run token`, then store, read and list a key.
     const tenant = "3f2b8c1e-8a4d-4c1e-9f6a-2b7d9e0c1a55";
-    const token = execFileSync("npm", ["run", "-s", "token", "--", "--tenant", tenant, "--roles", "admin"], { encoding: "utf8" }).trim();
+    const token = execFileSync("npm", ["run", "-s", "token", "--", "--tenant", tenant, "--roles", "admin"], {
+      encoding: "utf8",
+    }).trim();
     const auth = { authorization: `Bearer ${token}` };
     const stored = await fetch(`${base}/vault/keys/openai`, {
       method: "POST",
       headers: { ...auth, "content-type": "application/json" },
-      body: JSON.stringify({ service: "openai", api_key: "sk-proj-exampleexampleexample1234", metadata: { label: "prod" } }),
+      body: JSON.stringify({
+        service: "openai",
+        api_key: "sk-proj-exampleexampleexample1234",
+        metadata: { label: "prod" },
+      }),
     });
     expect(stored.status).toBe(201);
-    expect(await stored.json()).toMatchObject({ status: "success", service: "openai", version: 1, key_hint: "****1234" });
+    expect(await stored.json()).toMatchObject({
+      status: "success",
+      service: "openai",
+      version: 1,
+      key_hint: "****1234",
+    });
     const read = await fetch(`${base}/vault/keys/openai`, { headers: auth });
-    expect(await read.json()).toMatchObject({ service: "openai", has_key: true, version: 1, metadata: { label: "prod" } });
+    expect(await read.json()).toMatchObject({
+      service: "openai",
+      has_key: true,
+      version: 1,
+      metadata: { label: "prod" },
+    });
     const list = await fetch(`${base}/vault/keys`, { headers: auth });
     expect((await list.json()).keys).toEqual(["openai"]);
 

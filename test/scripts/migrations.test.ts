@@ -7,12 +7,16 @@ import { startNeonHttp, type NeonHttpServer } from "../../local-stack/neon-http/
 import { migrateDatabase } from "../../scripts/migrate";
 
 // drizzle-kit's API is CommonJS.
-const { generateDrizzleJson, generateMigration } = createRequire(import.meta.url)("drizzle-kit/api") as typeof import("drizzle-kit/api");
+const { generateDrizzleJson, generateMigration } = createRequire(import.meta.url)(
+  "drizzle-kit/api",
+) as typeof import("drizzle-kit/api");
 
 const DB_URL = "postgresql://u:p@ep-test.localtest.me/brain";
 
 function lastSnapshot() {
-  const files = readdirSync("migrations/meta").filter((f) => f.endsWith("_snapshot.json")).sort();
+  const files = readdirSync("migrations/meta")
+    .filter((f) => f.endsWith("_snapshot.json"))
+    .sort();
   return JSON.parse(readFileSync(`migrations/meta/${files.at(-1)}`, "utf8"));
 }
 
@@ -25,7 +29,9 @@ describe("schema and migrations", () => {
   });
 
   it("the first migration creates the vector extension", () => {
-    const first = readdirSync("migrations").filter((f) => f.endsWith(".sql")).sort()[0]!;
+    const first = readdirSync("migrations")
+      .filter((f) => f.endsWith(".sql"))
+      .sort()[0]!;
     expect(readFileSync(`migrations/${first}`, "utf8")).toMatch(/CREATE EXTENSION IF NOT EXISTS vector/);
   });
 
@@ -44,9 +50,18 @@ describe("schema and migrations", () => {
       expect(await migrateDatabase({ databaseUrl: DB_URL, fetchEndpoint: server.url })).toBe(0);
       neonConfig.fetchEndpoint = server.url;
       const sql = neon(DB_URL);
-      const tables = await sql.query(`SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1`);
-      expect(tables.map((t) => t.table_name)).toEqual(["agent_configs", "audit_logs", "connector_configs", "knowledge_base"]);
-      const [idx] = await sql.query(`SELECT indexdef FROM pg_indexes WHERE indexname = 'knowledge_base_embedding_hnsw_idx'`);
+      const tables = await sql.query(
+        `SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1`,
+      );
+      expect(tables.map((t) => t.table_name)).toEqual([
+        "agent_configs",
+        "audit_logs",
+        "connector_configs",
+        "knowledge_base",
+      ]);
+      const [idx] = await sql.query(
+        `SELECT indexdef FROM pg_indexes WHERE indexname = 'knowledge_base_embedding_hnsw_idx'`,
+      );
       expect(idx!.indexdef).toContain("USING hnsw (embedding vector_cosine_ops)");
     });
 
@@ -57,16 +72,23 @@ describe("schema and migrations", () => {
         `INSERT INTO connector_configs (tenant_id, connector_id, vault_path, updated_at) VALUES ($1, 'openai', 'p', now() - interval '1 day') RETURNING updated_at`,
         [tenant],
       );
-      const [after] = await sql.query(`UPDATE connector_configs SET is_active = false WHERE tenant_id = $1 RETURNING updated_at`, [tenant]);
+      const [after] = await sql.query(
+        `UPDATE connector_configs SET is_active = false WHERE tenant_id = $1 RETURNING updated_at`,
+        [tenant],
+      );
       expect(new Date(after!.updated_at).getTime()).toBeGreaterThan(new Date(row!.updated_at).getTime() + 3_600_000);
     });
 
     it("enforces one record per tenant and service", async () => {
       const sql = neon(DB_URL);
       const tenant = crypto.randomUUID();
-      await sql.query(`INSERT INTO connector_configs (tenant_id, connector_id, vault_path) VALUES ($1, 'x', 'p')`, [tenant]);
+      await sql.query(`INSERT INTO connector_configs (tenant_id, connector_id, vault_path) VALUES ($1, 'x', 'p')`, [
+        tenant,
+      ]);
       await expect(
-        sql.query(`INSERT INTO connector_configs (tenant_id, connector_id, vault_path) VALUES ($1, 'x', 'p')`, [tenant]),
+        sql.query(`INSERT INTO connector_configs (tenant_id, connector_id, vault_path) VALUES ($1, 'x', 'p')`, [
+          tenant,
+        ]),
       ).rejects.toMatchObject({ code: "23505" });
     });
   });

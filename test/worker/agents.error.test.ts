@@ -24,8 +24,14 @@ describe("agents: validation a user would expect", () => {
     [{ agent_id: "bot", name: "x", max_tokens: 0 }, "max_tokens"],
     [{ agent_id: "bot", name: "x", max_tokens: 1.5 }, "max_tokens"],
     [{ agent_id: "bot", name: "x", max_tokens: 20_000 }, "max_tokens"], // gpt-4o-mini's ceiling is 16384
-    [{ agent_id: "bot", name: "x", llm_provider: "anthropic", llm_model: "claude-3-haiku-20240307", max_tokens: 5000 }, "max_tokens"],
-    [{ agent_id: "bot", name: "x", llm_provider: "anthropic", llm_model: "claude-sonnet-4-5", temperature: 1.5 }, "temperature"],
+    [
+      { agent_id: "bot", name: "x", llm_provider: "anthropic", llm_model: "claude-3-haiku-20240307", max_tokens: 5000 },
+      "max_tokens",
+    ],
+    [
+      { agent_id: "bot", name: "x", llm_provider: "anthropic", llm_model: "claude-sonnet-4-5", temperature: 1.5 },
+      "temperature",
+    ],
     [{ agent_id: "bot", name: "x", llm_provider: "cohere" }, "llm_provider"],
     [{ agent_id: "bot", name: "x", llm_provider: "anthropic" }, "llm_model"], // default gpt-4o-mini is not a Claude model
     [{ agent_id: "bot", name: "x", llm_model: "" }, "llm_model"],
@@ -41,7 +47,9 @@ describe("agents: validation a user would expect", () => {
 
   it("a duplicate agent_id in the same tenant is a 409 conflict, audited as an error", async () => {
     const tenant = newTenant();
-    expect((await call("POST", "/agents", { as: { tenant }, body: { agent_id: "dup", name: "One" } })).status).toBe(201);
+    expect((await call("POST", "/agents", { as: { tenant }, body: { agent_id: "dup", name: "One" } })).status).toBe(
+      201,
+    );
     const again = await call("POST", "/agents", { as: { tenant }, body: { agent_id: "dup", name: "Two" } });
     expect(again.status).toBe(409);
     expect(again.json.code).toBe("conflict");
@@ -61,9 +69,21 @@ describe("agents: validation a user would expect", () => {
     // Switching provider alone leaves gpt-4o-mini behind: refused, nothing changed.
     await invalid(tenant, "PATCH", "/agents/p", { llm_provider: "anthropic" }, "llm_model");
     // claude-3-5-haiku's ceiling is below the agent's max_tokens of 10000.
-    await invalid(tenant, "PATCH", "/agents/p", { llm_provider: "anthropic", llm_model: "claude-3-5-haiku-latest" }, "max_tokens");
-    expect((await call("GET", "/agents/p", { as: { tenant } })).json).toMatchObject({ llm_provider: "openai", max_tokens: 10_000 });
-    const ok = await call("PATCH", "/agents/p", { as: { tenant }, body: { description: "now described", is_active: false } });
+    await invalid(
+      tenant,
+      "PATCH",
+      "/agents/p",
+      { llm_provider: "anthropic", llm_model: "claude-3-5-haiku-latest" },
+      "max_tokens",
+    );
+    expect((await call("GET", "/agents/p", { as: { tenant } })).json).toMatchObject({
+      llm_provider: "openai",
+      max_tokens: 10_000,
+    });
+    const ok = await call("PATCH", "/agents/p", {
+      as: { tenant },
+      body: { description: "now described", is_active: false },
+    });
     expect(ok.status).toBe(200);
     expect(ok.json).toMatchObject({ description: "now described", is_active: false });
   });
@@ -84,7 +104,11 @@ describe("agents: validation a user would expect", () => {
 
   it("a malformed JSON body and a wrong content type are refused without side effects", async () => {
     const tenant = newTenant();
-    const r = await call("POST", "/agents", { as: { tenant }, rawBody: "{not json", headers: { "content-type": "application/json" } });
+    const r = await call("POST", "/agents", {
+      as: { tenant },
+      rawBody: "{not json",
+      headers: { "content-type": "application/json" },
+    });
     expect(r.status).toBe(400);
     expect(r.res.headers.get("content-type")).toBe("application/problem+json");
     expect((await call("GET", "/agents", { as: { tenant } })).json.items).toEqual([]);

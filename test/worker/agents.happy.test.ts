@@ -31,13 +31,28 @@ describe("agents: an admin's flow", () => {
 
     const updated = await call("PATCH", "/agents/support-bot", {
       as,
-      body: { llm_provider: "anthropic", llm_model: "claude-sonnet-4-5", temperature: 0.25, max_tokens: 8000, enabled_tools: ["knowledge_search"] },
+      body: {
+        llm_provider: "anthropic",
+        llm_model: "claude-sonnet-4-5",
+        temperature: 0.25,
+        max_tokens: 8000,
+        enabled_tools: ["knowledge_search"],
+      },
     });
     expect(updated.status).toBe(200);
-    expect(updated.json).toMatchObject({ llm_provider: "anthropic", llm_model: "claude-sonnet-4-5", temperature: 0.25, max_tokens: 8000, name: "Support" });
+    expect(updated.json).toMatchObject({
+      llm_provider: "anthropic",
+      llm_model: "claude-sonnet-4-5",
+      temperature: 0.25,
+      max_tokens: 8000,
+      name: "Support",
+    });
     expect(Date.parse(updated.json.updated_at)).toBeGreaterThanOrEqual(Date.parse(created.json.updated_at));
 
-    await call("POST", "/agents", { as, body: { agent_id: "a-first", name: "A", system_prompt: "Be brief.", temperature: 0 } });
+    await call("POST", "/agents", {
+      as,
+      body: { agent_id: "a-first", name: "A", system_prompt: "Be brief.", temperature: 0 },
+    });
     const list = await call("GET", "/agents", { as: member });
     expect(list.status).toBe(200);
     expect(list.json.items.map((a: any) => a.agent_id)).toEqual(["a-first", "support-bot"]);
@@ -50,7 +65,12 @@ describe("agents: an admin's flow", () => {
 
     const deleted = await call("DELETE", "/agents/support-bot", { as });
     expect(deleted.status).toBe(200);
-    expect(deleted.json).toEqual({ status: "success", agent_id: "support-bot", deleted: true, knowledge_chunks_deleted: 0 });
+    expect(deleted.json).toEqual({
+      status: "success",
+      agent_id: "support-bot",
+      deleted: true,
+      knowledge_chunks_deleted: 0,
+    });
     expect((await call("GET", "/agents/support-bot", { as })).status).toBe(404);
 
     const rows = await auditRows(tenant);
@@ -61,15 +81,27 @@ describe("agents: an admin's flow", () => {
       ["agent.create", "a-first", "success", "admin-1"],
       ["agent.delete", "support-bot", "success", "admin-1"],
     ]);
-    expect(changes[1].details.fields).toEqual(["enabled_tools", "llm_model", "llm_provider", "max_tokens", "temperature"]);
+    expect(changes[1].details.fields).toEqual([
+      "enabled_tools",
+      "llm_model",
+      "llm_provider",
+      "max_tokens",
+      "temperature",
+    ]);
   });
 
   it("a deleted agent's own documents go with it, so a new agent with the same id starts empty", async () => {
     const tenant = newTenant();
     const as = { tenant };
     await call("POST", "/agents", { as, body: { agent_id: "helper", name: "H" } });
-    await call("POST", "/vault/keys/openai", { as, body: { service: "openai", api_key: "sk-proj-agentsHappyKey0123456789abcdAGNT" } });
-    const doc = await call("POST", "/knowledge/documents", { as, body: { title: "Guide", content: "Reset the router by holding the button.", agent_id: "helper" } });
+    await call("POST", "/vault/keys/openai", {
+      as,
+      body: { service: "openai", api_key: "sk-proj-agentsHappyKey0123456789abcdAGNT" },
+    });
+    const doc = await call("POST", "/knowledge/documents", {
+      as,
+      body: { title: "Guide", content: "Reset the router by holding the button.", agent_id: "helper" },
+    });
     expect(doc.status).toBe(201);
     const deleted = await call("DELETE", "/agents/helper", { as });
     expect(deleted.json.knowledge_chunks_deleted).toBe(1);

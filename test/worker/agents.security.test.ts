@@ -17,14 +17,21 @@ describe("agents: tenant isolation", () => {
     await call("POST", "/agents", { as: { tenant: a }, body: { agent_id: "shared-name", name: "A's agent" } });
     expect((await call("GET", "/agents", { as: { tenant: b } })).json.items).toEqual([]);
     expect((await call("GET", "/agents/shared-name", { as: { tenant: b } })).status).toBe(404);
-    expect((await call("PATCH", "/agents/shared-name", { as: { tenant: b }, body: { name: "hijacked" } })).status).toBe(404);
+    expect((await call("PATCH", "/agents/shared-name", { as: { tenant: b }, body: { name: "hijacked" } })).status).toBe(
+      404,
+    );
     expect((await call("DELETE", "/agents/shared-name", { as: { tenant: b } })).status).toBe(404);
     // B may create its own agent with the same id; A's is unchanged.
-    expect((await call("POST", "/agents", { as: { tenant: b }, body: { agent_id: "shared-name", name: "B's agent" } })).status).toBe(201);
+    expect(
+      (await call("POST", "/agents", { as: { tenant: b }, body: { agent_id: "shared-name", name: "B's agent" } }))
+        .status,
+    ).toBe(201);
     expect((await call("GET", "/agents/shared-name", { as: { tenant: a } })).json.name).toBe("A's agent");
-    expect((await call("GET", `/agents?tenant_id=${a}`, { as: { tenant: b }, headers: { "x-tenant-id": a } })).json.items.map((x: any) => x.name)).toEqual([
-      "B's agent",
-    ]);
+    expect(
+      (
+        await call("GET", `/agents?tenant_id=${a}`, { as: { tenant: b }, headers: { "x-tenant-id": a } })
+      ).json.items.map((x: any) => x.name),
+    ).toEqual(["B's agent"]);
   });
 
   it("a member's write attempts are refused and audited as denied", async () => {

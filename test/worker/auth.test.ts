@@ -28,7 +28,10 @@ describe("JWKS verification (RS256, ES256, EdDSA)", () => {
   });
 
   it("rejects an algorithm the configuration does not allow, whatever the token says", async () => {
-    const r = await call("GET", "/vault/keys", { token: await signWith("RS256"), env: { ...jwksEnv, JWT_ALGORITHMS: "ES256" } });
+    const r = await call("GET", "/vault/keys", {
+      token: await signWith("RS256"),
+      env: { ...jwksEnv, JWT_ALGORITHMS: "ES256" },
+    });
     expect(r.status).toBe(401);
   });
 
@@ -65,8 +68,12 @@ describe("JWKS verification (RS256, ES256, EdDSA)", () => {
         .setSubject("late")
         .setExpirationTime(exp)
         .sign(new TextEncoder().encode(env.JWT_SECRET!));
-    expect((await call("GET", "/vault/keys", { token: await sign(), env: { JWT_CLOCK_TOLERANCE_SECONDS: "10" } })).status).toBe(200);
-    expect((await call("GET", "/vault/keys", { token: await sign(), env: { JWT_CLOCK_TOLERANCE_SECONDS: "0" } })).status).toBe(401);
+    expect(
+      (await call("GET", "/vault/keys", { token: await sign(), env: { JWT_CLOCK_TOLERANCE_SECONDS: "10" } })).status,
+    ).toBe(200);
+    expect(
+      (await call("GET", "/vault/keys", { token: await sign(), env: { JWT_CLOCK_TOLERANCE_SECONDS: "0" } })).status,
+    ).toBe(401);
   });
 
   it("reads the tenant and roles from configurable claims", async () => {

@@ -37,7 +37,11 @@ describe("chat: provider keys", () => {
     const key = openaiKey("dropsmidstream");
     await storeKey(tenant, "openai", key);
     await createAgent(tenant, { agent_id: "bot" });
-    const s = await callStream("/agents/bot/chat", { messages: [{ role: "user", content: "one two three four five six" }], stream: true }, { tenant });
+    const s = await callStream(
+      "/agents/bot/chat",
+      { messages: [{ role: "user", content: "one two three four five six" }], stream: true },
+      { tenant },
+    );
     expect(s.status).toBe(200);
     const names = s.events.map((e) => e.event);
     expect(names[0]).toBe("sources");
@@ -47,30 +51,35 @@ describe("chat: provider keys", () => {
     expect(s.events.at(-1)!.data).toMatchObject({ code: "provider_unavailable" });
     expect(s.text).not.toContain(key);
     const uses = (await auditRows(tenant)).filter((row) => row.action === "key.use");
-    expect(uses.map((u) => [u.outcome, u.details.error, u.details.vault_version])).toEqual([["error", "provider_unavailable", 1]]);
+    expect(uses.map((u) => [u.outcome, u.details.error, u.details.vault_version])).toEqual([
+      ["error", "provider_unavailable", 1],
+    ]);
   });
 
   it.each([
     ["openai", "gpt-4o-mini"],
     ["anthropic", "claude-sonnet-4-5"],
-  ] as const)("a revoked %s key: 422 provider_key_rejected, streamed or not, audited as an error", async (provider, model) => {
-    const tenant = newTenant();
-    await storeKey(tenant, provider, provider === "openai" ? openaiKey("revoked") : anthropicKey("revoked"));
-    await createAgent(tenant, { agent_id: "bot", llm_provider: provider, llm_model: model });
-    const r = await call("POST", "/agents/bot/chat", { as: { tenant }, body: ask });
-    expect(r.status).toBe(422);
-    expect(r.json.code).toBe("provider_key_rejected");
-    expect(r.json.detail).toContain(`replace it at POST /vault/keys/${provider}`);
-    // Refused before the first byte: a problem response, not an event stream.
-    const s = await callStream("/agents/bot/chat", { ...ask, stream: true }, { tenant });
-    expect(s.status).toBe(422);
-    expect(s.res.headers.get("content-type")).toBe("application/problem+json");
-    const uses = (await auditRows(tenant)).filter((row) => row.action === "key.use");
-    expect(uses.map((u) => [u.outcome, u.details.error, u.details.vault_version])).toEqual([
-      ["error", "provider_key_rejected", 1],
-      ["error", "provider_key_rejected", 1],
-    ]);
-  });
+  ] as const)(
+    "a revoked %s key: 422 provider_key_rejected, streamed or not, audited as an error",
+    async (provider, model) => {
+      const tenant = newTenant();
+      await storeKey(tenant, provider, provider === "openai" ? openaiKey("revoked") : anthropicKey("revoked"));
+      await createAgent(tenant, { agent_id: "bot", llm_provider: provider, llm_model: model });
+      const r = await call("POST", "/agents/bot/chat", { as: { tenant }, body: ask });
+      expect(r.status).toBe(422);
+      expect(r.json.code).toBe("provider_key_rejected");
+      expect(r.json.detail).toContain(`replace it at POST /vault/keys/${provider}`);
+      // Refused before the first byte: a problem response, not an event stream.
+      const s = await callStream("/agents/bot/chat", { ...ask, stream: true }, { tenant });
+      expect(s.status).toBe(422);
+      expect(s.res.headers.get("content-type")).toBe("application/problem+json");
+      const uses = (await auditRows(tenant)).filter((row) => row.action === "key.use");
+      expect(uses.map((u) => [u.outcome, u.details.error, u.details.vault_version])).toEqual([
+        ["error", "provider_key_rejected", 1],
+        ["error", "provider_key_rejected", 1],
+      ]);
+    },
+  );
 
   it.each([
     ["openai", "ratelimited", "7"],
@@ -80,13 +89,20 @@ describe("chat: provider keys", () => {
   ] as const)("%s %s: 503 provider_unavailable with Retry-After %s", async (provider, word, retry) => {
     const tenant = newTenant();
     await storeKey(tenant, provider, provider === "openai" ? openaiKey(word) : anthropicKey(word));
-    await createAgent(tenant, provider === "openai" ? { agent_id: "bot" } : { agent_id: "bot", llm_provider: "anthropic", llm_model: "claude-sonnet-4-5" });
+    await createAgent(
+      tenant,
+      provider === "openai"
+        ? { agent_id: "bot" }
+        : { agent_id: "bot", llm_provider: "anthropic", llm_model: "claude-sonnet-4-5" },
+    );
     for (const stream of [false, true]) {
       const r = await call("POST", "/agents/bot/chat", { as: { tenant }, body: { ...ask, stream } });
       expect(r.status).toBe(503);
       expect(r.json.code).toBe("provider_unavailable");
       expect(r.res.headers.get("retry-after")).toBe(retry);
-      expect(r.text).not.toMatch(/Rate limit reached|server is overloaded|rate_limit_error|overloaded_error|request_id/);
+      expect(r.text).not.toMatch(
+        /Rate limit reached|server is overloaded|rate_limit_error|overloaded_error|request_id/,
+      );
     }
   });
 
@@ -94,7 +110,11 @@ describe("chat: provider keys", () => {
     const tenant = newTenant();
     await storeKey(tenant, "anthropic", anthropicKey("noRoute"));
     await createAgent(tenant, { agent_id: "bot", llm_provider: "anthropic", llm_model: "claude-sonnet-4-5" });
-    const r = await call("POST", "/agents/bot/chat", { as: { tenant }, body: ask, env: { ANTHROPIC_BASE_URL: "http://127.0.0.1:9" } });
+    const r = await call("POST", "/agents/bot/chat", {
+      as: { tenant },
+      body: ask,
+      env: { ANTHROPIC_BASE_URL: "http://127.0.0.1:9" },
+    });
     expect(r.status).toBe(503);
     expect(r.json.code).toBe("provider_unavailable");
   });
@@ -130,7 +150,10 @@ describe("chat: requests", () => {
     const tenant = newTenant();
     await storeKey(tenant, "openai", openaiKey("budget"));
     await createAgent(tenant, { agent_id: "terse", max_tokens: 3 });
-    const r = await call("POST", "/agents/terse/chat", { as: { tenant }, body: { messages: [{ role: "user", content: "one two three four five" }] } });
+    const r = await call("POST", "/agents/terse/chat", {
+      as: { tenant },
+      body: { messages: [{ role: "user", content: "one two three four five" }] },
+    });
     expect(r.status).toBe(200);
     expect(r.json.finish_reason).toBe("length");
     expect(r.json.usage.completion_tokens).toBe(3);

@@ -44,11 +44,23 @@ describe("typed client: the portal's BYOK flow", () => {
     const { api } = clientFor();
 
     const created = await api.vault.storeKey("openai", OPENAI_KEY, { metadata: { label: "prod" } });
-    expect(created).toMatchObject({ status: "success", action: "created", service: "openai", version: 1, key_hint: "****WXYZ" });
+    expect(created).toMatchObject({
+      status: "success",
+      action: "created",
+      service: "openai",
+      version: 1,
+      key_hint: "****WXYZ",
+    });
     await api.vault.storeKey("anthropic", ANTHROPIC_KEY);
 
     const info = await api.vault.getKey("openai");
-    expect(info).toMatchObject({ service: "openai", has_key: true, version: 1, key_hint: "****WXYZ", metadata: { label: "prod" } });
+    expect(info).toMatchObject({
+      service: "openai",
+      has_key: true,
+      version: 1,
+      key_hint: "****WXYZ",
+      metadata: { label: "prod" },
+    });
     expect(JSON.stringify(info)).not.toContain(OPENAI_KEY);
 
     const list = await api.vault.listKeys();
@@ -58,7 +70,9 @@ describe("typed client: the portal's BYOK flow", () => {
       ["openai", "****WXYZ", 1],
     ]);
 
-    const rotated = await api.vault.storeKey("openai", "sk-proj-rotatedClientKey0123456789abcROT8", { expectedVersion: 1 });
+    const rotated = await api.vault.storeKey("openai", "sk-proj-rotatedClientKey0123456789abcROT8", {
+      expectedVersion: 1,
+    });
     expect(rotated).toMatchObject({ action: "rotated", version: 2, key_hint: "****ROT8" });
 
     expect(await api.vault.deleteKey("anthropic")).toEqual({ status: "success", service: "anthropic", deleted: true });
@@ -88,7 +102,13 @@ describe("typed client: errors carry the problem details", () => {
   it("not_found with status, title, detail and request id", async () => {
     const { api } = clientFor();
     const err = await rejection(api.vault.getKey("openai"));
-    expect(err).toMatchObject({ name: "BrainApiError", status: 404, code: "not_found", title: "Not found", detail: "No key is stored for openai." });
+    expect(err).toMatchObject({
+      name: "BrainApiError",
+      status: 404,
+      code: "not_found",
+      title: "Not found",
+      detail: "No key is stored for openai.",
+    });
     expect(err.requestId).toMatch(/^[0-9a-f-]{36}$/);
     expect(err.message).toBe("No key is stored for openai.");
     expect(isBrainApiError(err)).toBe(true);
@@ -99,7 +119,9 @@ describe("typed client: errors carry the problem details", () => {
     const badKey = "not-an-openai-key-0123456789";
     const err = await rejection(api.vault.storeKey("openai", badKey));
     expect(err).toMatchObject({ status: 400, code: "validation_failed" });
-    expect(err.errors).toEqual([{ path: "api_key", message: expect.stringContaining("does not look like a openai key") }]);
+    expect(err.errors).toEqual([
+      { path: "api_key", message: expect.stringContaining("does not look like a openai key") },
+    ]);
     expect(JSON.stringify(err)).not.toContain(badKey);
     expect(err.message).not.toContain(badKey);
   });
@@ -156,9 +178,17 @@ describe("typed client: errors carry the problem details", () => {
     const api = createBrainApi({
       baseUrl: "https://gateway.test",
       getToken: () => "t",
-      fetch: async () => new Response("<html>Bad gateway</html>", { status: 502, headers: { "content-type": "text/html", "x-request-id": "edge-1" } }),
+      fetch: async () =>
+        new Response("<html>Bad gateway</html>", {
+          status: 502,
+          headers: { "content-type": "text/html", "x-request-id": "edge-1" },
+        }),
     });
-    expect(await rejection(api.vault.listKeys())).toMatchObject({ status: 502, code: "unexpected_response", requestId: "edge-1" });
+    expect(await rejection(api.vault.listKeys())).toMatchObject({
+      status: 502,
+      code: "unexpected_response",
+      requestId: "edge-1",
+    });
   });
 
   it("asks for the token on every request and sends it as a bearer token", async () => {
@@ -203,13 +233,18 @@ describe("typed client: agents, knowledge and chat", () => {
     const listed = await api.agents.$get({ query: {} });
     expect(JSON.stringify(listed)).toContain("support-bot");
 
-    const doc = await api.knowledge.documents.$post({ json: { title: "Refunds", content: "Refunds are issued within 14 days of purchase." } });
+    const doc = await api.knowledge.documents.$post({
+      json: { title: "Refunds", content: "Refunds are issued within 14 days of purchase." },
+    });
     expect(doc).toMatchObject({ title: "Refunds", chunks: expect.any(Number) });
     const found = await api.knowledge.search.$post({ json: { query: "How long do refunds take?" } });
     expect(JSON.stringify(found)).toContain(doc.document_id);
 
     const reply = await api.chat.send("support-bot", [{ role: "user", content: "How long do refunds take?" }]);
-    expect(reply).toMatchObject({ agent_id: "support-bot", message: { role: "assistant", content: expect.any(String) } });
+    expect(reply).toMatchObject({
+      agent_id: "support-bot",
+      message: { role: "assistant", content: expect.any(String) },
+    });
     expect(reply.usage.total_tokens).toBeGreaterThan(0);
 
     const events: string[] = [];
@@ -226,6 +261,9 @@ describe("typed client: agents, knowledge and chat", () => {
 
   it("chat errors are BrainApiErrors too: an unknown agent is not_found", async () => {
     const { api } = clientFor();
-    expect(await rejection(api.chat.send("no-such-agent", [{ role: "user", content: "hi" }]))).toMatchObject({ status: 404, code: "not_found" });
+    expect(await rejection(api.chat.send("no-such-agent", [{ role: "user", content: "hi" }]))).toMatchObject({
+      status: 404,
+      code: "not_found",
+    });
   });
 });

@@ -6,7 +6,11 @@ describe("CORS", () => {
   it("allows a configured portal origin, with the headers the portal needs", async () => {
     const r = await call("OPTIONS", "/vault/keys", {
       token: null,
-      headers: { origin: "http://localhost:5173", "access-control-request-method": "POST", "access-control-request-headers": "authorization,content-type" },
+      headers: {
+        origin: "http://localhost:5173",
+        "access-control-request-method": "POST",
+        "access-control-request-headers": "authorization,content-type",
+      },
     });
     expect(r.status).toBe(204);
     expect(r.res.headers.get("access-control-allow-origin")).toBe("http://localhost:5173");

@@ -25,9 +25,21 @@ describe("BYOK keys: bad input", () => {
     ["an Anthropic key of the wrong shape", "/vault/keys/anthropic", { service: "anthropic", api_key: KEY }],
     ["a key with spaces", "/vault/keys/custom", { service: "custom", api_key: "has spaces in it 123" }],
     ["a key over 512 characters", "/vault/keys/custom", { service: "custom", api_key: "k".repeat(513) }],
-    ["metadata setting a server-owned field", "/vault/keys/openai", { service: "openai", api_key: KEY, metadata: { created_by: "x" } }],
-    ["metadata with a nested object", "/vault/keys/openai", { service: "openai", api_key: KEY, metadata: { a: { b: 1 } } }],
-    ["metadata with too many entries", "/vault/keys/openai", { service: "openai", api_key: KEY, metadata: Object.fromEntries([...Array(21).keys()].map((i) => [`k${i}`, i])) }],
+    [
+      "metadata setting a server-owned field",
+      "/vault/keys/openai",
+      { service: "openai", api_key: KEY, metadata: { created_by: "x" } },
+    ],
+    [
+      "metadata with a nested object",
+      "/vault/keys/openai",
+      { service: "openai", api_key: KEY, metadata: { a: { b: 1 } } },
+    ],
+    [
+      "metadata with too many entries",
+      "/vault/keys/openai",
+      { service: "openai", api_key: KEY, metadata: Object.fromEntries([...Array(21).keys()].map((i) => [`k${i}`, i])) },
+    ],
     ["a negative expected_version", "/vault/keys/openai", { service: "openai", api_key: KEY, expected_version: -1 }],
   ])("400 for %s, and nothing stored", async (_name, path, body) => {
     const who = as();
@@ -49,12 +61,19 @@ describe("BYOK keys: bad input", () => {
   });
 
   it("400 for malformed JSON", async () => {
-    const r = await call("POST", "/vault/keys/openai", { as: as(), rawBody: "{not json", headers: { "content-type": "application/json" } });
+    const r = await call("POST", "/vault/keys/openai", {
+      as: as(),
+      rawBody: "{not json",
+      headers: { "content-type": "application/json" },
+    });
     expectProblem(r, 400, "bad_request");
   });
 
   it("415 for a body without a JSON content type", async () => {
-    const r = await call("POST", "/vault/keys/openai", { as: as(), rawBody: JSON.stringify({ service: "openai", api_key: KEY }) });
+    const r = await call("POST", "/vault/keys/openai", {
+      as: as(),
+      rawBody: JSON.stringify({ service: "openai", api_key: KEY }),
+    });
     expectProblem(r, 415, "unsupported_media_type");
   });
 
@@ -88,7 +107,9 @@ describe("BYOK keys: Vault failures", () => {
     expect(r.text).not.toContain("sealed");
     await vaultControl.unseal();
     // No active record exists, and listing shows nothing.
-    const rows = await sql().query(`SELECT is_active, sync_status FROM connector_configs WHERE tenant_id = $1`, [tenant]);
+    const rows = await sql().query(`SELECT is_active, sync_status FROM connector_configs WHERE tenant_id = $1`, [
+      tenant,
+    ]);
     expect(rows.every((row: any) => row.is_active === false)).toBe(true);
     expect((await call("GET", "/vault/keys", { as: { tenant } })).json.keys).toEqual([]);
     const audit = await auditRows(tenant);
@@ -116,7 +137,10 @@ describe("BYOK keys: Vault failures", () => {
   });
 
   it("an unreachable Vault → 503", async () => {
-    const r = await call("GET", "/vault/keys", { as: { tenant: newTenant() }, env: { VAULT_ADDR: "http://127.0.0.1:9" } });
+    const r = await call("GET", "/vault/keys", {
+      as: { tenant: newTenant() },
+      env: { VAULT_ADDR: "http://127.0.0.1:9" },
+    });
     expectProblem(r, 503, "vault_unavailable");
   });
 
@@ -132,7 +156,9 @@ describe("BYOK keys: Vault failures", () => {
     await vaultControl.clearFaults();
     const info = await call("GET", "/vault/keys/openai", { as: { tenant } });
     expect(info.json).toMatchObject({ version: 1, key_hint: "****ERR1" });
-    const [row] = await sql().query(`SELECT sync_status, vault_version FROM connector_configs WHERE tenant_id = $1`, [tenant]);
+    const [row] = await sql().query(`SELECT sync_status, vault_version FROM connector_configs WHERE tenant_id = $1`, [
+      tenant,
+    ]);
     expect(row).toEqual({ sync_status: "synced", vault_version: 1 });
   });
 
@@ -144,11 +170,22 @@ describe("BYOK keys: Vault failures", () => {
       [tenant, `tenants/${tenant}/api_keys/openai`],
     );
     await vaultRaw("POST", `secret/data/tenants/${tenant}/api_keys/openai`, {
-      data: { api_key: KEY, created_by: "user-9", created_at: new Date().toISOString(), key_hint: "****ERR1", metadata: { a: 1 } },
+      data: {
+        api_key: KEY,
+        created_by: "user-9",
+        created_at: new Date().toISOString(),
+        key_hint: "****ERR1",
+        metadata: { a: 1 },
+      },
     });
     const list = await call("GET", "/vault/keys", { as: { tenant } });
-    expect(list.json.items).toMatchObject([{ service: "openai", version: 1, key_hint: "****ERR1", created_by: "user-9", metadata: { a: 1 } }]);
-    const [row] = await sql().query(`SELECT is_active, sync_status, vault_version FROM connector_configs WHERE tenant_id = $1`, [tenant]);
+    expect(list.json.items).toMatchObject([
+      { service: "openai", version: 1, key_hint: "****ERR1", created_by: "user-9", metadata: { a: 1 } },
+    ]);
+    const [row] = await sql().query(
+      `SELECT is_active, sync_status, vault_version FROM connector_configs WHERE tenant_id = $1`,
+      [tenant],
+    );
     expect(row).toEqual({ is_active: true, sync_status: "synced", vault_version: 1 });
   });
 

@@ -28,7 +28,11 @@ describe("BYOK keys: the portal's flow", () => {
     // Vault holds the key at the tenant's path, with who and when.
     const inVault = await vaultRaw("GET", `secret/data/tenants/${tenant}/api_keys/openai`);
     expect(inVault.status).toBe(200);
-    expect(inVault.json.data.data).toMatchObject({ api_key: OPENAI_KEY, created_by: "user-1", metadata: { label: "prod" } });
+    expect(inVault.json.data.data).toMatchObject({
+      api_key: OPENAI_KEY,
+      created_by: "user-1",
+      metadata: { label: "prod" },
+    });
 
     const read = await call("GET", "/vault/keys/openai", { as });
     expect(read.status).toBe(200);
@@ -59,7 +63,12 @@ describe("BYOK keys: the portal's flow", () => {
     expect(rotated.status).toBe(200);
     expect(rotated.json).toMatchObject({ action: "rotated", version: 2, key_hint: "****ROT8" });
     const afterRotate = await call("GET", "/vault/keys/openai", { as });
-    expect(afterRotate.json).toMatchObject({ version: 2, key_hint: "****ROT8", created_by: "user-1", created_at: read.json.created_at });
+    expect(afterRotate.json).toMatchObject({
+      version: 2,
+      key_hint: "****ROT8",
+      created_by: "user-1",
+      created_at: read.json.created_at,
+    });
     expect(Date.parse(afterRotate.json.updated_at)).toBeGreaterThan(Date.parse(read.json.updated_at));
     const listed = (await call("GET", "/vault/keys", { as })).json.items.find((i: any) => i.service === "openai");
     expect(listed).toEqual(afterRotate.json);
@@ -75,7 +84,11 @@ describe("BYOK keys: the portal's flow", () => {
       `SELECT is_active, sync_status, vault_path FROM connector_configs WHERE tenant_id = $1 AND connector_id = 'openai'`,
       [tenant],
     );
-    expect(record).toEqual({ is_active: false, sync_status: "synced", vault_path: `tenants/${tenant}/api_keys/openai` });
+    expect(record).toEqual({
+      is_active: false,
+      sync_status: "synced",
+      vault_path: `tenants/${tenant}/api_keys/openai`,
+    });
 
     // Every call left one audit row, in order, after waitUntil settled.
     const rows = await auditRows(tenant);
@@ -91,7 +104,11 @@ describe("BYOK keys: the portal's flow", () => {
       ["key.read", "openai", "error"],
       ["key.list", null, "success"],
     ]);
-    expect(rows[0]).toMatchObject({ user_id: "user-1", resource_type: "api_key", details: { vault_version: 1, key_hint: "****WXYZ" } });
+    expect(rows[0]).toMatchObject({
+      user_id: "user-1",
+      resource_type: "api_key",
+      details: { vault_version: 1, key_hint: "****WXYZ" },
+    });
     expect(rows[4]).toMatchObject({ user_id: "user-2", details: { vault_version: 2, key_hint: "****ROT8" } });
     expect(rows[0].request_id).toMatch(/^[0-9a-f-]{36}$/);
   });
@@ -127,7 +144,10 @@ describe("BYOK keys: the portal's flow", () => {
 
   it("accepts any well-formed service name with a generic key", async () => {
     const as = { tenant: newTenant() };
-    const r = await call("POST", "/vault/keys/my-llm_2", { as, body: { service: "my-llm_2", api_key: "custom-key-123456" } });
+    const r = await call("POST", "/vault/keys/my-llm_2", {
+      as,
+      body: { service: "my-llm_2", api_key: "custom-key-123456" },
+    });
     expect(r.status).toBe(201);
   });
 
@@ -150,7 +170,11 @@ describe("BYOK keys: the portal's flow", () => {
 
     const reads = await call("GET", "/audit-logs?action=key.read", { as });
     expect(reads.json.items).toHaveLength(3);
-    const future = await call("GET", `/audit-logs?since=${encodeURIComponent(new Date(Date.now() + 60_000).toISOString())}`, { as });
+    const future = await call(
+      "GET",
+      `/audit-logs?since=${encodeURIComponent(new Date(Date.now() + 60_000).toISOString())}`,
+      { as },
+    );
     expect(future.json.items).toHaveLength(0);
     const byResource = await call("GET", "/audit-logs?resource_id=anthropic", { as });
     expect(byResource.json.items).toHaveLength(0);

@@ -18,17 +18,28 @@ describe("tenant isolation", () => {
   it("two tenants storing the same service never see or touch each other's key", async () => {
     const a = newTenant();
     const b = newTenant();
-    await call("POST", "/vault/keys/openai", { as: { tenant: a }, body: { service: "openai", api_key: "sk-proj-tenantAkey0123456789abcdefAAAA" } });
-    await call("POST", "/vault/keys/openai", { as: { tenant: b }, body: { service: "openai", api_key: "sk-proj-tenantBkey0123456789abcdefBBBB" } });
+    await call("POST", "/vault/keys/openai", {
+      as: { tenant: a },
+      body: { service: "openai", api_key: "sk-proj-tenantAkey0123456789abcdefAAAA" },
+    });
+    await call("POST", "/vault/keys/openai", {
+      as: { tenant: b },
+      body: { service: "openai", api_key: "sk-proj-tenantBkey0123456789abcdefBBBB" },
+    });
 
     expect((await call("GET", "/vault/keys/openai", { as: { tenant: a } })).json.key_hint).toBe("****AAAA");
     expect((await call("GET", "/vault/keys/openai", { as: { tenant: b } })).json.key_hint).toBe("****BBBB");
 
     // B deletes its key; A's is untouched.
     expect((await call("DELETE", "/vault/keys/openai", { as: { tenant: b } })).status).toBe(200);
-    expect((await call("GET", "/vault/keys/openai", { as: { tenant: a } })).json).toMatchObject({ version: 1, key_hint: "****AAAA" });
+    expect((await call("GET", "/vault/keys/openai", { as: { tenant: a } })).json).toMatchObject({
+      version: 1,
+      key_hint: "****AAAA",
+    });
     expect((await call("GET", "/vault/keys/openai", { as: { tenant: b } })).status).toBe(404);
-    expect((await vaultRaw("GET", `secret/data/tenants/${a}/api_keys/openai`)).json.data.data.api_key).toContain("AAAA");
+    expect((await vaultRaw("GET", `secret/data/tenants/${a}/api_keys/openai`)).json.data.data.api_key).toContain(
+      "AAAA",
+    );
 
     // Each tenant's audit trail holds only its own rows.
     const trailA = await call("GET", "/audit-logs", { as: { tenant: a } });
@@ -39,16 +50,25 @@ describe("tenant isolation", () => {
   it("the tenant comes only from the token, never from the request", async () => {
     const a = newTenant();
     const b = newTenant();
-    await call("POST", "/vault/keys/openai", { as: { tenant: b }, body: { service: "openai", api_key: "sk-proj-tenantBkey0123456789abcdefBBBB" } });
-    const r = await call("GET", `/vault/keys/openai?tenant_id=${b}`, { as: { tenant: a }, headers: { "x-tenant-id": b } });
+    await call("POST", "/vault/keys/openai", {
+      as: { tenant: b },
+      body: { service: "openai", api_key: "sk-proj-tenantBkey0123456789abcdefBBBB" },
+    });
+    const r = await call("GET", `/vault/keys/openai?tenant_id=${b}`, {
+      as: { tenant: a },
+      headers: { "x-tenant-id": b },
+    });
     expect(r.status).toBe(404);
   });
 
-  it.each(["..", ".", "%2e%2e", "openai%2F..%2F..", "a/b"])("a path-traversal service %s never reaches Vault", async (service) => {
-    const r = await call("GET", `/vault/keys/${service}`, { as: { tenant: newTenant() } });
-    expect([400, 404]).toContain(r.status);
-    expect(r.res.headers.get("content-type")).toBe("application/problem+json");
-  });
+  it.each(["..", ".", "%2e%2e", "openai%2F..%2F..", "a/b"])(
+    "a path-traversal service %s never reaches Vault",
+    async (service) => {
+      const r = await call("GET", `/vault/keys/${service}`, { as: { tenant: newTenant() } });
+      expect([400, 404]).toContain(r.status);
+      expect(r.res.headers.get("content-type")).toBe("application/problem+json");
+    },
+  );
 });
 
 describe("the canary key", () => {
@@ -68,8 +88,18 @@ describe("the canary key", () => {
       await send("POST", "/vault/keys/openai", { service: "openai", api_key: CANARY, expected_version: 0 }); // 409
       await send("POST", "/vault/keys/openai", { service: "openai", api_key: CANARY, unknown: true }); // 400
       await send("POST", "/vault/keys/anthropic", { service: "anthropic", api_key: CANARY }); // wrong shape
-      await send("POST", "/vault/keys/openai", { service: "openai", api_key: CANARY }, { as: { tenant, roles: ["member"] } }); // 403
-      await send("POST", "/vault/keys/openai", { service: "openai", api_key: CANARY }, { env: { NEON_FETCH_ENDPOINT: "http://127.0.0.1:9/sql" } });
+      await send(
+        "POST",
+        "/vault/keys/openai",
+        { service: "openai", api_key: CANARY },
+        { as: { tenant, roles: ["member"] } },
+      ); // 403
+      await send(
+        "POST",
+        "/vault/keys/openai",
+        { service: "openai", api_key: CANARY },
+        { env: { NEON_FETCH_ENDPOINT: "http://127.0.0.1:9/sql" } },
+      );
       await send("GET", "/vault/keys/openai");
       await send("GET", "/vault/keys");
       await send("GET", "/audit-logs");

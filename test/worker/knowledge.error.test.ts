@@ -51,7 +51,11 @@ describe("knowledge: embedding key problems", () => {
   it("an unreachable provider: 503 provider_unavailable", async () => {
     const tenant = newTenant();
     await storeKey(tenant, "openai", openaiKey("unreachable"));
-    const r = await call("POST", "/knowledge/documents", { as: { tenant }, body: doc, env: { OPENAI_BASE_URL: "http://127.0.0.1:9/v1" } });
+    const r = await call("POST", "/knowledge/documents", {
+      as: { tenant },
+      body: doc,
+      env: { OPENAI_BASE_URL: "http://127.0.0.1:9/v1" },
+    });
     expect(r.status).toBe(503);
     expect(r.json.code).toBe("provider_unavailable");
     expect(r.res.headers.get("retry-after")).toBe("5");
@@ -103,7 +107,10 @@ describe("knowledge: validation", () => {
     const tenant = newTenant();
     await storeKey(tenant, "openai", openaiKey("atomicBatch"));
     // The second document's agent does not exist: nothing from the batch is stored.
-    const r = await call("POST", "/knowledge/documents/batch", { as: { tenant }, body: { documents: [doc, { ...doc, agent_id: "missing" }] } });
+    const r = await call("POST", "/knowledge/documents/batch", {
+      as: { tenant },
+      body: { documents: [doc, { ...doc, agent_id: "missing" }] },
+    });
     expect(r.status).toBe(404);
     expect(await sql().query("SELECT 1 FROM knowledge_base WHERE tenant_id = $1", [tenant])).toEqual([]);
   });
@@ -113,7 +120,9 @@ describe("knowledge: body limits", () => {
   it("a long document (120,000 characters, over the API's 64 KiB default) is accepted under the document limit", async () => {
     const tenant = newTenant();
     await storeKey(tenant, "openai", openaiKey("longdoc"));
-    const content = Array.from({ length: 20_000 }, (_, i) => `word${i % 997}`).join(" ").slice(0, 120_000);
+    const content = Array.from({ length: 20_000 }, (_, i) => `word${i % 997}`)
+      .join(" ")
+      .slice(0, 120_000);
     const r = await call("POST", "/knowledge/documents", { as: { tenant }, body: { title: "Manual", content } });
     expect(r.status).toBe(201);
     expect(r.json.chunks).toBeGreaterThan(50);
@@ -128,7 +137,10 @@ describe("knowledge: body limits", () => {
     });
     expect(big.status).toBe(413);
     expect(big.json.code).toBe("payload_too_large");
-    const agent = await call("POST", "/agents", { as: { tenant }, body: { agent_id: "a", name: "A", system_prompt: "x".repeat(70_000) } });
+    const agent = await call("POST", "/agents", {
+      as: { tenant },
+      body: { agent_id: "a", name: "A", system_prompt: "x".repeat(70_000) },
+    });
     expect(agent.status).toBe(413);
   });
 });

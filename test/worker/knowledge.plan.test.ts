@@ -72,7 +72,10 @@ describe("knowledge search: exact scan for small scopes, HNSW for large ones", (
     expect(store.planSettings(12, 5)).not.toContain("SET LOCAL enable_sort = off");
     const query = vectors(1, 5)[0]!;
     const hits = await store.search(query, "", { kind: "tenant" }, 3);
-    const exact = ids.map((id, i) => cosine(query, docs[i]!)).sort((a, b) => b - a).slice(0, 3);
+    const exact = ids
+      .map((_id, i) => cosine(query, docs[i]!))
+      .sort((a, b) => b - a)
+      .slice(0, 3);
     expect(hits.map((h) => h.score.toFixed(4))).toEqual(exact.map((s) => s.toFixed(4)));
   });
 });

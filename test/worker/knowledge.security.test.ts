@@ -26,10 +26,16 @@ describe("knowledge: tenant isolation", () => {
     const keyB = openaiKey("isoTenantB");
     await storeKey(a, "openai", keyA);
     await storeKey(b, "openai", keyB);
-    const secretDoc = await addDocument(a, { title: "A secret", content: "The launch code for project falcon is hidden in the vault." });
+    const secretDoc = await addDocument(a, {
+      title: "A secret",
+      content: "The launch code for project falcon is hidden in the vault.",
+    });
 
     // B asks the exact question: gets nothing of A's.
-    const search = await call("POST", "/knowledge/search", { as: { tenant: b }, body: { query: "launch code for project falcon", k: 50 } });
+    const search = await call("POST", "/knowledge/search", {
+      as: { tenant: b },
+      body: { query: "launch code for project falcon", k: 50 },
+    });
     expect(search.status).toBe(200);
     expect(search.json.results).toEqual([]);
     expect((await call("GET", "/knowledge/documents", { as: { tenant: b } })).json.items).toEqual([]);
@@ -37,7 +43,10 @@ describe("knowledge: tenant isolation", () => {
     expect((await call("GET", "/knowledge/documents", { as: { tenant: a } })).json.items).toHaveLength(1);
 
     // A finds its own document; B's search was embedded with B's key, never A's.
-    const own = await call("POST", "/knowledge/search", { as: { tenant: a }, body: { query: "launch code for project falcon" } });
+    const own = await call("POST", "/knowledge/search", {
+      as: { tenant: a },
+      body: { query: "launch code for project falcon" },
+    });
     expect(own.json.results[0].document_id).toBe(secretDoc);
     const calls = await llmCalls();
     const [fpA, fpB] = [await sha256Hex(keyA), await sha256Hex(keyB)];
@@ -50,7 +59,10 @@ describe("knowledge: tenant isolation", () => {
     const b = newTenant();
     await storeKey(a, "openai", openaiKey("ftsTenantA"));
     await storeKey(b, "openai", openaiKey("ftsTenantB"));
-    const secret = await addDocument(a, { title: "Incident ERR-9911", content: "ERR-9911: the falcon export leaked nothing; rotate the falcon keys." });
+    const secret = await addDocument(a, {
+      title: "Incident ERR-9911",
+      content: "ERR-9911: the falcon export leaked nothing; rotate the falcon keys.",
+    });
     await addDocument(b, { title: "Errors", content: "Every ERR code is listed in the manual." });
     for (const query of ["ERR-9911", '"falcon export"', "falcon keys ERR-9911"]) {
       const r = await call("POST", "/knowledge/search", { as: { tenant: b }, body: { query, k: 50 } });
@@ -68,11 +80,21 @@ describe("knowledge: tenant isolation", () => {
     await storeKey(tenant, "openai", openaiKey("ftsAgent"));
     await call("POST", "/agents", { as: { tenant }, body: { agent_id: "sales", name: "Sales" } });
     await call("POST", "/agents", { as: { tenant }, body: { agent_id: "support", name: "Support" } });
-    const salesDoc = await addDocument(tenant, { title: "Deal DL-4410", content: "DL-4410 discount is thirty percent.", agent_id: "sales" });
+    const salesDoc = await addDocument(tenant, {
+      title: "Deal DL-4410",
+      content: "DL-4410 discount is thirty percent.",
+      agent_id: "sales",
+    });
     await addDocument(tenant, { title: "Shared", content: "Discounts need approval." });
-    const r = await call("POST", "/knowledge/search", { as: { tenant }, body: { query: "DL-4410", agent_id: "support", k: 50 } });
+    const r = await call("POST", "/knowledge/search", {
+      as: { tenant },
+      body: { query: "DL-4410", agent_id: "support", k: 50 },
+    });
     expect(r.json.results.map((h: any) => h.document_id)).not.toContain(salesDoc);
-    const sales = await call("POST", "/knowledge/search", { as: { tenant }, body: { query: "DL-4410", agent_id: "sales" } });
+    const sales = await call("POST", "/knowledge/search", {
+      as: { tenant },
+      body: { query: "DL-4410", agent_id: "sales" },
+    });
     expect(sales.json.results[0]).toMatchObject({ document_id: salesDoc, text_rank: 1 });
   });
 
@@ -92,7 +114,14 @@ describe("knowledge: the search query and the HNSW index", () => {
     neonConfig.fetchEndpoint = env.NEON_FETCH_ENDPOINT!;
     const client = neon(env.DATABASE_URL!);
     const store = new KnowledgeStore(drizzle({ client, schema }), newTenant());
-    const q = new PgDialect().sqlToQuery(store.searchQuery(Array.from({ length: 1536 }, (_, i) => (i % 7) / 10), "ERR-4021 router", { kind: "agent", agentId: "x" }, 5));
+    const q = new PgDialect().sqlToQuery(
+      store.searchQuery(
+        Array.from({ length: 1536 }, (_, i) => (i % 7) / 10),
+        "ERR-4021 router",
+        { kind: "agent", agentId: "x" },
+        5,
+      ),
+    );
     const results = await client.transaction([
       ...settings.map((s) => client.query(s)),
       client.query(`EXPLAIN ${q.sql}`, q.params as unknown[]),
@@ -111,7 +140,9 @@ describe("knowledge: the search query and the HNSW index", () => {
       `SET LOCAL hnsw.ef_search = ${efSearchFor(5)}`,
       "SET LOCAL hnsw.iterative_scan = strict_order",
     ]);
-    expect(plan.replace(/'\[[^\]]*\]'/g, "'[…]'"), "plan").toContain("Index Scan using knowledge_base_embedding_hnsw_idx");
+    expect(plan.replace(/'\[[^\]]*\]'/g, "'[…]'"), "plan").toContain(
+      "Index Scan using knowledge_base_embedding_hnsw_idx",
+    );
     expect(plan).toMatch(/Order By: \(embedding <=>/);
     // Both branches and the final join carry the tenant filter.
     expect(plan.match(/tenant_id = /g)?.length ?? 0).toBeGreaterThanOrEqual(3);
@@ -127,7 +158,9 @@ describe("knowledge: the search query and the HNSW index", () => {
     const tenant = newTenant();
     await storeKey(tenant, "openai", openaiKey("setLocal"));
     await addDocument(tenant, doc);
-    expect((await call("POST", "/knowledge/search", { as: { tenant }, body: { query: "text", k: 3 } })).status).toBe(200);
+    expect((await call("POST", "/knowledge/search", { as: { tenant }, body: { query: "text", k: 3 } })).status).toBe(
+      200,
+    );
     const [row] = await sql().query("SELECT current_setting('hnsw.ef_search') AS ef");
     expect(row!.ef).toBe("40");
   });

@@ -25,7 +25,9 @@ describe("GET /byok: the BYOK page", () => {
     expect(csp).not.toContain("unsafe-inline");
     expect(csp).toContain(`frame-ancestors 'self' ${getConfig(env as Bindings).corsOrigins.join(" ")}`);
     // Every inline script and style carries the nonce; nothing loads from elsewhere.
-    expect(r.text.match(/<script/g)).toHaveLength(r.text.match(new RegExp(`<script nonce="${nonce!.replace(/[+/]/g, "\\$&")}"`, "g"))!.length);
+    expect(r.text.match(/<script/g)).toHaveLength(
+      r.text.match(new RegExp(`<script nonce="${nonce!.replace(/[+/]/g, "\\$&")}"`, "g"))!.length,
+    );
     expect(r.text).not.toMatch(/<(script|link|img)[^>]+(src|href)=/);
     expect(r.text).not.toMatch(/\son[a-z]+=/); // no inline handlers (CSP would block them)
   });
@@ -69,9 +71,20 @@ describe("POST /dev/session: the development sign-in", () => {
     const r = await call("POST", "/dev/session", { token: null, env: DEV });
     expect(r.status).toBe(201);
     expect(r.res.headers.get("cache-control")).toBe("no-store");
-    expect(r.json).toMatchObject({ token_type: "Bearer", expires_in: DEV_SESSION_SECONDS, tenant_id: DEV_TENANT_ID, roles: ["admin"] });
+    expect(r.json).toMatchObject({
+      token_type: "Bearer",
+      expires_in: DEV_SESSION_SECONDS,
+      tenant_id: DEV_TENANT_ID,
+      roles: ["admin"],
+    });
     const claims = decodeJwt(r.json.token);
-    expect(claims).toMatchObject({ iss: env.JWT_ISSUER, aud: env.JWT_AUDIENCE, tenant_id: DEV_TENANT_ID, roles: ["admin"], sub: "dev-admin" });
+    expect(claims).toMatchObject({
+      iss: env.JWT_ISSUER,
+      aud: env.JWT_AUDIENCE,
+      tenant_id: DEV_TENANT_ID,
+      roles: ["admin"],
+      sub: "dev-admin",
+    });
     expect(claims.exp! - claims.iat!).toBe(DEV_SESSION_SECONDS);
 
     const token = r.json.token as string;

@@ -29,7 +29,10 @@ describe("Vault AppRole auth", () => {
   });
 
   it("a static token Vault refuses is 502 too", async () => {
-    const r = await call("GET", "/vault/keys", { as: { tenant: newTenant() }, env: { VAULT_TOKEN: "hvs.not-a-real-token" } });
+    const r = await call("GET", "/vault/keys", {
+      as: { tenant: newTenant() },
+      env: { VAULT_TOKEN: "hvs.not-a-real-token" },
+    });
     expect(r.status).toBe(502);
     expect(r.json.code).toBe("vault_auth_failed");
   });

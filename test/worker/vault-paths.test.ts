@@ -10,9 +10,12 @@ describe("Vault paths are built only from validated parts", () => {
     expect(keysFolder(TENANT)).toBe(`tenants/${TENANT}/api_keys`);
   });
 
-  it.each(["..", ".", "a/b", "a%2F..", "OpenAI", "", "a".repeat(65), "x\u0000"])("refuses the service %j", (service) => {
-    expect(() => keyPath(TENANT, service)).toThrow(ApiError);
-  });
+  it.each(["..", ".", "a/b", "a%2F..", "OpenAI", "", "a".repeat(65), "x\u0000"])(
+    "refuses the service %j",
+    (service) => {
+      expect(() => keyPath(TENANT, service)).toThrow(ApiError);
+    },
+  );
 
   it.each(["../other", "not-a-uuid", ""])("refuses the tenant %j", (tenant) => {
     expect(() => keyPath(tenant, "openai")).toThrow(ApiError);

@@ -16,7 +16,9 @@ const notFound = (agentId: string) => new ApiError("not_found", `No agent ${agen
 /** Throws the same 400 shape as schema validation for cross-field problems. */
 function rejectProblems(problems: FieldProblem[]): void {
   if (problems.length === 0) return;
-  throw new ApiError("validation_failed", problems.map((p) => `${p.path}: ${p.message}`).join("; "), { errors: problems });
+  throw new ApiError("validation_failed", problems.map((p) => `${p.path}: ${p.message}`).join("; "), {
+    errors: problems,
+  });
 }
 
 export const agentsRouter = createRouter()
@@ -26,7 +28,12 @@ export const agentsRouter = createRouter()
       requireAdmin(c.get("principal"));
       const { agent_id, ...given } = body;
       note.resourceId = agent_id;
-      const fields: AgentFields = { ...AGENT_DEFAULTS, description: null, ...given, enabled_tools: given.enabled_tools ?? [] };
+      const fields: AgentFields = {
+        ...AGENT_DEFAULTS,
+        description: null,
+        ...given,
+        enabled_tools: given.enabled_tools ?? [],
+      };
       rejectProblems(agentProblems(fields));
       const agent = await store(c).create(agent_id, fields, c.get("principal").userId);
       Object.assign(note.details, { llm_provider: agent.llm_provider, llm_model: agent.llm_model });
@@ -72,6 +79,9 @@ export const agentsRouter = createRouter()
       const removed = await store(c).remove(agent_id);
       if (!removed) throw notFound(agent_id);
       note.details.knowledge_chunks_deleted = removed.chunks;
-      return c.json({ status: "success" as const, agent_id, deleted: true as const, knowledge_chunks_deleted: removed.chunks }, 200);
+      return c.json(
+        { status: "success" as const, agent_id, deleted: true as const, knowledge_chunks_deleted: removed.chunks },
+        200,
+      );
     });
   });

@@ -1,6 +1,14 @@
 import { createRoute } from "@hono/zod-openapi";
 import { bearerSecurity, jsonResponse, problemResponses } from "../../lib/openapi";
-import { AgentList, AgentParam, AgentSchema, CreateAgentBody, DeleteAgentResponse, ListAgentsQuery, UpdateAgentBody } from "./agents.schemas";
+import {
+  AgentList,
+  AgentParam,
+  AgentSchema,
+  CreateAgentBody,
+  DeleteAgentResponse,
+  ListAgentsQuery,
+  UpdateAgentBody,
+} from "./agents.schemas";
 import { auditTarget } from "../../audit/audited";
 
 const body = <T>(schema: T) => ({ required: true, content: { "application/json": { schema } } });

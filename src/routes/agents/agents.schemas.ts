@@ -4,12 +4,16 @@ import { z } from "../../lib/openapi";
 
 /** A tenant's handle for an agent: lowercase slug, 1–64 characters, no leading or trailing hyphen. */
 export const AGENT_SLUG = /^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/;
-const slugMessage = "agent_id must be a slug: lowercase letters, digits and -, 1-64 characters, not starting or ending with -";
+const slugMessage =
+  "agent_id must be a slug: lowercase letters, digits and -, 1-64 characters, not starting or ending with -";
 
 export const AgentIdSchema = z.string().regex(AGENT_SLUG, slugMessage).openapi({ example: "support-bot" });
 
 export const AgentParam = z.object({
-  agent_id: z.string().regex(AGENT_SLUG, slugMessage).openapi({ param: { name: "agent_id", in: "path" }, example: "support-bot" }),
+  agent_id: z
+    .string()
+    .regex(AGENT_SLUG, slugMessage)
+    .openapi({ param: { name: "agent_id", in: "path" }, example: "support-bot" }),
 });
 
 const twoDecimals = (t: number) => Math.abs(Math.round(t * 100) - t * 100) < 1e-6;
@@ -17,7 +21,10 @@ const twoDecimals = (t: number) => Math.abs(Math.round(t * 100) - t * 100) < 1e-
 const fields = {
   name: z.string().trim().min(1, "name is required").max(200, "name is at most 200 characters"),
   description: z.string().max(2000, "description is at most 2000 characters").nullable(),
-  system_prompt: z.string().min(1, "system_prompt must not be empty").max(20_000, "system_prompt is at most 20000 characters"),
+  system_prompt: z
+    .string()
+    .min(1, "system_prompt must not be empty")
+    .max(20_000, "system_prompt is at most 20000 characters"),
   llm_provider: z.enum(LLM_PROVIDERS, "llm_provider must be one of: openai, anthropic"),
   llm_model: z
     .string()
@@ -29,7 +36,11 @@ const fields = {
     .min(0, "temperature must be between 0 and 2")
     .max(2, "temperature must be between 0 and 2")
     .refine(twoDecimals, "temperature has at most two decimals"),
-  max_tokens: z.number().int("max_tokens must be an integer").min(1, "max_tokens must be at least 1").max(128_000, "max_tokens must be at most 128000"),
+  max_tokens: z
+    .number()
+    .int("max_tokens must be an integer")
+    .min(1, "max_tokens must be at least 1")
+    .max(128_000, "max_tokens must be at most 128000"),
   enabled_tools: z
     .array(z.enum(KNOWN_TOOLS, `enabled_tools entries must be one of: ${KNOWN_TOOLS.join(", ")}`))
     .max(KNOWN_TOOLS.length, `enabled_tools has at most ${KNOWN_TOOLS.length} entries`)
@@ -46,7 +57,9 @@ export const CreateAgentBody = z
     llm_provider: fields.llm_provider.optional().openapi({ default: "openai" }),
     llm_model: fields.llm_model.optional().openapi({ default: "gpt-4o-mini" }),
     temperature: fields.temperature.optional().openapi({ default: 0.7 }),
-    max_tokens: fields.max_tokens.optional().openapi({ default: 1024, description: "Output tokens; the model family's ceiling applies." }),
+    max_tokens: fields.max_tokens
+      .optional()
+      .openapi({ default: 1024, description: "Output tokens; the model family's ceiling applies." }),
     enabled_tools: fields.enabled_tools.optional().openapi({ default: [] }),
     is_active: fields.is_active.optional().openapi({ default: true }),
   })
@@ -86,12 +99,29 @@ export const AgentSchema = z
   .openapi("Agent");
 
 export const ListAgentsQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(100).default(50).openapi({ param: { name: "limit", in: "query" } }),
-  cursor: z.string().regex(AGENT_SLUG, "cursor is the next_cursor of a previous page").optional().openapi({ param: { name: "cursor", in: "query" } }),
+  limit: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(100)
+    .default(50)
+    .openapi({ param: { name: "limit", in: "query" } }),
+  cursor: z
+    .string()
+    .regex(AGENT_SLUG, "cursor is the next_cursor of a previous page")
+    .optional()
+    .openapi({ param: { name: "cursor", in: "query" } }),
 });
 
-export const AgentList = z.object({ items: z.array(AgentSchema), next_cursor: z.string().nullable() }).openapi("AgentList");
+export const AgentList = z
+  .object({ items: z.array(AgentSchema), next_cursor: z.string().nullable() })
+  .openapi("AgentList");
 
 export const DeleteAgentResponse = z
-  .object({ status: z.literal("success"), agent_id: z.string(), deleted: z.literal(true), knowledge_chunks_deleted: z.number().int() })
+  .object({
+    status: z.literal("success"),
+    agent_id: z.string(),
+    deleted: z.literal(true),
+    knowledge_chunks_deleted: z.number().int(),
+  })
   .openapi("DeleteAgentResponse");

@@ -15,7 +15,9 @@ const Cursor = {
       if (!id || !/^[0-9a-f-]{36}$/.test(id) || Number.isNaN(createdAt.getTime())) throw new Error();
       return { createdAt, id };
     } catch {
-      throw new ApiError("validation_failed", "cursor is invalid", { errors: [{ path: "cursor", message: "cursor is invalid" }] });
+      throw new ApiError("validation_failed", "cursor is invalid", {
+        errors: [{ path: "cursor", message: "cursor is invalid" }],
+      });
     }
   },
 };
@@ -23,11 +25,17 @@ const Cursor = {
 const AuditQuery = z.object({
   limit: z.coerce.number().int().min(1).max(100).default(50),
   cursor: z.string().max(200).optional(),
-  action: z.string().regex(/^[a-z_]+\.[a-z_]+$/, "action looks like key.read").optional(),
+  action: z
+    .string()
+    .regex(/^[a-z_]+\.[a-z_]+$/, "action looks like key.read")
+    .optional(),
   resource_type: z.string().max(64).optional(),
   resource_id: z.string().max(128).optional(),
   outcome: z.enum(["success", "denied", "error"]).optional(),
-  since: z.iso.datetime({ offset: true }).optional().openapi({ description: "Only rows at or after this time (RFC 3339)." }),
+  since: z.iso
+    .datetime({ offset: true })
+    .optional()
+    .openapi({ description: "Only rows at or after this time (RFC 3339)." }),
   until: z.iso.datetime({ offset: true }).optional().openapi({ description: "Only rows before this time (RFC 3339)." }),
 });
 
@@ -81,7 +89,9 @@ export const auditLogsRouter = createRouter().openapi(listAuditLogs, async (c) =
   if (q.until) where.push(lt(auditLogs.created_at, new Date(q.until)));
   if (q.cursor) {
     const { createdAt, id } = Cursor.decode(q.cursor);
-    where.push(or(lt(auditLogs.created_at, createdAt), and(lte(auditLogs.created_at, createdAt), lt(auditLogs.id, id)))!);
+    where.push(
+      or(lt(auditLogs.created_at, createdAt), and(lte(auditLogs.created_at, createdAt), lt(auditLogs.id, id)))!,
+    );
   }
   const rows = await c
     .get("db")

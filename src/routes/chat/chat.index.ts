@@ -26,7 +26,12 @@ export const chatRouter = createRouter().openapi(chat, async (c) => {
   return await audited(c, async (note) => {
     const deps = chatDeps(c);
     const prepared = await prepareChat(deps, agent_id, messages);
-    Object.assign(note.details, { provider: prepared.agent.llm_provider, model: prepared.request.model, stream, sources: prepared.sources.length });
+    Object.assign(note.details, {
+      provider: prepared.agent.llm_provider,
+      model: prepared.request.model,
+      stream,
+      sources: prepared.sources.length,
+    });
     if (!stream) {
       const result = await completeChat(deps, prepared);
       return c.json(

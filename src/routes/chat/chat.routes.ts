@@ -19,7 +19,9 @@ export const chat = createRoute({
       description: "The answer",
       content: {
         "application/json": { schema: ChatResponse },
-        "text/event-stream": { schema: z.string().openapi({ description: "event: sources | delta | done | error; data: JSON" }) },
+        "text/event-stream": {
+          schema: z.string().openapi({ description: "event: sources | delta | done | error; data: JSON" }),
+        },
       },
     },
     ...problemResponses(400, 401, 404, 409, 413, 422, 429, 502, 503),

@@ -12,12 +12,21 @@ export const ChatBody = z
       .min(1, "messages must not be empty")
       .max(100, "at most 100 messages")
       .refine((m) => m.at(-1)?.role === "user", "the last message must be from the user"),
-    stream: z.boolean().default(false).openapi({ description: "true: text/event-stream with sources, delta, done (or error) events." }),
+    stream: z
+      .boolean()
+      .default(false)
+      .openapi({ description: "true: text/event-stream with sources, delta, done (or error) events." }),
   })
   .openapi("ChatRequest");
 
 const Source = z
-  .object({ ref: z.string(), document_id: z.string(), chunk_index: z.number().int(), title: z.string().nullable(), score: z.number() })
+  .object({
+    ref: z.string(),
+    document_id: z.string(),
+    chunk_index: z.number().int(),
+    title: z.string().nullable(),
+    score: z.number(),
+  })
   .openapi("ChatSource");
 
 export const ChatResponse = z
@@ -26,8 +35,14 @@ export const ChatResponse = z
     provider: z.string(),
     model: z.string(),
     message: z.object({ role: z.literal("assistant"), content: z.string() }),
-    sources: z.array(Source).openapi({ description: "The chunks given to the model as context; cited as [source: ref]." }),
-    usage: z.object({ prompt_tokens: z.number().int(), completion_tokens: z.number().int(), total_tokens: z.number().int() }),
+    sources: z
+      .array(Source)
+      .openapi({ description: "The chunks given to the model as context; cited as [source: ref]." }),
+    usage: z.object({
+      prompt_tokens: z.number().int(),
+      completion_tokens: z.number().int(),
+      total_tokens: z.number().int(),
+    }),
     finish_reason: z.string().nullable(),
   })
   .openapi("ChatResponse");

@@ -25,7 +25,10 @@ const ready = createRoute({
   summary: "Readiness: Vault is unsealed and active, and the database answers",
   responses: {
     200: { description: "Ready", content: { "application/json": { schema: Ready } } },
-    503: { description: "A dependency failed; `checks` names which", content: { "application/json": { schema: Ready } } },
+    503: {
+      description: "A dependency failed; `checks` names which",
+      content: { "application/json": { schema: Ready } },
+    },
   },
 });
 
@@ -34,24 +37,27 @@ export const healthRouter = createRouter().openapi(health, (c) => c.json({ statu
 
 /** Readiness is public; it checks Vault's `sys/health` and a database round trip. */
 export const readyRouter = createRouter().openapi(ready, async (c) => {
-    const logger = c.get("logger");
-    const [vault, database] = await Promise.all([
-      c
-        .get("vault")
-        .healthy()
-        .catch(() => false),
-      c
-        .get("db")
-        .execute(sql`select 1`)
-        .then(() => true)
-        .catch((err: Error) => {
-          logger.warn("ready.database_failed", { reason: err.name });
-          return false;
-        }),
-    ]);
-    const checks = { vault: vault ? ("ok" as const) : ("failed" as const), database: database ? ("ok" as const) : ("failed" as const) };
-    if (vault && database) return c.json({ status: "ready" as const, checks }, 200);
-    logger.warn("ready.failed", checks);
-    c.header("Retry-After", "5");
-    return c.json({ status: "unavailable" as const, checks }, 503);
-  });
+  const logger = c.get("logger");
+  const [vault, database] = await Promise.all([
+    c
+      .get("vault")
+      .healthy()
+      .catch(() => false),
+    c
+      .get("db")
+      .execute(sql`select 1`)
+      .then(() => true)
+      .catch((err: Error) => {
+        logger.warn("ready.database_failed", { reason: err.name });
+        return false;
+      }),
+  ]);
+  const checks = {
+    vault: vault ? ("ok" as const) : ("failed" as const),
+    database: database ? ("ok" as const) : ("failed" as const),
+  };
+  if (vault && database) return c.json({ status: "ready" as const, checks }, 200);
+  logger.warn("ready.failed", checks);
+  c.header("Retry-After", "5");
+  return c.json({ status: "unavailable" as const, checks }, 503);
+});

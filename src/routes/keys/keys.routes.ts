@@ -9,9 +9,13 @@ export const storeKey = createRoute({
   middleware: [auditTarget("key.store", "api_key", "service")] as const,
   tags: ["Keys"],
   summary: "Store or rotate a provider key",
-  description: "Admins only. Stores the key in Vault; storing again rotates it (a new version). The key is never returned.",
+  description:
+    "Admins only. Stores the key in Vault; storing again rotates it (a new version). The key is never returned.",
   security: bearerSecurity,
-  request: { params: ServiceParam, body: { required: true, content: { "application/json": { schema: StoreKeyBody } } } },
+  request: {
+    params: ServiceParam,
+    body: { required: true, content: { "application/json": { schema: StoreKeyBody } } },
+  },
   responses: {
     200: jsonResponse(StoreKeyResponse, "Key rotated"),
     201: jsonResponse(StoreKeyResponse, "Key stored"),
@@ -38,7 +42,10 @@ export const deleteKey = createRoute({
   summary: "Delete a key and every version of it",
   security: bearerSecurity,
   request: { params: ServiceParam },
-  responses: { 200: jsonResponse(DeleteKeyResponse, "Deleted"), ...problemResponses(400, 401, 403, 404, 429, 502, 503) },
+  responses: {
+    200: jsonResponse(DeleteKeyResponse, "Deleted"),
+    ...problemResponses(400, 401, 403, 404, 429, 502, 503),
+  },
 });
 
 export const listKeys = createRoute({

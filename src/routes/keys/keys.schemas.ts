@@ -3,8 +3,17 @@ import { SERVICE_NAME } from "../../vault/paths";
 
 /** Metadata keys the server owns; they cannot be set through `metadata`. */
 const RESERVED_METADATA = new Set([
-  "api_key", "key", "secret", "created_at", "created_by", "updated_at", "key_hint",
-  "version", "service", "tenant_id", "vault_path",
+  "api_key",
+  "key",
+  "secret",
+  "created_at",
+  "created_by",
+  "updated_at",
+  "key_hint",
+  "version",
+  "service",
+  "tenant_id",
+  "vault_path",
 ]);
 const MAX_METADATA_BYTES = 4096;
 
@@ -21,21 +30,28 @@ export const KeyMetadata = z
     z.union([z.string().max(256), z.number(), z.boolean(), z.null()]),
   )
   .refine((m) => Object.keys(m).length <= 20, "metadata has at most 20 entries")
-  .refine((m) => !Object.keys(m).some((k) => RESERVED_METADATA.has(k.toLowerCase())), "metadata cannot set server-owned fields")
-  .refine((m) => new TextEncoder().encode(JSON.stringify(m)).byteLength <= MAX_METADATA_BYTES, "metadata is at most 4 KiB")
+  .refine(
+    (m) => !Object.keys(m).some((k) => RESERVED_METADATA.has(k.toLowerCase())),
+    "metadata cannot set server-owned fields",
+  )
+  .refine(
+    (m) => new TextEncoder().encode(JSON.stringify(m)).byteLength <= MAX_METADATA_BYTES,
+    "metadata is at most 4 KiB",
+  )
   .openapi("KeyMetadata", { example: { label: "production", team: "ml" } });
 
 export const StoreKeyBody = z
   .strictObject({
     service: z.string().openapi({ example: "openai" }),
-    api_key: z.string().min(8, "api_key is too short").max(512, "api_key is at most 512 characters").openapi({ example: "sk-proj-…" }),
+    api_key: z
+      .string()
+      .min(8, "api_key is too short")
+      .max(512, "api_key is at most 512 characters")
+      .openapi({ example: "sk-proj-…" }),
     metadata: KeyMetadata.optional(),
-    expected_version: z
-      .number()
-      .int()
-      .min(0)
-      .optional()
-      .openapi({ description: "Compare-and-set: store only if the current version is this (0 = no key yet). Mismatch → 409." }),
+    expected_version: z.number().int().min(0).optional().openapi({
+      description: "Compare-and-set: store only if the current version is this (0 = no key yet). Mismatch → 409.",
+    }),
   })
   .openapi("StoreKeyRequest");
 

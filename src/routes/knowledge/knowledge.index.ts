@@ -31,12 +31,20 @@ const usageBody = (u: Usage) => ({ prompt_tokens: u.promptTokens, total_tokens: 
 
 /** Opaque page cursor: the last document's created_at and id. */
 const encodeCursor = (c: { createdAt: string; documentId: string }) =>
-  btoa(JSON.stringify([c.createdAt, c.documentId])).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  btoa(JSON.stringify([c.createdAt, c.documentId]))
+    .replace(/\+/g, "-")
+    .replace(/\//g, "_")
+    .replace(/=+$/, "");
 
 function decodeCursor(s: string): { createdAt: string; documentId: string } {
   try {
     const [createdAt, documentId] = JSON.parse(atob(s.replace(/-/g, "+").replace(/_/g, "/"))) as unknown[];
-    if (typeof createdAt === "string" && !Number.isNaN(Date.parse(createdAt)) && typeof documentId === "string" && /^[0-9a-f-]{36}$/.test(documentId)) {
+    if (
+      typeof createdAt === "string" &&
+      !Number.isNaN(Date.parse(createdAt)) &&
+      typeof documentId === "string" &&
+      /^[0-9a-f-]{36}$/.test(documentId)
+    ) {
       return { createdAt, documentId };
     }
   } catch {
@@ -63,7 +71,10 @@ export const knowledgeRouter = createRouter()
     return await audited(c, async (note) => {
       requireAdmin(c.get("principal"));
       const { documents, usage } = await ingestDocuments(embedDeps(c), store(c), body.documents);
-      Object.assign(note.details, { document_ids: documents.map((d) => d.document_id), chunks: documents.reduce((n, d) => n + d.chunks, 0) });
+      Object.assign(note.details, {
+        document_ids: documents.map((d) => d.document_id),
+        chunks: documents.reduce((n, d) => n + d.chunks, 0),
+      });
       return c.json({ documents, usage: usageBody(usage) }, 201);
     });
   })
@@ -91,7 +102,10 @@ export const knowledgeRouter = createRouter()
       const knowledge = store(c);
       const scope: SearchScope = agent_id ? { kind: "agent", agentId: agent_id } : { kind: "tenant" };
       // Two independent database reads side by side; the scope's size picks the search plan.
-      const [exists, scopeSize] = await Promise.all([agent_id ? knowledge.agentExists(agent_id) : true, knowledge.scopeSize(scope)]);
+      const [exists, scopeSize] = await Promise.all([
+        agent_id ? knowledge.agentExists(agent_id) : true,
+        knowledge.scopeSize(scope),
+      ]);
       if (!exists) throw new ApiError("not_found", `No agent ${agent_id} in this tenant.`);
       const { vectors, usage } = await embedTexts(embedDeps(c), [query], "retrieval");
       const results = await knowledge.search(vectors[0]!, query, scope, k, scopeSize);

@@ -27,7 +27,10 @@ export const addDocument = createRoute({
   description: `Admins only. Split into chunks of about 1,200 characters with 200 characters of overlap; every chunk is embedded and stored. ${embeds}`,
   security: bearerSecurity,
   request: { body: body(DocumentInput) },
-  responses: { 201: jsonResponse(AddDocumentResponse, "Stored"), ...problemResponses(400, 401, 403, 404, 413, 422, 429, 502, 503) },
+  responses: {
+    201: jsonResponse(AddDocumentResponse, "Stored"),
+    ...problemResponses(400, 401, 403, 404, 413, 422, 429, 502, 503),
+  },
 });
 
 export const addDocuments = createRoute({
@@ -39,7 +42,10 @@ export const addDocuments = createRoute({
   description: `Admins only. All documents are stored, or none. ${embeds}`,
   security: bearerSecurity,
   request: { body: body(BatchBody) },
-  responses: { 201: jsonResponse(AddBatchResponse, "Stored"), ...problemResponses(400, 401, 403, 404, 413, 422, 429, 502, 503) },
+  responses: {
+    201: jsonResponse(AddBatchResponse, "Stored"),
+    ...problemResponses(400, 401, 403, 404, 413, 422, 429, 502, 503),
+  },
 });
 
 export const listDocuments = createRoute({
@@ -61,7 +67,10 @@ export const deleteDocument = createRoute({
   summary: "Delete a document and all its chunks",
   security: bearerSecurity,
   request: { params: DocumentParam },
-  responses: { 200: jsonResponse(DeleteDocumentResponse, "Deleted"), ...problemResponses(400, 401, 403, 404, 429, 503) },
+  responses: {
+    200: jsonResponse(DeleteDocumentResponse, "Deleted"),
+    ...problemResponses(400, 401, 403, 404, 429, 503),
+  },
 });
 
 export const searchKnowledge = createRoute({
@@ -72,9 +81,12 @@ export const searchKnowledge = createRoute({
   summary: "Hybrid (semantic + full-text) search over the tenant's knowledge",
   description:
     "The k best chunks from the caller's tenant only, ranked by reciprocal rank fusion of two lists: the chunks nearest to the query by cosine similarity " +
-    "and the chunks matching every query term in full text (web-search syntax: \"quoted phrase\", -exclude, or). Exact terms such as error codes and ids " +
+    'and the chunks matching every query term in full text (web-search syntax: "quoted phrase", -exclude, or). Exact terms such as error codes and ids ' +
     `rank first even when their embedding is not the closest. \`score\` stays the cosine similarity; \`rank_score\` is the fused rank. ${embeds}`,
   security: bearerSecurity,
   request: { body: body(SearchBody) },
-  responses: { 200: jsonResponse(SearchResponse, "Best first"), ...problemResponses(400, 401, 404, 413, 422, 429, 502, 503) },
+  responses: {
+    200: jsonResponse(SearchResponse, "Best first"),
+    ...problemResponses(400, 401, 404, 413, 422, 429, 502, 503),
+  },
 });

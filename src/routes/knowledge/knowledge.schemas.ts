@@ -11,18 +11,33 @@ const Metadata = z
 
 export const DocumentInput = z
   .strictObject({
-    title: z.string().trim().min(1, "title must not be empty").max(300, "title is at most 300 characters").nullable().optional(),
-    content: z.string().refine((s) => s.trim().length > 0, "content must not be empty").pipe(z.string().max(200_000, "content is at most 200000 characters")),
-    agent_id: AgentIdSchema.optional().openapi({ description: "Scope the document to one agent; omitted = shared by every agent of the tenant." }),
+    title: z
+      .string()
+      .trim()
+      .min(1, "title must not be empty")
+      .max(300, "title is at most 300 characters")
+      .nullable()
+      .optional(),
+    content: z
+      .string()
+      .refine((s) => s.trim().length > 0, "content must not be empty")
+      .pipe(z.string().max(200_000, "content is at most 200000 characters")),
+    agent_id: AgentIdSchema.optional().openapi({
+      description: "Scope the document to one agent; omitted = shared by every agent of the tenant.",
+    }),
     metadata: Metadata.optional(),
   })
   .openapi("DocumentInput");
 
 export const BatchBody = z
-  .strictObject({ documents: z.array(DocumentInput).min(1, "documents must not be empty").max(50, "at most 50 documents per batch") })
+  .strictObject({
+    documents: z.array(DocumentInput).min(1, "documents must not be empty").max(50, "at most 50 documents per batch"),
+  })
   .openapi("DocumentBatch");
 
-const EmbeddingUsage = z.object({ prompt_tokens: z.number().int(), total_tokens: z.number().int() }).openapi("EmbeddingUsage");
+const EmbeddingUsage = z
+  .object({ prompt_tokens: z.number().int(), total_tokens: z.number().int() })
+  .openapi("EmbeddingUsage");
 
 export const StoredDocument = z
   .object({
@@ -35,13 +50,24 @@ export const StoredDocument = z
   .openapi("StoredDocument");
 
 export const AddDocumentResponse = StoredDocument.extend({ usage: EmbeddingUsage }).openapi("AddDocumentResponse");
-export const AddBatchResponse = z.object({ documents: z.array(StoredDocument), usage: EmbeddingUsage }).openapi("AddBatchResponse");
+export const AddBatchResponse = z
+  .object({ documents: z.array(StoredDocument), usage: EmbeddingUsage })
+  .openapi("AddBatchResponse");
 
-export const DocumentSummary = StoredDocument.extend({ metadata: z.record(z.string(), z.unknown()), created_at: z.string() }).openapi("DocumentSummary");
+export const DocumentSummary = StoredDocument.extend({
+  metadata: z.record(z.string(), z.unknown()),
+  created_at: z.string(),
+}).openapi("DocumentSummary");
 
 export const ListDocumentsQuery = z.object({
   agent_id: AgentIdSchema.optional().openapi({ param: { name: "agent_id", in: "query" } }),
-  limit: z.coerce.number().int().min(1).max(100).default(20).openapi({ param: { name: "limit", in: "query" } }),
+  limit: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(100)
+    .default(20)
+    .openapi({ param: { name: "limit", in: "query" } }),
   cursor: z
     .string()
     .max(200)
@@ -50,7 +76,9 @@ export const ListDocumentsQuery = z.object({
     .openapi({ param: { name: "cursor", in: "query" } }),
 });
 
-export const DocumentList = z.object({ items: z.array(DocumentSummary), next_cursor: z.string().nullable() }).openapi("DocumentList");
+export const DocumentList = z
+  .object({ items: z.array(DocumentSummary), next_cursor: z.string().nullable() })
+  .openapi("DocumentList");
 
 export const DocumentParam = z.object({
   document_id: z.uuid("document_id must be a UUID").openapi({ param: { name: "document_id", in: "path" } }),
@@ -62,9 +90,19 @@ export const DeleteDocumentResponse = z
 
 export const SearchBody = z
   .strictObject({
-    query: z.string().refine((s) => s.trim().length > 0, "query must not be empty").pipe(z.string().max(4000, "query is at most 4000 characters")),
-    agent_id: AgentIdSchema.optional().openapi({ description: "Search what this agent sees: its own documents and the shared ones." }),
-    k: z.number().int("k must be an integer").min(1, "k must be between 1 and 50").max(50, "k must be between 1 and 50").default(5),
+    query: z
+      .string()
+      .refine((s) => s.trim().length > 0, "query must not be empty")
+      .pipe(z.string().max(4000, "query is at most 4000 characters")),
+    agent_id: AgentIdSchema.optional().openapi({
+      description: "Search what this agent sees: its own documents and the shared ones.",
+    }),
+    k: z
+      .number()
+      .int("k must be an integer")
+      .min(1, "k must be between 1 and 50")
+      .max(50, "k must be between 1 and 50")
+      .default(5),
   })
   .openapi("SearchRequest");
 
@@ -76,13 +114,26 @@ export const SearchHit = z
     title: z.string().nullable(),
     content: z.string(),
     metadata: z.record(z.string(), z.unknown()),
-    score: z.number().openapi({ description: "Cosine similarity of chunk and query, 1 = same direction; reported for every hit, however it was found." }),
-    rank_score: z.number().openapi({
-      description: "What results are ordered by: reciprocal rank fusion, Σ 1/(60 + rank) over the vector and full-text candidate lists the chunk is in (at most 2/61).",
+    score: z.number().openapi({
+      description:
+        "Cosine similarity of chunk and query, 1 = same direction; reported for every hit, however it was found.",
     }),
-    vector_rank: z.number().int().nullable().openapi({ description: "Position among the nearest chunks by cosine; null when not among them." }),
-    text_rank: z.number().int().nullable().openapi({ description: "Position among the full-text matches (every query term present); null when the chunk does not match." }),
+    rank_score: z.number().openapi({
+      description:
+        "What results are ordered by: reciprocal rank fusion, Σ 1/(60 + rank) over the vector and full-text candidate lists the chunk is in (at most 2/61).",
+    }),
+    vector_rank: z
+      .number()
+      .int()
+      .nullable()
+      .openapi({ description: "Position among the nearest chunks by cosine; null when not among them." }),
+    text_rank: z.number().int().nullable().openapi({
+      description:
+        "Position among the full-text matches (every query term present); null when the chunk does not match.",
+    }),
   })
   .openapi("SearchHit");
 
-export const SearchResponse = z.object({ results: z.array(SearchHit), usage: EmbeddingUsage }).openapi("SearchResponse");
+export const SearchResponse = z
+  .object({ results: z.array(SearchHit), usage: EmbeddingUsage })
+  .openapi("SearchResponse");

@@ -20,7 +20,12 @@ export async function startWorker(vars: Record<string, string>): Promise<Running
     vars,
     persist: false,
     logLevel: "warn",
-    experimental: { disableExperimentalWarning: true, disableDevRegistry: true, watch: false, showInteractiveDevSession: false },
+    experimental: {
+      disableExperimentalWarning: true,
+      disableDevRegistry: true,
+      watch: false,
+      showInteractiveDevSession: false,
+    },
   });
   return { url: `http://${worker.address}:${worker.port}`, close: () => worker.stop() };
 }

@@ -31,7 +31,10 @@ export function authorizationSuite(route: ProtectedRoute) {
     });
 
     it("401 for a malformed Authorization header", async () => {
-      expectUnauthorized(await send({ token: null, headers: { authorization: "Basic Zm9vOmJhcg==" } }), "unauthenticated");
+      expectUnauthorized(
+        await send({ token: null, headers: { authorization: "Basic Zm9vOmJhcg==" } }),
+        "unauthenticated",
+      );
     });
 
     it.each([

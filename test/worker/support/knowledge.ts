@@ -1,8 +1,10 @@
 import { call } from "./worker";
 
 /** A well-formed OpenAI key for the stand-in; `word` lets tests tell keys apart (or provoke revoked/ratelimited/overloaded). */
-export const openaiKey = (word: string) => `sk-proj-${word}${"0123456789abcdefghij".slice(0, Math.max(0, 24 - word.length))}KEYS`;
-export const anthropicKey = (word: string) => `sk-ant-api03-${word}${"0123456789abcdefghij".slice(0, Math.max(0, 24 - word.length))}KEYS`;
+export const openaiKey = (word: string) =>
+  `sk-proj-${word}${"0123456789abcdefghij".slice(0, Math.max(0, 24 - word.length))}KEYS`;
+export const anthropicKey = (word: string) =>
+  `sk-ant-api03-${word}${"0123456789abcdefghij".slice(0, Math.max(0, 24 - word.length))}KEYS`;
 
 /** Stores a provider key for the tenant as its admin. */
 export async function storeKey(tenant: string, service: "openai" | "anthropic", apiKey: string): Promise<void> {

@@ -19,7 +19,9 @@ export const vaultControl = {
   revokeTokens: () => vaultControl.post("revoke-tokens"),
   clearRequests: () => vaultControl.post("requests", undefined, "DELETE"),
   /** Method, path and Vault headers (namespace, X-Vault-Request) of the /v1 calls the stand-in received. */
-  async requests(): Promise<Array<{ method: string; path: string; namespace: string | null; vaultRequest: string | null }>> {
+  async requests(): Promise<
+    Array<{ method: string; path: string; namespace: string | null; vaultRequest: string | null }>
+  > {
     const res = await fetch(`${env.VAULT_ADDR}/__standin/requests`);
     return ((await res.json()) as { requests: any[] }).requests;
   },
@@ -47,7 +49,9 @@ export async function auditRows(tenantId: string): Promise<any[]> {
 }
 
 /** Calls recorded by the LLM provider stand-in (fingerprints of the credentials it received). */
-export async function llmCalls(): Promise<Array<{ provider: string; path: string; keyFingerprint: string; model: string | null }>> {
+export async function llmCalls(): Promise<
+  Array<{ provider: string; path: string; keyFingerprint: string; model: string | null }>
+> {
   const base = new URL(env.OPENAI_BASE_URL!).origin;
   const res = await fetch(`${base}/__standin/calls`);
   return ((await res.json()) as { calls: any[] }).calls;

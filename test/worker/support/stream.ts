@@ -29,7 +29,11 @@ export async function callStream(path: string, body: unknown, as: TokenOptions):
   const started = Date.now();
   const headers = new Headers({ authorization: `Bearer ${await mintToken(as)}`, "content-type": "application/json" });
   const ctx = createExecutionContext();
-  const res = await worker.fetch(new Request(`https://gateway.test${path}`, { method: "POST", headers, body: JSON.stringify(body) }), env as Bindings, ctx);
+  const res = await worker.fetch(
+    new Request(`https://gateway.test${path}`, { method: "POST", headers, body: JSON.stringify(body) }),
+    env as Bindings,
+    ctx,
+  );
   const chunks: SseChunk[] = [];
   const decoder = new TextDecoder();
   if (res.body) {
