@@ -50,6 +50,8 @@ const ConfigSchema = z
     JWT_TENANT_CLAIM: z.string().min(1).default("tenant_id"),
     JWT_ROLES_CLAIM: z.string().min(1).default("roles"),
     JWT_CLOCK_TOLERANCE_SECONDS: intSetting(5, 0, 300),
+    // A token's longest accepted lifetime (exp − iat) and age (now − iat): a leaked long-lived token stays useless.
+    JWT_MAX_TOKEN_AGE_SECONDS: intSetting(24 * 3600, 60, 30 * 24 * 3600),
     CORS_ORIGINS: z
       .string()
       .optional()
@@ -121,6 +123,8 @@ export interface Config {
     tenantClaim: string;
     rolesClaim: string;
     clockToleranceSeconds: number;
+    /** Longest accepted lifetime (exp − iat) and age (now − iat), in seconds. */
+    maxTokenAgeSeconds: number;
   };
   corsOrigins: string[];
   maxBodyBytes: number;
@@ -198,6 +202,7 @@ function parseConfig(env: Bindings): Config {
       tenantClaim: c.JWT_TENANT_CLAIM,
       rolesClaim: c.JWT_ROLES_CLAIM,
       clockToleranceSeconds: c.JWT_CLOCK_TOLERANCE_SECONDS,
+      maxTokenAgeSeconds: c.JWT_MAX_TOKEN_AGE_SECONDS,
     },
     corsOrigins: c.CORS_ORIGINS,
     maxBodyBytes: c.MAX_BODY_BYTES,

@@ -31,6 +31,7 @@ export type Bindings = Env &
     JWT_JWKS_URL?: string;
     JWT_ALGORITHMS?: string;
     JWT_CLOCK_TOLERANCE_SECONDS?: string;
+    JWT_MAX_TOKEN_AGE_SECONDS?: string;
     CORS_ORIGINS?: string;
     MAX_BODY_BYTES?: string;
     MAX_DOCUMENT_BODY_BYTES?: string;

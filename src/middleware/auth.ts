@@ -14,6 +14,8 @@ export interface Principal {
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** A sane `sub`: 1–255 characters, no control characters or lone surrogates (it is stored in audit rows). */
+const SUBJECT = /^[^\p{Cc}\p{Cs}]{1,255}$/u;
 const ADMIN_ROLES = new Set(["admin", "owner"]);
 const REALM = 'Bearer realm="brain-gateway"';
 
@@ -70,6 +72,8 @@ export const authenticate = () =>
         algorithms,
         requiredClaims: ["exp", "sub"],
         clockTolerance: jwt.clockToleranceSeconds,
+        // Requires `iat`; refuses one in the future (beyond the tolerance) or older than the maximum.
+        maxTokenAge: jwt.maxTokenAgeSeconds,
       });
       payload = verified.payload;
     } catch (err) {
@@ -84,13 +88,24 @@ export const authenticate = () =>
       : typeof rolesClaim === "string"
         ? rolesClaim.split(/[\s,]+/).filter(Boolean)
         : [];
-    if (typeof tenantId !== "string" || !UUID.test(tenantId) || typeof payload.sub !== "string" || !payload.sub) {
+    // jose has no lifetime option: maxTokenAge bounds the age, this bounds what the issuer granted.
+    const lifetime = (payload.exp as number) - (payload.iat as number);
+    if (lifetime > jwt.maxTokenAgeSeconds) {
+      c.get("logger").warn("auth.rejected", { reason: "lifetime" });
+      throw unauthorized("The bearer token is invalid or expired.", "invalid_token");
+    }
+    if (
+      typeof tenantId !== "string" ||
+      !UUID.test(tenantId) ||
+      typeof payload.sub !== "string" ||
+      !SUBJECT.test(payload.sub)
+    ) {
       c.get("logger").warn("auth.rejected", { reason: "claims" });
       throw unauthorized("The bearer token is invalid or expired.", "invalid_token");
     }
     c.set("principal", {
       tenantId: tenantId.toLowerCase(),
-      userId: payload.sub.slice(0, 256),
+      userId: payload.sub,
       roles,
       isAdmin: roles.some((r) => ADMIN_ROLES.has(r)),
     });
