@@ -24,6 +24,8 @@ const ConfigSchema = z
     APP_ENV: z.enum(["production", "development", "test"]).default("production"),
     DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL"),
     NEON_FETCH_ENDPOINT: httpUrl.optional(),
+    // Each database call (one HTTPS request to Neon): a hung database must end in a 503, not hang the request.
+    DATABASE_TIMEOUT_MS: intSetting(5000, 100, 60_000),
     VAULT_ADDR: httpUrl,
     VAULT_TOKEN: z.string().min(1).optional(),
     VAULT_ROLE_ID: z.string().min(1).optional(),
@@ -106,6 +108,8 @@ export interface Config {
   appEnv: Raw["APP_ENV"];
   databaseUrl: string;
   neonFetchEndpoint: string | undefined;
+  /** Timeout of each database call. */
+  databaseTimeoutMs: number;
   vault: {
     addr: string;
     token: string | undefined;
@@ -184,6 +188,7 @@ function parseConfig(env: Bindings): Config {
     appEnv: c.APP_ENV,
     databaseUrl: c.DATABASE_URL,
     neonFetchEndpoint: c.NEON_FETCH_ENDPOINT,
+    databaseTimeoutMs: c.DATABASE_TIMEOUT_MS,
     vault: {
       addr: c.VAULT_ADDR.replace(/\/+$/, ""),
       token: c.VAULT_TOKEN,

@@ -23,6 +23,7 @@ export interface Secrets {
 export type Bindings = Env &
   Secrets & {
     NEON_FETCH_ENDPOINT?: string;
+    DATABASE_TIMEOUT_MS?: string;
     VAULT_ADDR?: string;
     VAULT_NAMESPACE?: string;
     VAULT_TIMEOUT_MS?: string;

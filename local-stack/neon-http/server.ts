@@ -9,6 +9,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import type { SqlBackend } from "./backend.js";
 import { Executor } from "./executor.js";
+import { NeonFaults, type NeonFaultSpec } from "./faults.js";
 import { createPgBackend } from "./pg-backend.js";
 import { createPgliteBackend } from "./pglite-backend.js";
 import {
@@ -40,9 +41,10 @@ export async function startNeonHttp(opts: NeonHttpOptions = {}): Promise<NeonHtt
   const backend = opts.postgresUrl ? await createPgBackend(opts.postgresUrl) : await createPgliteBackend(opts.dataDir);
   const executor = new Executor(backend);
   const queue = new SerialQueue();
+  const faults = new Faults();
 
   const server = createServer((req, res) => {
-    handle(req, res, executor, queue).catch((err: unknown) => {
+    handle(req, res, executor, queue, faults).catch((err: unknown) => {
       // Only reachable on a bug or a dead socket; answer if we still can.
       if (!res.headersSent) sendJson(res, 500, errorBody(`internal error: ${(err as Error).message}`));
       else res.destroy();
@@ -102,15 +104,37 @@ class SerialQueue {
   }
 }
 
+/** The active fault and the requests it holds unanswered. */
+class Faults extends NeonFaults {
+  readonly #held = new Set<ServerResponse>();
+
+  /** Keeps `res` unanswered until the fault is cleared (then the connection is cut) or the client goes away. */
+  hold(res: ServerResponse): void {
+    this.#held.add(res);
+    res.once("close", () => this.#held.delete(res));
+  }
+
+  override clear(): void {
+    super.clear();
+    for (const res of this.#held) res.destroy();
+    this.#held.clear();
+  }
+}
+
 async function handle(
   req: IncomingMessage,
   res: ServerResponse,
   executor: Executor,
   queue: SerialQueue,
+  faults: Faults,
 ): Promise<void> {
+  const path = new URL(req.url ?? "/", "http://localhost").pathname;
+  if (path.startsWith("/__standin/")) {
+    await control(path.slice("/__standin/".length), req, res, faults);
+    return;
+  }
   // The proxy adds a request id to every response it builds.
   res.setHeader("Neon-Request-Id", randomUUID());
-  const path = new URL(req.url ?? "/", "http://localhost").pathname;
 
   if (path === "/sql" && req.method === "OPTIONS") {
     res.writeHead(200, {
@@ -139,6 +163,12 @@ async function handle(
     checkConnectionString(header);
     const opts = parseRequestOptions(header);
     const payload = parsePayload(await readBody(req, MAX_REQUEST_BYTES));
+    const fault = faults.take();
+    if (fault) {
+      if (fault.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, fault.latencyMs));
+      if (fault.kind === "hang") return faults.hold(res);
+      if (fault.kind === "answer") return sendJson(res, fault.status, fault.body);
+    }
     const body = await queue.run(() => executor.execute(payload, opts));
     if (payload.kind === "batch") echoBatchHeaders(res, opts);
     res.writeHead(200, { "Content-Type": "application/json" });
@@ -149,6 +179,27 @@ async function handle(
     else if (err instanceof ProxyError) sendJson(res, err.status, errorBody(err.message));
     else throw err;
   }
+}
+
+/** The stand-in's own controls (not part of Neon's API): `PUT|DELETE /__standin/faults`. */
+async function control(what: string, req: IncomingMessage, res: ServerResponse, faults: Faults): Promise<void> {
+  if (what === "faults" && req.method === "PUT") {
+    try {
+      faults.set(JSON.parse(await readBody(req, 64 * 1024)) as NeonFaultSpec);
+    } catch (err) {
+      sendJson(res, 400, { error: (err as Error).message });
+      return;
+    }
+  } else if (what === "faults" && req.method === "DELETE") {
+    await drain(req);
+    faults.clear();
+  } else {
+    await drain(req);
+    sendJson(res, 404, { error: `unknown stand-in control ${req.method} /__standin/${what}` });
+    return;
+  }
+  res.writeHead(204);
+  res.end();
 }
 
 /** The proxy echoes only what it applied: "true" flags and a valid level. */

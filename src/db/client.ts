@@ -6,13 +6,24 @@ import { schema } from "./schema";
 /** The database handle (drizzle over Neon's HTTP API). */
 export type Database = ReturnType<typeof build>;
 
-function build(databaseUrl: string) {
-  return drizzle({ client: neon(databaseUrl), schema });
+function build(databaseUrl: string, timeoutMs: number) {
+  const client = neon(databaseUrl, {
+    // The driver spreads `fetchOptions` into every fetch it makes, so this getter
+    // gives each call its own deadline (response body included). Without it a
+    // Neon that accepts the connection but never answers hangs the request.
+    // The abort becomes a NeonDbError without SQLSTATE → 503 database_unavailable.
+    fetchOptions: {
+      get signal() {
+        return AbortSignal.timeout(timeoutMs);
+      },
+    },
+  });
+  return drizzle({ client, schema });
 }
 
 /**
- * Per isolate, one handle per database URL. A neon-http client holds no
- * connection and no per-request state (each query is one HTTPS call), so it is
+ * Per isolate, one handle per database URL and timeout. A neon-http client holds
+ * no connection and no per-request state (each query is one HTTPS call), so it is
  * immutable like the parsed config; building drizzle's relational metadata on
  * every request cost ~60 µs of CPU (measured with `npm run bench`).
  */
@@ -27,10 +38,11 @@ export function createDb(config: Config): Database {
     // Global to the module by the driver's design; config is per isolate too, so this is stable.
     neonConfig.fetchEndpoint = config.neonFetchEndpoint;
   }
-  let db = handles.get(config.databaseUrl);
+  const key = `${config.databaseTimeoutMs} ${config.databaseUrl}`;
+  let db = handles.get(key);
   if (!db) {
-    db = build(config.databaseUrl);
-    handles.set(config.databaseUrl, db);
+    db = build(config.databaseUrl, config.databaseTimeoutMs);
+    handles.set(key, db);
   }
   return db;
 }

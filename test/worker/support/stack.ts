@@ -27,6 +27,22 @@ export const vaultControl = {
   },
 };
 
+/** Controls of the Neon stand-in: fault injection at `/__standin/faults` beside its `/sql`. */
+export const neonControl = {
+  async send(method: string, body?: unknown) {
+    const res = await fetch(new URL("/__standin/faults", env.NEON_FETCH_ENDPOINT!), {
+      method,
+      headers: body ? { "content-type": "application/json" } : {},
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    await res.body?.cancel();
+    if (res.status >= 300) throw new Error(`neon control faults: ${res.status}`);
+  },
+  /** `{hang}`, `{status: 5xx}`, `{cancelled}`, `{latencyMs}`, each optionally with `count`. */
+  faults: (spec: Record<string, unknown>) => neonControl.send("PUT", spec),
+  clearFaults: () => neonControl.send("DELETE"),
+};
+
 /** Raw Vault calls with the root token, to check what the gateway really stored. */
 export async function vaultRaw(method: string, path: string, body?: unknown): Promise<{ status: number; json: any }> {
   const res = await fetch(`${env.VAULT_ADDR}/v1/${path}`, {

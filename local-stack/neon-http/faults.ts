@@ -1,0 +1,83 @@
+/**
+ * Fault injection for reliability tests, like the Vault stand-in's: added
+ * latency, a proxy that accepts a request and never answers, a 5xx from the
+ * proxy, or the proxy's "query cancelled" answer, optionally for the next N
+ * requests only. Controlled over HTTP at `/__standin/faults` (PUT a spec,
+ * DELETE to clear), since the Worker tests in workerd can only fetch.
+ */
+import { errorBody } from "./protocol.js";
+
+export interface NeonFaultSpec {
+  /** Added before the request is handled. */
+  latencyMs?: number;
+  /** Accept the request, then never answer (until the fault is cleared or the server closes). */
+  hang?: boolean;
+  /** Answer this 5xx status with the proxy's error body instead of running the query. */
+  status?: number;
+  /** Answer as the proxy does when it cancels a query (400, SQLSTATE 08P01, two keys only). */
+  cancelled?: boolean;
+  /** Only the next `count` requests. */
+  count?: number;
+}
+
+/** What to do to one request. */
+export type FaultAction =
+  | { kind: "delay"; latencyMs: number }
+  | { kind: "hang"; latencyMs: number }
+  | { kind: "answer"; latencyMs: number; status: number; body: unknown };
+
+/**
+ * `sql_over_http.rs` answers a cancelled query with exactly these two keys,
+ * not the 17 of other errors.
+ */
+export const CANCELLED_BODY = { message: "Query cancelled, connection was terminated", code: "08P01" } as const;
+
+export class NeonFaults {
+  #spec: NeonFaultSpec | null = null;
+  #remaining: number | null = null;
+
+  /** Replaces the active fault; validates so that a typo fails loudly in the test. */
+  set(spec: NeonFaultSpec): void {
+    if (typeof spec !== "object" || spec === null) throw new Error("the fault must be an object");
+    const known = new Set(["latencyMs", "hang", "status", "cancelled", "count"]);
+    const unknown = Object.keys(spec).find((k) => !known.has(k));
+    if (unknown) throw new Error(`unknown fault field ${unknown}`);
+    if (spec.latencyMs !== undefined && (!Number.isFinite(spec.latencyMs) || spec.latencyMs < 0)) {
+      throw new Error("latencyMs must be a non-negative number");
+    }
+    if (spec.status !== undefined && (!Number.isInteger(spec.status) || spec.status < 500 || spec.status > 599)) {
+      throw new Error("status must be a 5xx status (a Postgres error is a 400 with its SQLSTATE)");
+    }
+    if (spec.count !== undefined && (!Number.isInteger(spec.count) || spec.count < 0)) {
+      throw new Error("count must be a non-negative integer");
+    }
+    if ([spec.hang, spec.status !== undefined, spec.cancelled].filter(Boolean).length > 1) {
+      throw new Error("choose one of hang, status, cancelled");
+    }
+    this.#spec = { ...spec };
+    this.#remaining = spec.count ?? null;
+  }
+
+  clear(): void {
+    this.#spec = null;
+    this.#remaining = null;
+  }
+
+  /** Consumes one use of the fault, if any is active. */
+  take(): FaultAction | null {
+    const s = this.#spec;
+    if (!s) return null;
+    if (this.#remaining !== null) {
+      if (this.#remaining <= 0) return null;
+      this.#remaining -= 1;
+    }
+    const latencyMs = s.latencyMs ?? 0;
+    if (s.hang) return { kind: "hang", latencyMs };
+    if (s.cancelled) return { kind: "answer", latencyMs, status: 400, body: CANCELLED_BODY };
+    if (s.status !== undefined) {
+      // A compute the proxy cannot reach is a 500 from `ConnectCompute`; other 5xx come from in front of it.
+      return { kind: "answer", latencyMs, status: s.status, body: errorBody("Couldn't connect to compute node") };
+    }
+    return { kind: "delay", latencyMs };
+  }
+}
