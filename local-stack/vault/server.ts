@@ -103,6 +103,10 @@ export async function startVault(opts: VaultStandInOptions): Promise<VaultStandI
     const fault = faults.take(method, rawPath);
     if (fault) {
       if (fault.latencyMs > 0) await sleep(fault.latencyMs);
+      if (fault.status === 307) {
+        // http/handler.go respondStandby: a standby that cannot forward redirects to the active node, no body.
+        return { status: 307, headers: { Location: `https://vault-active.stand-in.invalid:8200${rawUrl}` } };
+      }
       if (fault.status !== null) return errorReply(fault.status, faultMessage(fault.status, vaultPath));
     }
 

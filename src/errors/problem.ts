@@ -28,6 +28,8 @@ export const ERRORS = {
   internal_error: [500, "Internal error"],
   config_invalid: [500, "Server misconfigured"],
   vault_auth_failed: [502, "Secret store refused the gateway"],
+  vault_permission_denied: [502, "Secret store policy denies the gateway"],
+  vault_misconfigured: [502, "Secret store misconfigured"],
   upstream_error: [502, "Upstream error"],
   vault_unavailable: [503, "Secret store unavailable"],
   database_unavailable: [503, "Database unavailable"],
@@ -137,6 +139,16 @@ export function fromUpstream(err: unknown): ApiError | null {
         });
       case "auth":
         return new ApiError("vault_auth_failed", "The secret store refused the gateway's credentials.");
+      case "permission_denied":
+        return new ApiError(
+          "vault_permission_denied",
+          "The secret store's policy does not allow the gateway this operation; its Vault policy needs the recommended capabilities.",
+        );
+      case "cas_required":
+        return new ApiError(
+          "vault_misconfigured",
+          "The secret store's KV mount requires check-and-set on every write (cas_required); turn it off for the gateway's keys or send expected_version.",
+        );
       case "cas_mismatch":
         return new ApiError("version_conflict", "The key's current version is not expected_version.");
       default:

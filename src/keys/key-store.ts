@@ -261,10 +261,24 @@ function toInfo(row: Row): KeyInfo {
   };
 }
 
-function liveVersion(meta: {
-  current_version: number;
-  versions?: Record<string, { deletion_time: string; destroyed: boolean }>;
-}): boolean {
+/**
+ * Whether the current version can be read. `deletion_time` alone does not mean deleted: with
+ * `delete_version_after` set (mount or key), Vault stamps a future deletion time on every live
+ * version and serves it until then. Deleted = destroyed, or a deletion time at or before now.
+ */
+function liveVersion(
+  meta: {
+    current_version: number;
+    versions?: Record<string, { deletion_time: string; destroyed: boolean }>;
+  },
+  now = Date.now(),
+): boolean {
   const v = meta.versions?.[String(meta.current_version)];
-  return meta.current_version > 0 && (!v || (!v.destroyed && !v.deletion_time));
+  if (meta.current_version <= 0) return false;
+  if (!v) return true;
+  if (v.destroyed) return false;
+  if (!v.deletion_time) return true;
+  const at = Date.parse(v.deletion_time);
+  // An unparseable time is treated as deleted: the read path (404 from Vault) is the final word anyway.
+  return Number.isFinite(at) && at > now;
 }

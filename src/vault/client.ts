@@ -52,7 +52,9 @@ export class VaultClient {
     const res = await this.call("POST", `${this.config.mount}/data/${assertSafePath(path)}`, body);
     if (res.status === 400) {
       const text = await res.text();
-      // Match Vault's message without ever passing it on.
+      // Match Vault's messages (path_data.go) without ever passing them on. "required" is the mount or key
+      // demanding check-and-set on every write: not a version race but a configuration problem.
+      if (text.includes("check-and-set parameter required")) throw new VaultError("cas_required", 400);
       if (text.includes("check-and-set parameter")) throw new VaultError("cas_mismatch", 400);
       throw new VaultError("bad_request", 400);
     }

@@ -4,8 +4,10 @@ import type { Config } from "../config";
 export type VaultFailure =
   | "unavailable" // sealed, unreachable, timed out, 5xx
   | "rate_limited" // 429 quota
-  | "auth" // Vault refused the gateway's own credentials
+  | "auth" // Vault refused the gateway's own credentials (bad, expired or revoked token; bad AppRole login)
+  | "permission_denied" // the token is valid but its policy does not allow this path and capability
   | "cas_mismatch" // check-and-set version did not match
+  | "cas_required" // the mount or key demands check-and-set (`cas_required`): a Vault configuration problem
   | "bad_request" // Vault rejected the request (a gateway bug or bad input that slipped through)
   | "protocol"; // an answer Vault should never give
 
@@ -24,6 +26,9 @@ export class VaultError extends Error {
     if (status === 429) return new VaultError("rate_limited", status, retryAfter(headers) ?? 1);
     if (status === 403) return new VaultError("auth", status);
     if (status >= 500 || status === 0) return new VaultError("unavailable", status, retryAfter(headers) ?? 5);
+    // A standby without request forwarding redirects to the active node (307). The redirect is never
+    // followed (the token must not travel to another host): during a leader change it is "retry shortly".
+    if (status === 307 || status === 308) return new VaultError("unavailable", status, retryAfter(headers) ?? 1);
     if (status >= 300 && status < 400) return new VaultError("protocol", status);
     return new VaultError("bad_request", status);
   }

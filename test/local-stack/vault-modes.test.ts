@@ -97,6 +97,12 @@ describe("faults", () => {
     expect((await api("GET", "/v1/secret/data/base")).json).toEqual({ errors: ["Vault is sealed"] });
     vault.setFaults({ status: 502 });
     expect((await api("GET", "/v1/secret/data/base")).status).toBe(502);
+    // A standby that cannot forward: 307 to the active node with the same path, no body.
+    vault.setFaults({ status: 307 });
+    const e307 = await fetch(`${vault.url}/v1/secret/data/base?version=1`, { redirect: "manual" });
+    expect(e307.status).toBe(307);
+    expect(e307.headers.get("location")).toMatch(/^https:\/\/[^/]+\/v1\/secret\/data\/base\?version=1$/);
+    expect(await e307.text()).toBe("");
     // Faults stay off the control plane.
     expect((await control("POST", "unseal")).status).toBe(204);
   });

@@ -119,8 +119,8 @@ describe("BYOK keys: Vault failures", () => {
   it.each([
     [500, 503, "vault_unavailable"],
     [429, 503, "vault_unavailable"],
-    [403, 502, "vault_auth_failed"],
-    [307, 502, "upstream_error"], // redirects are not followed: the token must not travel elsewhere
+    // A standby redirecting to the active node: not followed (the token must not travel elsewhere), retried later.
+    [307, 503, "vault_unavailable"],
   ])("Vault answering %i → %i %s, never its body", async (forced, status, code) => {
     const tenant = newTenant();
     await vaultControl.faults({ status: forced, pathPrefix: "/v1/secret/" });
@@ -128,6 +128,22 @@ describe("BYOK keys: Vault failures", () => {
     expectProblem(r, status, code);
     if (status === 503) expect(r.res.headers.get("retry-after")).toBeTruthy();
     expect(r.text).not.toMatch(/"errors"|permission denied|invalid token/);
+  });
+
+  it("a mount or key with cas_required is a Vault configuration problem, not a version conflict", async () => {
+    const tenant = newTenant();
+    const path = `tenants/${tenant}/api_keys/openai`;
+    expect((await vaultRaw("POST", `secret/metadata/${path}`, { cas_required: true })).status).toBe(204);
+    const r = await call("POST", "/vault/keys/openai", { as: { tenant }, body: { service: "openai", api_key: KEY } });
+    expectProblem(r, 502, "vault_misconfigured");
+    expect(r.json.detail).toContain("cas_required");
+    expect(r.text).not.toContain("check-and-set parameter required");
+    // With expected_version the gateway sends cas, which such a mount accepts.
+    const withCas = await call("POST", "/vault/keys/openai", {
+      as: { tenant },
+      body: { service: "openai", api_key: KEY, expected_version: 0 },
+    });
+    expect(withCas.status).toBe(201);
   });
 
   it("a slow Vault times out → 503", async () => {

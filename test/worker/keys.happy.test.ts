@@ -113,6 +113,53 @@ describe("BYOK keys: the portal's flow", () => {
     expect(rows[0].request_id).toMatch(/^[0-9a-f-]{36}$/);
   });
 
+  it("with delete_version_after set, live versions carry a future deletion_time and the whole key API still sees them", async () => {
+    const tenant = newTenant();
+    const as = { tenant, user: "user-1", roles: ["admin"] };
+    // Set on the key before its first version, as an operator would for the mount: Vault then stamps
+    // deletion_time = created_time + 1h on every version and keeps serving it until then.
+    const path = `tenants/${tenant}/api_keys/openai`;
+    expect((await vaultRaw("POST", `secret/metadata/${path}`, { delete_version_after: "1h" })).status).toBe(204);
+
+    const stored = await call("POST", "/vault/keys/openai", { as, body: { service: "openai", api_key: OPENAI_KEY } });
+    expect(stored.status).toBe(201);
+    const meta = await vaultRaw("GET", `secret/metadata/${path}`);
+    expect(Date.parse(meta.json.data.versions["1"].deletion_time)).toBeGreaterThan(Date.now());
+
+    expect((await call("GET", "/vault/keys/openai", { as })).json).toMatchObject({ version: 1, key_hint: "****WXYZ" });
+    expect((await call("GET", "/vault/keys", { as })).json.keys).toEqual(["openai"]);
+    const rotated = await call("POST", "/vault/keys/openai", {
+      as,
+      body: { service: "openai", api_key: "sk-proj-rotatedKey0123456789abcdefROT8", expected_version: 1 },
+    });
+    expect(rotated.json).toMatchObject({ action: "rotated", version: 2 });
+    // A stale record (as after a crash) is reconciled from Vault, not dropped as "deleted".
+    await sql().query(`UPDATE connector_configs SET sync_status = 'pending' WHERE tenant_id = $1`, [tenant]);
+    expect((await call("GET", "/vault/keys/openai", { as })).json).toMatchObject({ version: 2, key_hint: "****ROT8" });
+    expect((await call("GET", "/vault/keys", { as })).json.items.map((i: any) => [i.service, i.version])).toEqual([
+      ["openai", 2],
+    ]);
+    // The key is used for chat like any other.
+    await call("POST", "/agents", { as, body: { agent_id: "dva-bot", name: "DVA bot" } });
+    const chat = await call("POST", "/agents/dva-bot/chat", {
+      as,
+      body: { messages: [{ role: "user", content: "Hi" }] },
+    });
+    expect(chat.status).toBe(200);
+    expect((await call("DELETE", "/vault/keys/openai", { as })).json).toMatchObject({ deleted: true });
+    expect((await call("GET", "/vault/keys/openai", { as })).status).toBe(404);
+  });
+
+  it("a version whose deletion_time has passed is deleted: the key is reported missing", async () => {
+    const tenant = newTenant();
+    const as = { tenant };
+    await call("POST", "/vault/keys/openai", { as, body: { service: "openai", api_key: OPENAI_KEY } });
+    // Soft-delete the current version behind the gateway's back (deletion_time = now).
+    expect((await vaultRaw("DELETE", `secret/data/tenants/${tenant}/api_keys/openai`)).status).toBe(204);
+    await sql().query(`UPDATE connector_configs SET sync_status = 'pending' WHERE tenant_id = $1`, [tenant]);
+    expect((await call("GET", "/vault/keys/openai", { as })).status).toBe(404);
+  });
+
   it("compare-and-set: stores with the expected version and refuses a stale one with 409", async () => {
     const as = { tenant: newTenant() };
     const first = await call("POST", "/vault/keys/openai", {
