@@ -4,6 +4,7 @@ import { prepared } from "../db/prepared";
 import { connectorConfigs } from "../db/schema";
 import type { VaultClient } from "../vault/client";
 import { keyPath, keysFolder, SERVICE_NAME } from "../vault/paths";
+import { isStorableText, storableEntries } from "../lib/text";
 import { keyHint } from "./providers";
 
 /** What Vault holds at a key's path. `api_key` never leaves this module except through `useKey`. */
@@ -178,12 +179,15 @@ export class KeyStore {
         .where(this.rowWhere(service));
       return null;
     }
+    // Vault may hold what Postgres cannot (U+0000, lone surrogates: written before the API refused them, or
+    // by another client); such fields are left out of the record rather than failing every list of the tenant.
+    const text = (s: unknown) => (typeof s === "string" && isStorableText(s) ? s : null);
     const values = {
       vault_path: path,
       is_active: true,
-      key_hint: secret.data.key_hint ?? null,
+      key_hint: text(secret.data.key_hint),
       vault_version: secret.metadata.version,
-      metadata: secret.data.metadata ?? {},
+      metadata: storableEntries(secret.data.metadata ?? {}),
       sync_status: "synced",
       // When the current version was written, so `updated_at` means the same after a reconcile.
       last_synced_at: new Date(secret.metadata.created_time),
@@ -193,7 +197,7 @@ export class KeyStore {
       .values({
         tenant_id: this.tenantId,
         connector_id: service,
-        created_by: secret.data.created_by ?? null,
+        created_by: text(secret.data.created_by),
         ...values,
       })
       .onConflictDoUpdate({

@@ -1,6 +1,7 @@
 import { KNOWN_TOOLS } from "../../agents/validation";
 import { LLM_PROVIDERS } from "../../llm/models";
 import { z } from "../../lib/openapi";
+import { storableText } from "../../lib/text";
 
 /** A tenant's handle for an agent: lowercase slug, 1–64 characters, no leading or trailing hyphen. */
 export const AGENT_SLUG = /^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/;
@@ -19,10 +20,9 @@ export const AgentParam = z.object({
 const twoDecimals = (t: number) => Math.abs(Math.round(t * 100) - t * 100) < 1e-6;
 
 const fields = {
-  name: z.string().trim().min(1, "name is required").max(200, "name is at most 200 characters"),
-  description: z.string().max(2000, "description is at most 2000 characters").nullable(),
-  system_prompt: z
-    .string()
+  name: storableText(z.string()).trim().min(1, "name is required").max(200, "name is at most 200 characters"),
+  description: storableText(z.string()).max(2000, "description is at most 2000 characters").nullable(),
+  system_prompt: storableText(z.string())
     .min(1, "system_prompt must not be empty")
     .max(20_000, "system_prompt is at most 20000 characters"),
   llm_provider: z.enum(LLM_PROVIDERS, "llm_provider must be one of: openai, anthropic"),

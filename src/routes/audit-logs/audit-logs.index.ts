@@ -3,6 +3,7 @@ import { and, desc, eq, gte, lt, lte, or, type SQL } from "drizzle-orm";
 import { auditLogs } from "../../db/schema";
 import { ApiError } from "../../errors/problem";
 import { bearerSecurity, createRouter, problemResponses, z } from "../../lib/openapi";
+import { storableText } from "../../lib/text";
 import { requireAdmin } from "../../middleware/auth";
 
 /** Opaque cursor: the last row's (created_at, id), so pages are stable while new rows arrive. */
@@ -29,8 +30,8 @@ const AuditQuery = z.object({
     .string()
     .regex(/^[a-z_]+\.[a-z_]+$/, "action looks like key.read")
     .optional(),
-  resource_type: z.string().max(64).optional(),
-  resource_id: z.string().max(128).optional(),
+  resource_type: storableText(z.string()).max(64).optional(),
+  resource_id: storableText(z.string()).max(128).optional(),
   outcome: z.enum(["success", "denied", "error"]).optional(),
   since: z.iso
     .datetime({ offset: true })

@@ -1,4 +1,5 @@
 import { z } from "../../lib/openapi";
+import { storableText } from "../../lib/text";
 
 export const ChatBody = z
   .strictObject({
@@ -6,7 +7,10 @@ export const ChatBody = z
       .array(
         z.strictObject({
           role: z.enum(["user", "assistant"], "role must be user or assistant"),
-          content: z.string().min(1, "content must not be empty").max(32_000, "content is at most 32000 characters"),
+          // The last message is also a knowledge search query (SQL).
+          content: storableText(z.string())
+            .min(1, "content must not be empty")
+            .max(32_000, "content is at most 32000 characters"),
         }),
       )
       .min(1, "messages must not be empty")

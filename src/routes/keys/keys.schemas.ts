@@ -1,4 +1,5 @@
 import { z } from "../../lib/openapi";
+import { storableJson, storableText } from "../../lib/text";
 import { SERVICE_NAME } from "../../vault/paths";
 
 /** Metadata keys the server owns; they cannot be set through `metadata`. */
@@ -24,27 +25,28 @@ export const ServiceParam = z.object({
     .openapi({ param: { name: "service", in: "path" }, example: "openai" }),
 });
 
-export const KeyMetadata = z
-  .record(
-    z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, "metadata keys are 1-64 letters, digits, _ . or -"),
-    z.union([z.string().max(256), z.number(), z.boolean(), z.null()]),
-  )
-  .refine((m) => Object.keys(m).length <= 20, "metadata has at most 20 entries")
-  .refine(
-    (m) => !Object.keys(m).some((k) => RESERVED_METADATA.has(k.toLowerCase())),
-    "metadata cannot set server-owned fields",
-  )
-  .refine(
-    (m) => new TextEncoder().encode(JSON.stringify(m)).byteLength <= MAX_METADATA_BYTES,
-    "metadata is at most 4 KiB",
-  )
-  .openapi("KeyMetadata", { example: { label: "production", team: "ml" } });
+export const KeyMetadata = storableJson(
+  z
+    .record(
+      z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, "metadata keys are 1-64 letters, digits, _ . or -"),
+      z.union([z.string().max(256), z.number(), z.boolean(), z.null()]),
+    )
+    .refine((m) => Object.keys(m).length <= 20, "metadata has at most 20 entries")
+    .refine(
+      (m) => !Object.keys(m).some((k) => RESERVED_METADATA.has(k.toLowerCase())),
+      "metadata cannot set server-owned fields",
+    )
+    .refine(
+      (m) => new TextEncoder().encode(JSON.stringify(m)).byteLength <= MAX_METADATA_BYTES,
+      "metadata is at most 4 KiB",
+    ),
+).openapi("KeyMetadata", { example: { label: "production", team: "ml" } });
 
 export const StoreKeyBody = z
   .strictObject({
     service: z.string().openapi({ example: "openai" }),
-    api_key: z
-      .string()
+    // Its last characters become key_hint, a Postgres column.
+    api_key: storableText(z.string())
       .min(8, "api_key is too short")
       .max(512, "api_key is at most 512 characters")
       .openapi({ example: "sk-proj-…" }),

@@ -1,25 +1,25 @@
 import { z } from "../../lib/openapi";
+import { storableJson, storableText } from "../../lib/text";
 import { AgentIdSchema } from "../agents/agents.schemas";
 
-const Metadata = z
-  .record(
-    z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, "metadata keys are 1-64 letters, digits, _ . or -"),
-    z.union([z.string().max(1000), z.number(), z.boolean(), z.null()]),
-  )
-  .refine((m) => Object.keys(m).length <= 20, "metadata has at most 20 entries")
-  .openapi("DocumentMetadata", { example: { source: "handbook.pdf", page: 3 } });
+const Metadata = storableJson(
+  z
+    .record(
+      z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, "metadata keys are 1-64 letters, digits, _ . or -"),
+      z.union([z.string().max(1000), z.number(), z.boolean(), z.null()]),
+    )
+    .refine((m) => Object.keys(m).length <= 20, "metadata has at most 20 entries"),
+).openapi("DocumentMetadata", { example: { source: "handbook.pdf", page: 3 } });
 
 export const DocumentInput = z
   .strictObject({
-    title: z
-      .string()
+    title: storableText(z.string())
       .trim()
       .min(1, "title must not be empty")
       .max(300, "title is at most 300 characters")
       .nullable()
       .optional(),
-    content: z
-      .string()
+    content: storableText(z.string())
       .refine((s) => s.trim().length > 0, "content must not be empty")
       .pipe(z.string().max(200_000, "content is at most 200000 characters")),
     agent_id: AgentIdSchema.optional().openapi({
@@ -90,8 +90,7 @@ export const DeleteDocumentResponse = z
 
 export const SearchBody = z
   .strictObject({
-    query: z
-      .string()
+    query: storableText(z.string())
       .refine((s) => s.trim().length > 0, "query must not be empty")
       .pipe(z.string().max(4000, "query is at most 4000 characters")),
     agent_id: AgentIdSchema.optional().openapi({
