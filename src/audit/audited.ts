@@ -25,24 +25,32 @@ export const auditTarget = (action: string, resourceType: string, param?: string
     await next();
   });
 
+/** Refusals of the caller (401, 403, 429) are denials; everything else that failed is an error. */
 const outcomeOf = (err: unknown): AuditOutcome =>
-  err instanceof ApiError && (err.status === 403 || err.status === 401) ? "denied" : "error";
+  err instanceof ApiError && (err.status === 401 || err.status === 403 || err.status === 429) ? "denied" : "error";
+
+/** What a refusal audits when it came before any route named a target (429 from the rate limit, unknown routes). */
+const REFUSED_REQUEST = { action: "request.refused", resourceType: "route", resourceId: null } as const;
 
 /**
- * Called by the app's onError: an authenticated request whose route names an
- * audit target but whose handler never wrote the row (it was refused earlier,
- * e.g. by validation) gets one now, with the error's code.
+ * Called by the app's onError: an authenticated request whose handler never
+ * wrote its row (refused earlier: validation, the rate limit, an unknown route)
+ * gets one now, with the error's code. Without a route target the row says
+ * which request was refused.
  */
 export function auditRejected(c: Context<AppEnv>, err: unknown): void {
-  const target = c.get("auditTarget");
   const principal = c.get("principal");
-  if (!target || !principal || c.get("audited")) return;
+  if (!principal || c.get("audited")) return;
+  const target = c.get("auditTarget");
+  c.set("audited", true);
   c.get("audit").record({
     tenantId: principal.tenantId,
     userId: principal.userId,
-    ...target,
+    ...(target ?? REFUSED_REQUEST),
     outcome: outcomeOf(err),
-    details: { error: errorCode(err) },
+    details: target
+      ? { error: errorCode(err) }
+      : { error: errorCode(err), method: c.req.method, path: c.req.path.slice(0, 256) },
   });
 }
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { auditRows } from "./support/stack";
 import { mintToken, newTenant } from "./support/tokens";
 import { call } from "./support/worker";
 
@@ -39,7 +40,8 @@ describe("secure headers", () => {
 
 describe("per-tenant rate limit", () => {
   it("answers 429 with Retry-After once a tenant exceeds its limit, without affecting other tenants", async () => {
-    const token = await mintToken({ tenant: newTenant() });
+    const tenant = newTenant();
+    const token = await mintToken({ tenant });
     let limited: Awaited<ReturnType<typeof call>> | undefined;
     // The binding allows 300 requests per 60 s per tenant (wrangler.toml); unknown routes still count.
     // Up to 700 calls: a window rolling over mid-loop resets the count once at most.
@@ -52,5 +54,14 @@ describe("per-tenant rate limit", () => {
     expect(limited!.json.code).toBe("rate_limited");
     expect(limited!.res.headers.get("retry-after")).toBe("60");
     expect((await call("GET", "/nope", { as: { tenant: newTenant() } })).status).toBe(404);
+    // The refusal is audited, though no route named a target: the row says what was refused.
+    const refused = (await auditRows(tenant)).filter((r) => r.details.error === "rate_limited");
+    expect(refused).toHaveLength(1);
+    expect(refused[0]).toMatchObject({
+      action: "request.refused",
+      resource_type: "route",
+      outcome: "denied",
+      details: { error: "rate_limited", method: "GET", path: "/nope" },
+    });
   });
 });

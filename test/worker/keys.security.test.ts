@@ -44,7 +44,7 @@ describe("tenant isolation", () => {
     // Each tenant's audit trail holds only its own rows.
     const trailA = await call("GET", "/audit-logs", { as: { tenant: a } });
     expect(trailA.json.items.every((r: any) => r.resource_id === "openai")).toBe(true);
-    expect((await auditRows(a)).map((r) => r.action)).toEqual(["key.create", "key.read", "key.read"]);
+    expect((await auditRows(a)).map((r) => r.action)).toEqual(["key.create", "key.read", "key.read", "audit.list"]);
   });
 
   it("the tenant comes only from the token, never from the request", async () => {
@@ -108,7 +108,7 @@ describe("the canary key", () => {
       console.log = original;
     }
     const rows = await auditRows(tenant);
-    // The database outage and the audit read itself leave no row; refused input does.
+    // The database outage leaves no row; refused input and the audit read itself do.
     expect(rows.map((r) => `${r.action}:${r.outcome}`)).toEqual([
       "key.create:success",
       "key.store:error",
@@ -117,6 +117,7 @@ describe("the canary key", () => {
       "key.store:denied",
       "key.read:success",
       "key.list:success",
+      "audit.list:success",
       "key.delete:success",
     ]);
     expect(logs.length).toBeGreaterThan(0);

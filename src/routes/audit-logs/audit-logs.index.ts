@@ -2,24 +2,41 @@ import { createRoute } from "@hono/zod-openapi";
 import { and, desc, eq, gte, lt, lte, or, type SQL } from "drizzle-orm";
 import { auditLogs } from "../../db/schema";
 import { ApiError } from "../../errors/problem";
+import { audited, auditTarget } from "../../audit/audited";
 import { bearerSecurity, createRouter, problemResponses, z } from "../../lib/openapi";
 import { storableText } from "../../lib/text";
 import { requireAdmin } from "../../middleware/auth";
 
+/** A row id as we issue them (UUID v1–v8, RFC 9562 variant); anything else is no position. */
+const ROW_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+/** Exactly what `toISOString` writes for years 0000–9999 (Postgres cannot take `+275760-…`). */
+const ROW_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
 /** Opaque cursor: the last row's (created_at, id), so pages are stable while new rows arrive. */
 const Cursor = {
   encode: (createdAt: Date, id: string) => btoa(`${createdAt.toISOString()}|${id}`).replace(/=+$/, ""),
+  /** Only what `encode` can produce decodes: anything else is a 400, never a query Postgres refuses. */
   decode(cursor: string): { createdAt: Date; id: string } {
+    let parts: string[] = [];
     try {
-      const [iso, id] = atob(cursor).split("|");
-      const createdAt = new Date(iso!);
-      if (!id || !/^[0-9a-f-]{36}$/.test(id) || Number.isNaN(createdAt.getTime())) throw new Error();
-      return { createdAt, id };
+      parts = atob(cursor).split("|");
     } catch {
+      // not base64: refused below
+    }
+    const [iso, id] = parts;
+    const createdAt = new Date(iso ?? "");
+    if (
+      parts.length !== 2 ||
+      !ROW_TIME.test(iso!) ||
+      !ROW_ID.test(id!) ||
+      Number.isNaN(createdAt.getTime()) ||
+      createdAt.toISOString() !== iso
+    ) {
       throw new ApiError("validation_failed", "cursor is invalid", {
         errors: [{ path: "cursor", message: "cursor is invalid" }],
       });
     }
+    return { createdAt, id: id! };
   },
 };
 
@@ -63,6 +80,7 @@ const listAuditLogs = createRoute({
   summary: "The tenant's audit trail, newest first",
   description: "Admins only. Cursor-paginated; pass `next_cursor` back as `cursor`.",
   security: bearerSecurity,
+  middleware: [auditTarget("audit.list", "audit_log")] as const,
   request: { query: AuditQuery },
   responses: {
     200: {
@@ -78,36 +96,38 @@ const listAuditLogs = createRoute({
 });
 
 export const auditLogsRouter = createRouter().openapi(listAuditLogs, async (c) => {
-  const principal = c.get("principal");
-  requireAdmin(principal);
   const q = c.req.valid("query");
-  const where: SQL[] = [eq(auditLogs.tenant_id, principal.tenantId)];
-  if (q.action) where.push(eq(auditLogs.action, q.action));
-  if (q.resource_type) where.push(eq(auditLogs.resource_type, q.resource_type));
-  if (q.resource_id) where.push(eq(auditLogs.resource_id, q.resource_id));
-  if (q.outcome) where.push(eq(auditLogs.outcome, q.outcome));
-  if (q.since) where.push(gte(auditLogs.created_at, new Date(q.since)));
-  if (q.until) where.push(lt(auditLogs.created_at, new Date(q.until)));
-  if (q.cursor) {
-    const { createdAt, id } = Cursor.decode(q.cursor);
-    where.push(
-      or(lt(auditLogs.created_at, createdAt), and(lte(auditLogs.created_at, createdAt), lt(auditLogs.id, id)))!,
+  return await audited(c, async () => {
+    const principal = c.get("principal");
+    requireAdmin(principal);
+    const where: SQL[] = [eq(auditLogs.tenant_id, principal.tenantId)];
+    if (q.action) where.push(eq(auditLogs.action, q.action));
+    if (q.resource_type) where.push(eq(auditLogs.resource_type, q.resource_type));
+    if (q.resource_id) where.push(eq(auditLogs.resource_id, q.resource_id));
+    if (q.outcome) where.push(eq(auditLogs.outcome, q.outcome));
+    if (q.since) where.push(gte(auditLogs.created_at, new Date(q.since)));
+    if (q.until) where.push(lt(auditLogs.created_at, new Date(q.until)));
+    if (q.cursor) {
+      const { createdAt, id } = Cursor.decode(q.cursor);
+      where.push(
+        or(lt(auditLogs.created_at, createdAt), and(lte(auditLogs.created_at, createdAt), lt(auditLogs.id, id)))!,
+      );
+    }
+    const rows = await c
+      .get("db")
+      .select()
+      .from(auditLogs)
+      .where(and(...where))
+      .orderBy(desc(auditLogs.created_at), desc(auditLogs.id))
+      .limit(q.limit + 1);
+    const page = rows.slice(0, q.limit);
+    const last = page.at(-1);
+    return c.json(
+      {
+        items: page.map(({ tenant_id: _t, created_at, ...r }) => ({ ...r, created_at: created_at.toISOString() })),
+        next_cursor: rows.length > q.limit && last ? Cursor.encode(last.created_at, last.id) : null,
+      },
+      200,
     );
-  }
-  const rows = await c
-    .get("db")
-    .select()
-    .from(auditLogs)
-    .where(and(...where))
-    .orderBy(desc(auditLogs.created_at), desc(auditLogs.id))
-    .limit(q.limit + 1);
-  const page = rows.slice(0, q.limit);
-  const last = page.at(-1);
-  return c.json(
-    {
-      items: page.map(({ tenant_id: _t, created_at, ...r }) => ({ ...r, created_at: created_at.toISOString() })),
-      next_cursor: rows.length > q.limit && last ? Cursor.encode(last.created_at, last.id) : null,
-    },
-    200,
-  );
+  });
 });
