@@ -31,7 +31,7 @@ export default defineConfig({
         test: {
           name: "node",
           environment: "node",
-          include: ["test/local-stack/**/*.test.ts", "test/scripts/**/*.test.ts"],
+          include: ["test/local-stack/**/*.test.ts", "test/scripts/**/*.test.ts", "test/docs/**/*.test.ts"],
           testTimeout: 60_000,
           hookTimeout: 120_000,
         },

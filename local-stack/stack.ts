@@ -7,6 +7,7 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { migrateDatabase } from "../scripts/migrate";
+import type { SettingsEnv } from "../src/config";
 import { startLlmProvider, type LlmProviderStandIn } from "./llm-provider/server";
 import { startNeonHttp, type NeonHttpServer } from "./neon-http/server";
 import { DEV } from "./settings";
@@ -67,6 +68,7 @@ export async function startLocalStack(opts: StackOptions): Promise<LocalStack> {
     const databaseUrl = opts.externalDatabaseUrl ?? DEV.databaseUrl;
     const applied = await migrateDatabase({ databaseUrl, fetchEndpoint: neon?.url });
     log(`migrations      ${applied} applied`);
+    // The Worker's settings; `satisfies` makes a misspelt name a type error.
     const vars: Record<string, string> = {
       APP_ENV: opts.persist ? "development" : "test",
       DATABASE_URL: databaseUrl,
@@ -78,7 +80,7 @@ export async function startLocalStack(opts: StackOptions): Promise<LocalStack> {
       CORS_ORIGINS: DEV.portalOrigins.join(","),
       OPENAI_BASE_URL: llm.openaiBaseUrl,
       ANTHROPIC_BASE_URL: llm.anthropicBaseUrl,
-    };
+    } satisfies SettingsEnv;
     return {
       vars,
       neon,

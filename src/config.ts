@@ -1,5 +1,4 @@
 import { z } from "zod";
-import type { Bindings } from "./env";
 import { EMBEDDING_DIMENSIONS } from "./db/schema";
 import { EMBEDDING_MODEL_DIMENSIONS } from "./llm/models";
 
@@ -13,73 +12,94 @@ const intSetting = (def: number, min: number, max: number) => z.coerce.number().
 
 const httpUrl = z.url({ protocol: /^https?$/ });
 
+const trimSlash = (url: string) => url.replace(/\/+$/, "");
+
 const JWT_ALGS = ["RS256", "ES256", "EdDSA"] as const;
 
+/** A setting set with `wrangler secret put`, never in wrangler.toml (README "Settings" marks it **yes**). */
+const secret = <T extends z.ZodType>(schema: T): T => schema.meta({ secret: true });
+
 /**
- * The Worker's settings, validated once per isolate. Keys are the setting
- * names (README "Settings"), so a failure can name the setting — never its value.
+ * Every setting the Worker reads, declared once: the key is its name, the
+ * schema its validation and default, `secret()` marks secrets. README
+ * "Settings" documents each one (a test compares the table with this), and
+ * `Bindings` (env.ts) derives its vars and secrets from these keys. Adding a
+ * setting: one entry here, its place in `ConfigSchema`'s transform, a README row.
  */
-const ConfigSchema = z
-  .object({
-    APP_ENV: z.enum(["production", "development", "test"]).default("production"),
-    DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL"),
-    NEON_FETCH_ENDPOINT: httpUrl.optional(),
-    // Each database call (one HTTPS request to Neon): a hung database must end in a 503, not hang the request.
-    DATABASE_TIMEOUT_MS: intSetting(5000, 100, 60_000),
-    VAULT_ADDR: httpUrl,
-    VAULT_TOKEN: z.string().min(1).optional(),
-    VAULT_ROLE_ID: z.string().min(1).optional(),
-    VAULT_SECRET_ID: z.string().min(1).optional(),
-    VAULT_NAMESPACE: z.string().min(1).optional(),
-    VAULT_KV_MOUNT: z
-      .string()
-      .regex(/^[a-zA-Z0-9_-]+(\/[a-zA-Z0-9_-]+)*$/, "must be a mount path such as secret")
-      .default("secret"),
-    VAULT_TIMEOUT_MS: intSetting(3000, 100, 30_000),
-    JWT_ISSUER: z.string().min(1),
-    JWT_AUDIENCE: z.string().min(1),
-    // HS256 secrets shorter than 32 bytes are brute-forceable; refuse to start.
-    JWT_SECRET: z
+export const SETTINGS = {
+  APP_ENV: z.enum(["production", "development", "test"]).default("production"),
+  DATABASE_URL: secret(z.string().regex(/^postgres(ql)?:\/\//, "must be a postgres:// URL")),
+  NEON_FETCH_ENDPOINT: httpUrl.optional(),
+  // Each database call (one HTTPS request to Neon): a hung database must end in a 503, not hang the request.
+  DATABASE_TIMEOUT_MS: intSetting(5000, 100, 60_000),
+  VAULT_ADDR: httpUrl,
+  VAULT_TOKEN: secret(z.string().min(1).optional()),
+  VAULT_ROLE_ID: secret(z.string().min(1).optional()),
+  VAULT_SECRET_ID: secret(z.string().min(1).optional()),
+  VAULT_NAMESPACE: z.string().min(1).optional(),
+  VAULT_KV_MOUNT: z
+    .string()
+    .regex(/^[a-zA-Z0-9_-]+(\/[a-zA-Z0-9_-]+)*$/, "must be a mount path such as secret")
+    .default("secret"),
+  VAULT_TIMEOUT_MS: intSetting(3000, 100, 30_000),
+  JWT_ISSUER: z.string().min(1),
+  JWT_AUDIENCE: z.string().min(1),
+  // HS256 secrets shorter than 32 bytes are brute-forceable; refuse to start.
+  JWT_SECRET: secret(
+    z
       .string()
       .refine((s) => new TextEncoder().encode(s).byteLength >= 32, "must be at least 32 bytes")
       .optional(),
-    JWT_JWKS_URL: httpUrl.optional(),
-    JWT_ALGORITHMS: z
-      .string()
-      .optional()
-      .transform((s) => (s ? csv(s) : [...JWT_ALGS]))
-      .pipe(z.array(z.enum(JWT_ALGS)).min(1)),
-    JWT_TENANT_CLAIM: z.string().min(1).default("tenant_id"),
-    JWT_ROLES_CLAIM: z.string().min(1).default("roles"),
-    JWT_CLOCK_TOLERANCE_SECONDS: intSetting(5, 0, 300),
-    // A token's longest accepted lifetime (exp − iat) and age (now − iat): a leaked long-lived token stays useless.
-    JWT_MAX_TOKEN_AGE_SECONDS: intSetting(24 * 3600, 60, 30 * 24 * 3600),
-    CORS_ORIGINS: z
-      .string()
-      .optional()
-      .transform(csv)
-      .pipe(z.array(z.url().refine((o) => new URL(o).origin === o, "must be origins like https://portal.example.com"))),
-    MAX_BODY_BYTES: intSetting(64 * 1024, 1024, 10 * 1024 * 1024),
-    // Documents are the one large input (up to 200,000 characters each, 50 per batch).
-    MAX_DOCUMENT_BODY_BYTES: intSetting(2 * 1024 * 1024, 1024, 50 * 1024 * 1024),
-    OPENAI_BASE_URL: httpUrl.default("https://api.openai.com/v1"),
-    ANTHROPIC_BASE_URL: httpUrl.default("https://api.anthropic.com"),
-    // The knowledge_base column is vector(EMBEDDING_DIMENSIONS): only a model of that width can fill it.
-    EMBEDDING_MODEL: z
-      .string()
-      .default("text-embedding-3-small")
-      .refine((m) => m in EMBEDDING_MODEL_DIMENSIONS, "must be a known OpenAI embedding model")
-      .refine(
-        (m) => EMBEDDING_MODEL_DIMENSIONS[m] === EMBEDDING_DIMENSIONS,
-        `must produce ${EMBEDDING_DIMENSIONS}-dimensional embeddings (the knowledge_base column's width)`,
-      ),
-    // Provider calls: time to response headers, and the longest pause between streamed chunks.
-    LLM_TIMEOUT_MS: intSetting(30_000, 1000, 300_000),
-    DEV_LOGIN: z
-      .enum(["true", "false"])
-      .default("false")
-      .transform((v) => v === "true"),
-  })
+  ),
+  JWT_JWKS_URL: httpUrl.optional(),
+  JWT_ALGORITHMS: z
+    .string()
+    .optional()
+    .transform((s) => (s ? csv(s) : [...JWT_ALGS]))
+    .pipe(z.array(z.enum(JWT_ALGS)).min(1)),
+  JWT_TENANT_CLAIM: z.string().min(1).default("tenant_id"),
+  JWT_ROLES_CLAIM: z.string().min(1).default("roles"),
+  JWT_CLOCK_TOLERANCE_SECONDS: intSetting(5, 0, 300),
+  // A token's longest accepted lifetime (exp − iat) and age (now − iat): a leaked long-lived token stays useless.
+  JWT_MAX_TOKEN_AGE_SECONDS: intSetting(24 * 3600, 60, 30 * 24 * 3600),
+  CORS_ORIGINS: z
+    .string()
+    .optional()
+    .transform(csv)
+    .pipe(z.array(z.url().refine((o) => new URL(o).origin === o, "must be origins like https://portal.example.com"))),
+  MAX_BODY_BYTES: intSetting(64 * 1024, 1024, 10 * 1024 * 1024),
+  // Documents are the one large input (up to 200,000 characters each, 50 per batch).
+  MAX_DOCUMENT_BODY_BYTES: intSetting(2 * 1024 * 1024, 1024, 50 * 1024 * 1024),
+  OPENAI_BASE_URL: httpUrl.default("https://api.openai.com/v1"),
+  ANTHROPIC_BASE_URL: httpUrl.default("https://api.anthropic.com"),
+  // The knowledge_base column is vector(EMBEDDING_DIMENSIONS): only a model of that width can fill it.
+  EMBEDDING_MODEL: z
+    .string()
+    .default("text-embedding-3-small")
+    .refine((m) => m in EMBEDDING_MODEL_DIMENSIONS, "must be a known OpenAI embedding model")
+    .refine(
+      (m) => EMBEDDING_MODEL_DIMENSIONS[m] === EMBEDDING_DIMENSIONS,
+      `must produce ${EMBEDDING_DIMENSIONS}-dimensional embeddings (the knowledge_base column's width)`,
+    ),
+  // Provider calls: time to response headers, and the longest pause between streamed chunks.
+  LLM_TIMEOUT_MS: intSetting(30_000, 1000, 300_000),
+  DEV_LOGIN: z
+    .enum(["true", "false"])
+    .default("false")
+    .transform((v) => v === "true"),
+};
+
+export type SettingName = keyof typeof SETTINGS;
+
+/** The settings as the Worker receives them (vars and secrets are strings): the settings part of `Bindings`. */
+export type SettingsEnv = { [K in SettingName]?: string };
+
+/**
+ * The settings, checked together, then shaped into the `Config` the code reads.
+ * Issue paths are setting names, so a failure can name the setting — never its value.
+ */
+const ConfigSchema = z
+  .object(SETTINGS)
   .superRefine((c, ctx) => {
     if (!c.VAULT_TOKEN && !(c.VAULT_ROLE_ID && c.VAULT_SECRET_ID)) {
       ctx.addIssue({
@@ -99,44 +119,50 @@ const ConfigSchema = z
     if (c.DEV_LOGIN && c.APP_ENV === "production") {
       ctx.addIssue({ code: "custom", path: ["DEV_LOGIN"], message: "must not be enabled when APP_ENV is production" });
     }
-  });
-
-type Raw = z.output<typeof ConfigSchema>;
+  })
+  .transform((c) => ({
+    appEnv: c.APP_ENV,
+    databaseUrl: c.DATABASE_URL,
+    neonFetchEndpoint: c.NEON_FETCH_ENDPOINT,
+    /** Timeout of each database call. */
+    databaseTimeoutMs: c.DATABASE_TIMEOUT_MS,
+    vault: {
+      addr: trimSlash(c.VAULT_ADDR),
+      token: c.VAULT_TOKEN,
+      appRole:
+        c.VAULT_ROLE_ID && c.VAULT_SECRET_ID ? { roleId: c.VAULT_ROLE_ID, secretId: c.VAULT_SECRET_ID } : undefined,
+      namespace: c.VAULT_NAMESPACE,
+      mount: c.VAULT_KV_MOUNT,
+      timeoutMs: c.VAULT_TIMEOUT_MS,
+    },
+    jwt: {
+      issuer: c.JWT_ISSUER,
+      audience: c.JWT_AUDIENCE,
+      secret: c.JWT_SECRET,
+      jwksUrl: c.JWT_JWKS_URL,
+      /** Pinned algorithms for a JWKS; empty with an HS256 secret. */
+      algorithms: c.JWT_SECRET ? [] : c.JWT_ALGORITHMS,
+      tenantClaim: c.JWT_TENANT_CLAIM,
+      rolesClaim: c.JWT_ROLES_CLAIM,
+      clockToleranceSeconds: c.JWT_CLOCK_TOLERANCE_SECONDS,
+      /** Longest accepted lifetime (exp − iat) and age (now − iat), in seconds. */
+      maxTokenAgeSeconds: c.JWT_MAX_TOKEN_AGE_SECONDS,
+    },
+    corsOrigins: c.CORS_ORIGINS,
+    maxBodyBytes: c.MAX_BODY_BYTES,
+    /** Body limit of POST /knowledge/documents and /knowledge/documents/batch. */
+    maxDocumentBodyBytes: c.MAX_DOCUMENT_BODY_BYTES,
+    providers: {
+      openaiBaseUrl: trimSlash(c.OPENAI_BASE_URL),
+      anthropicBaseUrl: trimSlash(c.ANTHROPIC_BASE_URL),
+      timeoutMs: c.LLM_TIMEOUT_MS,
+      embeddingModel: c.EMBEDDING_MODEL,
+    },
+    devLogin: c.DEV_LOGIN,
+  }));
 
 /** Validated, typed settings. */
-export interface Config {
-  appEnv: Raw["APP_ENV"];
-  databaseUrl: string;
-  neonFetchEndpoint: string | undefined;
-  /** Timeout of each database call. */
-  databaseTimeoutMs: number;
-  vault: {
-    addr: string;
-    token: string | undefined;
-    appRole: { roleId: string; secretId: string } | undefined;
-    namespace: string | undefined;
-    mount: string;
-    timeoutMs: number;
-  };
-  jwt: {
-    issuer: string;
-    audience: string;
-    secret: string | undefined;
-    jwksUrl: string | undefined;
-    algorithms: Array<(typeof JWT_ALGS)[number]>;
-    tenantClaim: string;
-    rolesClaim: string;
-    clockToleranceSeconds: number;
-    /** Longest accepted lifetime (exp − iat) and age (now − iat), in seconds. */
-    maxTokenAgeSeconds: number;
-  };
-  corsOrigins: string[];
-  maxBodyBytes: number;
-  /** Body limit of POST /knowledge/documents and /knowledge/documents/batch. */
-  maxDocumentBodyBytes: number;
-  providers: { openaiBaseUrl: string; anthropicBaseUrl: string; timeoutMs: number; embeddingModel: string };
-  devLogin: boolean;
-}
+export type Config = z.output<typeof ConfigSchema>;
 
 /** A setting is missing or invalid. Carries the setting's name, never its value. */
 export class ConfigError extends Error {
@@ -151,17 +177,17 @@ export class ConfigError extends Error {
 const cache = new WeakMap<object, Config>();
 /** The last env's settings as given, to recognise the same settings in a new env object. */
 let last: { values: unknown[]; config: Config } | undefined;
-const SETTINGS = Object.keys(ConfigSchema.shape) as Array<keyof Bindings>;
+const NAMES = Object.keys(SETTINGS) as SettingName[];
 
 /**
  * Parses the settings from the Worker's env once per isolate. The runtime may
  * hand each request a new env object, so besides identity the raw values are
  * compared (cheap) before parsing again (zod, not cheap).
  */
-export function getConfig(env: Bindings): Config {
+export function getConfig(env: SettingsEnv): Config {
   const hit = cache.get(env);
   if (hit) return hit;
-  const values = SETTINGS.map((k) => env[k]);
+  const values = NAMES.map((k) => env[k]);
   let config: Config;
   if (last && values.every((v, i) => v === last!.values[i])) {
     config = last.config;
@@ -173,51 +199,10 @@ export function getConfig(env: Bindings): Config {
   return config;
 }
 
-function parseConfig(env: Bindings): Config {
+function parseConfig(env: SettingsEnv): Config {
   const parsed = ConfigSchema.safeParse(env);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    // Zod messages about a value never include the value itself for these checks.
-    throw new ConfigError(
-      String(issue.path[0] ?? "unknown"),
-      issue.code === "invalid_type" ? "missing" : issue.message,
-    );
-  }
-  const c = parsed.data;
-  return {
-    appEnv: c.APP_ENV,
-    databaseUrl: c.DATABASE_URL,
-    neonFetchEndpoint: c.NEON_FETCH_ENDPOINT,
-    databaseTimeoutMs: c.DATABASE_TIMEOUT_MS,
-    vault: {
-      addr: c.VAULT_ADDR.replace(/\/+$/, ""),
-      token: c.VAULT_TOKEN,
-      appRole:
-        c.VAULT_ROLE_ID && c.VAULT_SECRET_ID ? { roleId: c.VAULT_ROLE_ID, secretId: c.VAULT_SECRET_ID } : undefined,
-      namespace: c.VAULT_NAMESPACE,
-      mount: c.VAULT_KV_MOUNT,
-      timeoutMs: c.VAULT_TIMEOUT_MS,
-    },
-    jwt: {
-      issuer: c.JWT_ISSUER,
-      audience: c.JWT_AUDIENCE,
-      secret: c.JWT_SECRET,
-      jwksUrl: c.JWT_JWKS_URL,
-      algorithms: c.JWT_SECRET ? [] : c.JWT_ALGORITHMS,
-      tenantClaim: c.JWT_TENANT_CLAIM,
-      rolesClaim: c.JWT_ROLES_CLAIM,
-      clockToleranceSeconds: c.JWT_CLOCK_TOLERANCE_SECONDS,
-      maxTokenAgeSeconds: c.JWT_MAX_TOKEN_AGE_SECONDS,
-    },
-    corsOrigins: c.CORS_ORIGINS,
-    maxBodyBytes: c.MAX_BODY_BYTES,
-    maxDocumentBodyBytes: c.MAX_DOCUMENT_BODY_BYTES,
-    providers: {
-      openaiBaseUrl: c.OPENAI_BASE_URL.replace(/\/+$/, ""),
-      anthropicBaseUrl: c.ANTHROPIC_BASE_URL.replace(/\/+$/, ""),
-      timeoutMs: c.LLM_TIMEOUT_MS,
-      embeddingModel: c.EMBEDDING_MODEL,
-    },
-    devLogin: c.DEV_LOGIN,
-  };
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0]!;
+  // Zod messages about a value never include the value itself for these checks.
+  throw new ConfigError(String(issue.path[0] ?? "unknown"), issue.code === "invalid_type" ? "missing" : issue.message);
 }
