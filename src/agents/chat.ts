@@ -126,11 +126,17 @@ export const usageBody = (u: Usage) => ({
   total_tokens: u.totalTokens,
 });
 
+/** The client stopped reading (closed the connection): a write to its stream failed. */
+class ClientClosed extends Error {
+  override readonly name = "ClientClosed";
+}
+
 /**
  * Pipes provider events to the client as server-sent events — `sources`, then
  * `delta` per piece, then `done` with usage (or `error`) — writing each piece as
  * it arrives (no buffering). Resolves when the stream is over; the caller
- * hands the promise to waitUntil.
+ * hands the promise to waitUntil. Every outcome writes the key.use row: a client
+ * that goes away mid-answer still consumed the tenant's key.
  */
 export async function pumpChatStream(
   deps: ChatDeps,
@@ -140,15 +146,24 @@ export async function pumpChatStream(
 ): Promise<void> {
   const writer = writable.getWriter();
   let usage: Usage | null = null;
+  const streamed = { deltas: 0, characters: 0 };
+  const send = async (bytes: Uint8Array) => {
+    try {
+      await writer.write(bytes);
+    } catch {
+      throw new ClientClosed();
+    }
+  };
   try {
-    await writer.write(
-      sse("sources", { agent_id: chat.agent.agent_id, model: chat.request.model, sources: chat.sources }),
-    );
+    await send(sse("sources", { agent_id: chat.agent.agent_id, model: chat.request.model, sources: chat.sources }));
     for await (const e of events) {
-      if (e.type === "delta") await writer.write(sse("delta", { text: e.text }));
-      else {
+      if (e.type === "delta") {
+        await send(sse("delta", { text: e.text }));
+        streamed.deltas++;
+        streamed.characters += e.text.length;
+      } else {
         usage = e.usage;
-        await writer.write(
+        await send(
           sse("done", {
             usage: usageBody(e.usage),
             finish_reason: e.finishReason,
@@ -158,10 +173,17 @@ export async function pumpChatStream(
       }
     }
     recordChat(deps, chat, usage, "success", { stream: true });
-    await writer.close();
+    await writer.close().catch(() => {});
   } catch (err) {
+    if (err instanceof ClientClosed) {
+      // Leaving the for-await cancelled the provider's stream (no more tokens billed). The provider reports
+      // usage only at the end, so what is known is what was relayed: pieces and characters.
+      recordChat(deps, chat, usage, "error", { stream: true, error: "client_closed", streamed });
+      deps.logger.info("chat.client_closed", { agent_id: chat.agent.agent_id, ...streamed });
+      return;
+    }
     // Mid-stream failure: the status line is gone, so the error travels as an event (code and safe detail only).
-    recordChat(deps, chat, usage, "error", { stream: true, error: providerFailureCode(err) });
+    recordChat(deps, chat, usage, "error", { stream: true, error: providerFailureCode(err), streamed });
     const api = err instanceof ProviderError ? reportProviderError(err, deps.logger) : null;
     if (!api) deps.logger.error("chat.stream_failed", { reason: providerFailureCode(err) });
     await writer

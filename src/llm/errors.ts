@@ -58,7 +58,9 @@ export function toApiError(err: ProviderError): ApiError {
 /** The code a key.use audit row records for a failed provider call (`provider_<kind>`, or the API error's code). */
 export function providerFailureCode(err: unknown): string {
   if (err instanceof ProviderError) return `provider_${err.failure.kind}`;
-  return err instanceof ApiError ? err.code : (err as Error).name;
+  if (err instanceof ApiError) return err.code;
+  // Anything can be thrown (a stream cancelled without a reason rejects with undefined).
+  return err instanceof Error ? err.name : "unknown";
 }
 
 /** Logs the failure's redacted reason and returns the API error to throw. */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { addDocument, anthropicKey, createAgent, openaiKey, storeKey } from "./support/knowledge";
 import { auditRows } from "./support/stack";
-import { callStream } from "./support/stream";
+import { callStream, openStream } from "./support/stream";
 import { newTenant } from "./support/tokens";
 import { call } from "./support/worker";
 
@@ -54,6 +54,38 @@ describe("chat: provider keys", () => {
     expect(uses.map((u) => [u.outcome, u.details.error, u.details.vault_version])).toEqual([
       ["error", "provider_unavailable", 1],
     ]);
+  });
+
+  it("a client that stops reading mid-answer: key.use is still audited as client_closed with what was relayed", async () => {
+    const tenant = newTenant();
+    await storeKey(tenant, "openai", openaiKey("abandoned"));
+    await createAgent(tenant, { agent_id: "bot" });
+    const { res, settled } = await openStream(
+      "/agents/bot/chat",
+      { messages: [{ role: "user", content: "How do I reset the router?" }], stream: true },
+      { tenant },
+    );
+    expect(res.status).toBe(200);
+    const reader = res.body!.getReader();
+    const decoder = new TextDecoder();
+    let text = "";
+    while (!text.includes("event: delta")) {
+      const { done, value } = await reader.read();
+      if (done) throw new Error("the stream ended before its first delta");
+      text += decoder.decode(value, { stream: true });
+    }
+    await reader.cancel();
+    await settled();
+    const uses = (await auditRows(tenant)).filter((row) => row.action === "key.use");
+    expect(uses).toHaveLength(1);
+    expect(uses[0]).toMatchObject({
+      outcome: "error",
+      details: { purpose: "chat", vault_version: 1, stream: true, error: "client_closed" },
+    });
+    // The provider reports usage only at its end; what was relayed before the client left is recorded.
+    expect(uses[0].details.streamed.deltas).toBeGreaterThanOrEqual(1);
+    expect(uses[0].details.streamed.characters).toBeGreaterThan(0);
+    expect(uses[0].details.usage).toBeUndefined();
   });
 
   it.each([

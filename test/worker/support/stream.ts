@@ -27,13 +27,7 @@ export interface StreamResult {
  */
 export async function callStream(path: string, body: unknown, as: TokenOptions): Promise<StreamResult> {
   const started = Date.now();
-  const headers = new Headers({ authorization: `Bearer ${await mintToken(as)}`, "content-type": "application/json" });
-  const ctx = createExecutionContext();
-  const res = await worker.fetch(
-    new Request(`https://gateway.test${path}`, { method: "POST", headers, body: JSON.stringify(body) }),
-    env as Bindings,
-    ctx,
-  );
+  const { res, settled } = await openStream(path, body, as);
   const chunks: SseChunk[] = [];
   const decoder = new TextDecoder();
   if (res.body) {
@@ -45,9 +39,28 @@ export async function callStream(path: string, body: unknown, as: TokenOptions):
     }
   }
   const endedAt = Date.now() - started;
-  await waitOnExecutionContext(ctx);
+  await settled();
   const text = chunks.map((c) => c.text).join("");
   return { res, status: res.status, chunks, endedAt, events: parseSse(text), text };
+}
+
+/**
+ * Sends a POST and returns the response unread, so a test can read part of the
+ * body and walk away; `settled` waits for the Worker's waitUntil work.
+ */
+export async function openStream(
+  path: string,
+  body: unknown,
+  as: TokenOptions,
+): Promise<{ res: Response; settled: () => Promise<void> }> {
+  const headers = new Headers({ authorization: `Bearer ${await mintToken(as)}`, "content-type": "application/json" });
+  const ctx = createExecutionContext();
+  const res = await worker.fetch(
+    new Request(`https://gateway.test${path}`, { method: "POST", headers, body: JSON.stringify(body) }),
+    env as Bindings,
+    ctx,
+  );
+  return { res, settled: () => waitOnExecutionContext(ctx) };
 }
 
 /** Parses `event:`/`data:` blocks; data is JSON. */
