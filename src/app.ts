@@ -1,4 +1,3 @@
-import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
 import { requestId } from "hono/request-id";
 import { secureHeaders } from "hono/secure-headers";
@@ -18,7 +17,10 @@ import { chatRouter } from "./routes/chat/chat.index";
 import { knowledgeRouter } from "./routes/knowledge/knowledge.index";
 import { portalRouter } from "./routes/portal/portal.index";
 
-/** Builds the app. Order matters: public routes are registered before the middleware that needs config. */
+/**
+ * Builds the app: public routes first (liveness and docs need no config), then the request services,
+ * then the authenticated API.
+ */
 export function createApp() {
   const app = createRouter();
   // A caller's X-Request-Id is kept only if it is at most 128 of [A-Za-z0-9_=-]; otherwise a UUID is minted.
@@ -60,30 +62,29 @@ export function createApp() {
   app.route("/", docsRouter);
 
   app.use("*", init());
-  app.use("*", async (c, next) => {
-    const { maxBodyBytes, maxDocumentBodyBytes } = c.get("config");
-    const maxSize = c.req.path.startsWith("/knowledge/documents") ? maxDocumentBodyBytes : maxBodyBytes;
-    return await bodyLimit({
-      maxSize,
-      onError: () => {
-        throw new ApiError("payload_too_large", `Request bodies here are limited to ${maxSize} bytes.`);
-      },
-    })(c, next);
-  });
   app.route("/", readyRouter);
   // The BYOK page and, in development only, its sign-in; public, but they need config.
   app.route("/", portalRouter);
 
-  app.use("*", authenticate());
-  app.use("*", tenantRateLimit());
   app.notFound((c) => problem(c, new ApiError("not_found", "No such route.")));
   app.onError((err, c) => {
     const res = onError(err, c);
     auditRejected(c, err);
     return res;
   });
-  // Chained so the app's type carries every API route (the typed client is built from it).
-  return app
+  // Mounted last: its authentication also answers every path no public route took (401 before 404).
+  return app.route("/", authenticatedApi());
+}
+
+/**
+ * Every route that needs a token, behind one authentication and per-tenant rate limit. A route's
+ * role (member or admin), audit target and body limit come from its declaration (`defineRoute`).
+ * Chained so the app's type carries every API route (the typed client is built from it).
+ */
+function authenticatedApi() {
+  const api = createRouter();
+  api.use(authenticate(), tenantRateLimit());
+  return api
     .route("/", keysRouter)
     .route("/", auditLogsRouter)
     .route("/", agentsRouter)

@@ -1,5 +1,4 @@
 import type { Context } from "hono";
-import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../env";
 import { ApiError, errorCode } from "../errors/problem";
 import type { AuditOutcome } from "./audit-log";
@@ -14,16 +13,21 @@ export interface AuditTarget {
 /** Route path parameters that name a resource: only well-formed ones reach an audit row. */
 const RESOURCE_ID = /^[A-Za-z0-9_.:-]{1,128}$/;
 
+/** What a route declares it audits (see `defineRoute`): the resource it names comes from the path parameter `param`. */
+export interface AuditSpec {
+  action: string;
+  resourceType: string;
+  param?: string;
+}
+
 /**
- * Route middleware (runs before validation): names what the route audits, so a
- * request refused before its handler (invalid input) still leaves a row — see `auditRejected`.
+ * The audit target of this request, set before validation by the route's middleware, so a request
+ * refused before its handler (invalid input) still leaves a row — see `auditRejected`.
  */
-export const auditTarget = (action: string, resourceType: string, param?: string) =>
-  createMiddleware<AppEnv>(async (c, next) => {
-    const raw = param ? c.req.param(param) : undefined;
-    c.set("auditTarget", { action, resourceType, resourceId: raw && RESOURCE_ID.test(raw) ? raw : null });
-    await next();
-  });
+export function auditTargetOf(c: Context<AppEnv>, { action, resourceType, param }: AuditSpec): AuditTarget {
+  const raw = param ? c.req.param(param) : undefined;
+  return { action, resourceType, resourceId: raw && RESOURCE_ID.test(raw) ? raw : null };
+}
 
 /** Refusals of the caller (401, 403, 429) are denials; everything else that failed is an error. */
 const outcomeOf = (err: unknown): AuditOutcome =>

@@ -112,9 +112,14 @@ export const authenticate = () =>
     await next();
   });
 
-/** Throws 403 unless the caller is a tenant admin; the denied attempt is audited by the caller's route. */
-export function requireAdmin(principal: Principal): void {
-  if (!principal.isAdmin) {
+/**
+ * Checks a route's declared role (see `defineRoute`). Without a verified principal (a member or admin
+ * route mounted outside the authenticated router) the call is refused, never let through.
+ * A member calling an admin route gets 403; the route's audit target records the denial.
+ */
+export function requireRole(principal: Principal | undefined, role: "member" | "admin"): void {
+  if (!principal) throw unauthorized("A bearer token is required.");
+  if (role === "admin" && !principal.isAdmin) {
     throw new ApiError("forbidden", "This action requires the admin or owner role.", {
       headers: { "WWW-Authenticate": `${REALM}, error="insufficient_scope"` },
     });

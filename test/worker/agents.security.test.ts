@@ -1,14 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { authorizationSuite } from "./support/authz-suite";
 import { auditRows } from "./support/stack";
 import { newTenant } from "./support/tokens";
 import { call } from "./support/worker";
-
-authorizationSuite({ method: "POST", path: "/agents", body: { agent_id: "authz", name: "A" }, adminOnly: true });
-authorizationSuite({ method: "GET", path: "/agents", adminOnly: false });
-authorizationSuite({ method: "GET", path: "/agents/authz", adminOnly: false });
-authorizationSuite({ method: "PATCH", path: "/agents/authz", body: { name: "B" }, adminOnly: true });
-authorizationSuite({ method: "DELETE", path: "/agents/authz", adminOnly: true });
 
 describe("agents: tenant isolation", () => {
   it("one tenant's agents are invisible and untouchable to another, even with the same agent_id", async () => {

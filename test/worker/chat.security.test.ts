@@ -1,17 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { authorizationSuite } from "./support/authz-suite";
 import { addDocument, createAgent, openaiKey, storeKey } from "./support/knowledge";
 import { auditRows, llmCalls, sha256Hex } from "./support/stack";
 import { callStream } from "./support/stream";
 import { newTenant } from "./support/tokens";
 import { call } from "./support/worker";
-
-authorizationSuite({
-  method: "POST",
-  path: "/agents/authz/chat",
-  body: { messages: [{ role: "user", content: "hi" }] },
-  adminOnly: false,
-});
 
 const ask = (content: string, stream = false) => ({ messages: [{ role: "user", content }], stream });
 

@@ -1,15 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { auditRows, vaultRaw } from "./support/stack";
-import { authorizationSuite } from "./support/authz-suite";
 import { newTenant } from "./support/tokens";
 import { call } from "./support/worker";
-
-const body = { service: "openai", api_key: "sk-proj-authzSuiteKey0123456789abcdefAUTH" };
-authorizationSuite({ method: "POST", path: "/vault/keys/openai", body, adminOnly: true });
-authorizationSuite({ method: "GET", path: "/vault/keys/openai", adminOnly: false });
-authorizationSuite({ method: "DELETE", path: "/vault/keys/openai", adminOnly: true });
-authorizationSuite({ method: "GET", path: "/vault/keys", adminOnly: false });
-authorizationSuite({ method: "GET", path: "/audit-logs", adminOnly: true });
 
 /** A key that must never appear anywhere but in Vault. */
 const CANARY = "sk-proj-CANARYcanary0123456789abcdefghijKLMN";

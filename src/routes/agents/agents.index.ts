@@ -5,7 +5,6 @@ import { audited } from "../../audit/audited";
 import type { AppEnv } from "../../env";
 import { ApiError } from "../../errors/problem";
 import { createRouter } from "../../lib/openapi";
-import { requireAdmin } from "../../middleware/auth";
 import { createAgent, deleteAgent, getAgent, listAgents, updateAgent } from "./agents.routes";
 
 type Ctx = Context<AppEnv>;
@@ -25,7 +24,6 @@ export const agentsRouter = createRouter()
   .openapi(createAgent, async (c) => {
     const body = c.req.valid("json");
     return await audited(c, async (note) => {
-      requireAdmin(c.get("principal"));
       const { agent_id, ...given } = body;
       note.resourceId = agent_id;
       const fields: AgentFields = {
@@ -60,7 +58,6 @@ export const agentsRouter = createRouter()
     const { agent_id } = c.req.valid("param");
     const changes = c.req.valid("json");
     return await audited(c, async (note) => {
-      requireAdmin(c.get("principal"));
       const agents = store(c);
       const current = await agents.get(agent_id);
       if (!current) throw notFound(agent_id);
@@ -75,7 +72,6 @@ export const agentsRouter = createRouter()
   .openapi(deleteAgent, async (c) => {
     const { agent_id } = c.req.valid("param");
     return await audited(c, async (note) => {
-      requireAdmin(c.get("principal"));
       const removed = await store(c).remove(agent_id);
       if (!removed) throw notFound(agent_id);
       note.details.knowledge_chunks_deleted = removed.chunks;

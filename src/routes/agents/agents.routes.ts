@@ -1,5 +1,5 @@
-import { createRoute } from "@hono/zod-openapi";
-import { bearerSecurity, jsonResponse, problemResponses } from "../../lib/openapi";
+import { jsonResponse } from "../../lib/openapi";
+import { defineRoute } from "../../lib/route";
 import {
   AgentList,
   AgentParam,
@@ -9,63 +9,67 @@ import {
   ListAgentsQuery,
   UpdateAgentBody,
 } from "./agents.schemas";
-import { auditTarget } from "../../audit/audited";
 
 const body = <T>(schema: T) => ({ required: true, content: { "application/json": { schema } } });
 
-export const createAgent = createRoute({
+export const createAgent = defineRoute({
   method: "post",
   path: "/agents",
-  middleware: [auditTarget("agent.create", "agent")] as const,
+  role: "admin",
+  audit: { action: "agent.create", resourceType: "agent" },
   tags: ["Agents"],
   summary: "Create an agent",
-  description: "Admins only. agent_id is unique within the tenant (409 conflict otherwise).",
-  security: bearerSecurity,
+  description: "agent_id is unique within the tenant (409 conflict otherwise).",
   request: { body: body(CreateAgentBody) },
-  responses: { 201: jsonResponse(AgentSchema, "Created"), ...problemResponses(400, 401, 403, 409, 413, 429, 503) },
+  responses: { 201: jsonResponse(AgentSchema, "Created") },
+  errors: [409, 503],
 });
 
-export const listAgents = createRoute({
+export const listAgents = defineRoute({
   method: "get",
   path: "/agents",
-  middleware: [auditTarget("agent.list", "agent")] as const,
+  role: "member",
+  audit: { action: "agent.list", resourceType: "agent" },
   tags: ["Agents"],
   summary: "List the tenant's agents",
-  security: bearerSecurity,
   request: { query: ListAgentsQuery },
-  responses: { 200: jsonResponse(AgentList, "Agents, by agent_id"), ...problemResponses(400, 401, 429, 503) },
+  responses: { 200: jsonResponse(AgentList, "Agents, by agent_id") },
+  errors: [503],
 });
 
-export const getAgent = createRoute({
+export const getAgent = defineRoute({
   method: "get",
   path: "/agents/{agent_id}",
-  middleware: [auditTarget("agent.read", "agent", "agent_id")] as const,
+  role: "member",
+  audit: { action: "agent.read", resourceType: "agent", param: "agent_id" },
   tags: ["Agents"],
   summary: "Read an agent",
-  security: bearerSecurity,
   request: { params: AgentParam },
-  responses: { 200: jsonResponse(AgentSchema, "The agent"), ...problemResponses(400, 401, 404, 429, 503) },
+  responses: { 200: jsonResponse(AgentSchema, "The agent") },
+  errors: [404, 503],
 });
 
-export const updateAgent = createRoute({
+export const updateAgent = defineRoute({
   method: "patch",
   path: "/agents/{agent_id}",
-  middleware: [auditTarget("agent.update", "agent", "agent_id")] as const,
+  role: "admin",
+  audit: { action: "agent.update", resourceType: "agent", param: "agent_id" },
   tags: ["Agents"],
   summary: "Change an agent",
-  description: "Admins only. Fields not in the body keep their value; the result is validated as a whole.",
-  security: bearerSecurity,
+  description: "Fields not in the body keep their value; the result is validated as a whole.",
   request: { params: AgentParam, body: body(UpdateAgentBody) },
-  responses: { 200: jsonResponse(AgentSchema, "Updated"), ...problemResponses(400, 401, 403, 404, 413, 429, 503) },
+  responses: { 200: jsonResponse(AgentSchema, "Updated") },
+  errors: [404, 503],
 });
 
-export const deleteAgent = createRoute({
+export const deleteAgent = defineRoute({
   method: "delete",
   path: "/agents/{agent_id}",
-  middleware: [auditTarget("agent.delete", "agent", "agent_id")] as const,
+  role: "admin",
+  audit: { action: "agent.delete", resourceType: "agent", param: "agent_id" },
   tags: ["Agents"],
   summary: "Delete an agent and its own knowledge documents",
-  security: bearerSecurity,
   request: { params: AgentParam },
-  responses: { 200: jsonResponse(DeleteAgentResponse, "Deleted"), ...problemResponses(400, 401, 403, 404, 429, 503) },
+  responses: { 200: jsonResponse(DeleteAgentResponse, "Deleted") },
+  errors: [404, 503],
 });

@@ -1,11 +1,10 @@
-import { createRoute } from "@hono/zod-openapi";
 import { and, desc, eq, gte, lt, lte, or, type SQL } from "drizzle-orm";
 import { auditLogs } from "../../db/schema";
 import { ApiError } from "../../errors/problem";
-import { audited, auditTarget } from "../../audit/audited";
-import { bearerSecurity, createRouter, problemResponses, z } from "../../lib/openapi";
+import { audited } from "../../audit/audited";
+import { createRouter, z } from "../../lib/openapi";
+import { defineRoute } from "../../lib/route";
 import { storableText } from "../../lib/text";
-import { requireAdmin } from "../../middleware/auth";
 
 /** A row id as we issue them (UUID v1–v8, RFC 9562 variant); anything else is no position. */
 const ROW_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
@@ -73,14 +72,14 @@ const AuditRow = z
   })
   .openapi("AuditLogEntry");
 
-const listAuditLogs = createRoute({
+const listAuditLogs = defineRoute({
   method: "get",
   path: "/audit-logs",
+  role: "admin",
+  audit: { action: "audit.list", resourceType: "audit_log" },
   tags: ["Audit"],
   summary: "The tenant's audit trail, newest first",
-  description: "Admins only. Cursor-paginated; pass `next_cursor` back as `cursor`.",
-  security: bearerSecurity,
-  middleware: [auditTarget("audit.list", "audit_log")] as const,
+  description: "Cursor-paginated; pass `next_cursor` back as `cursor`.",
   request: { query: AuditQuery },
   responses: {
     200: {
@@ -91,15 +90,14 @@ const listAuditLogs = createRoute({
         },
       },
     },
-    ...problemResponses(400, 401, 403, 429, 503),
   },
+  errors: [503],
 });
 
 export const auditLogsRouter = createRouter().openapi(listAuditLogs, async (c) => {
   const q = c.req.valid("query");
   return await audited(c, async () => {
     const principal = c.get("principal");
-    requireAdmin(principal);
     const where: SQL[] = [eq(auditLogs.tenant_id, principal.tenantId)];
     if (q.action) where.push(eq(auditLogs.action, q.action));
     if (q.resource_type) where.push(eq(auditLogs.resource_type, q.resource_type));

@@ -1,18 +1,17 @@
-import { createRoute } from "@hono/zod-openapi";
-import { bearerSecurity, problemResponses, z } from "../../lib/openapi";
+import { z } from "../../lib/openapi";
+import { defineRoute } from "../../lib/route";
 import { AgentParam } from "../agents/agents.schemas";
 import { ChatBody, ChatResponse } from "./chat.schemas";
-import { auditTarget } from "../../audit/audited";
 
-export const chat = createRoute({
+export const chat = defineRoute({
   method: "post",
   path: "/agents/{agent_id}/chat",
-  middleware: [auditTarget("agent.chat", "agent", "agent_id")] as const,
+  role: "member",
+  audit: { action: "agent.chat", resourceType: "agent", param: "agent_id" },
   tags: ["Chat"],
   summary: "Chat with an agent",
   description:
     "Retrieves the most relevant knowledge chunks, calls the agent's provider with the tenant's own key and answers as JSON or, with stream: true, as server-sent events (sources, delta…, done).",
-  security: bearerSecurity,
   request: { params: AgentParam, body: { required: true, content: { "application/json": { schema: ChatBody } } } },
   responses: {
     200: {
@@ -24,6 +23,6 @@ export const chat = createRoute({
         },
       },
     },
-    ...problemResponses(400, 401, 404, 409, 413, 422, 429, 502, 503),
   },
+  errors: [404, 409, 422, 502, 503],
 });

@@ -1,6 +1,6 @@
-import { createRoute } from "@hono/zod-openapi";
 import { sql } from "drizzle-orm";
 import { createRouter, z } from "../../lib/openapi";
+import { defineRoute } from "../../lib/route";
 
 const Health = z.object({ status: z.literal("ok") }).openapi("Health");
 const Ready = z
@@ -10,17 +10,19 @@ const Ready = z
   })
   .openapi("Readiness");
 
-const health = createRoute({
+const health = defineRoute({
   method: "get",
   path: "/health",
+  role: "public",
   tags: ["Operations"],
   summary: "Liveness: the Worker answers (no dependencies)",
   responses: { 200: { description: "Alive", content: { "application/json": { schema: Health } } } },
 });
 
-const ready = createRoute({
+const ready = defineRoute({
   method: "get",
   path: "/ready",
+  role: "public",
   tags: ["Operations"],
   summary: "Readiness: Vault is unsealed and active, and the database answers",
   responses: {

@@ -5,7 +5,6 @@ import { ApiError } from "../../errors/problem";
 import { KeyStore } from "../../keys/key-store";
 import { keyShapeProblem } from "../../keys/providers";
 import { createRouter } from "../../lib/openapi";
-import { requireAdmin } from "../../middleware/auth";
 import { deleteKey, getKey, listKeys, storeKey } from "./keys.routes";
 
 type Ctx = Context<AppEnv>;
@@ -17,7 +16,6 @@ export const keysRouter = createRouter()
     const { service } = c.req.valid("param");
     const body = c.req.valid("json");
     return await audited(c, async (note) => {
-      requireAdmin(c.get("principal"));
       if (body.service !== service) throw new ApiError("validation_failed", "body service must match the path");
       const shape = keyShapeProblem(service, body.api_key);
       if (shape) throw new ApiError("validation_failed", shape, { errors: [{ path: "api_key", message: shape }] });
@@ -54,7 +52,6 @@ export const keysRouter = createRouter()
   .openapi(deleteKey, async (c) => {
     const { service } = c.req.valid("param");
     return await audited(c, async () => {
-      requireAdmin(c.get("principal"));
       if (!(await store(c).remove(service))) throw new ApiError("not_found", `No key is stored for ${service}.`);
       return c.json({ status: "success" as const, service, deleted: true as const }, 200);
     });

@@ -1,13 +1,39 @@
 import { describe, expect, it } from "vitest";
+import { createApp } from "../../../src/app";
 import { mintToken, newTenant } from "./tokens";
 import { call, type CallOptions } from "./worker";
 
-export interface ProtectedRoute {
+/** A route as the OpenAPI document states it: what its declaration (`defineRoute`) produced. */
+export interface DocumentedRoute {
   method: string;
+  /** The OpenAPI path, e.g. `/agents/{agent_id}`. */
   path: string;
-  body?: unknown;
-  /** Members (non-admins) are refused with 403. */
+  /** A callable path: every parameter replaced by a probe value (refused before validation anyway). */
+  url: string;
+  authenticated: boolean;
   adminOnly: boolean;
+  description: string;
+  hasBody: boolean;
+  errorStatuses: number[];
+}
+
+/** Every route of the app's OpenAPI document, built from the same `createApp()` the Worker serves. */
+export function documentedRoutes(): DocumentedRoute[] {
+  const doc = createApp().getOpenAPI31Document({ openapi: "3.1.0", info: { title: "authz", version: "0" } });
+  return Object.entries(doc.paths ?? {}).flatMap(([path, item]) =>
+    Object.entries(item as Record<string, any>).map(([method, op]) => ({
+      method: method.toUpperCase(),
+      path,
+      url: path.replace(/\{[^}]+\}/g, "authz-probe"),
+      authenticated: (op.security ?? []).length > 0,
+      adminOnly: "403" in op.responses,
+      description: op.description ?? "",
+      hasBody: !!op.requestBody,
+      errorStatuses: Object.keys(op.responses)
+        .map(Number)
+        .filter((s) => s >= 400),
+    })),
+  );
 }
 
 function expectUnauthorized(r: { status: number; res: Response; json: any }, code: string) {
@@ -17,15 +43,25 @@ function expectUnauthorized(r: { status: number; res: Response; json: any }, cod
   expect(r.json.code).toBe(code);
 }
 
+/** A limiter binding that refuses every call, as the real one does once a tenant is over its limit. */
+const exhaustedLimiter = { limit: async () => ({ success: false }) } as unknown as RateLimit;
+
 /**
- * The authorization checks every protected route must pass: no token, bad
- * tokens of every kind, the wrong role. Tenant isolation is asserted per
- * resource in each route's security tests.
+ * The authorization checks every authenticated route must pass: no token, bad tokens of every
+ * kind, the wrong role, the tenant's rate limit; and what its OpenAPI entry promises. Tenant
+ * isolation is asserted per resource in each route's security tests.
  */
-export function authorizationSuite(route: ProtectedRoute) {
-  const send = (o: CallOptions) => call(route.method, route.path, { body: route.body, ...o });
+export function authorizationSuite(route: DocumentedRoute) {
+  // No body: authentication and the role are checked before the input is validated.
+  const send = (o: CallOptions) => call(route.method, route.url, o);
 
   describe(`authorization: ${route.method} ${route.path}`, () => {
+    it("documents what its declaration implies", () => {
+      expect(route.errorStatuses).toEqual(expect.arrayContaining([401, 429]));
+      expect(route.description.startsWith("Admins only.")).toBe(route.adminOnly);
+      if (route.hasBody) expect(route.errorStatuses).toContain(413);
+    });
+
     it("401 without a token", async () => {
       expectUnauthorized(await send({ token: null }), "unauthenticated");
     });
@@ -57,12 +93,28 @@ export function authorizationSuite(route: ProtectedRoute) {
       expectUnauthorized(await send({ token }), "invalid_token");
     });
 
+    it("429 with Retry-After once the tenant is over its limit", async () => {
+      const r = await send({ as: { tenant: newTenant() }, env: { TENANT_RATE_LIMITER: exhaustedLimiter } });
+      expect(r.status).toBe(429);
+      expect(r.json.code).toBe("rate_limited");
+      expect(r.res.headers.get("retry-after")).toBe("60");
+    });
+
     if (route.adminOnly) {
       it("403 for a member", async () => {
         const r = await send({ as: { tenant: newTenant(), roles: ["member"] } });
         expect(r.status).toBe(403);
         expect(r.json.code).toBe("forbidden");
         expect(r.res.headers.get("www-authenticate")).toContain('error="insufficient_scope"');
+      });
+    }
+
+    if (route.hasBody) {
+      it("413 for a body over every limit, before reading it", async () => {
+        // Above MAX_DOCUMENT_BODY_BYTES (2 MiB), the largest body limit; an admin so the role is not what refuses it.
+        const r = await send({ as: { tenant: newTenant() }, rawBody: "x".repeat(2 * 1024 * 1024 + 1) });
+        expect(r.status).toBe(413);
+        expect(r.json.code).toBe("payload_too_large");
       });
     }
   });
