@@ -16,7 +16,11 @@ export interface NeonFaultSpec {
   status?: number;
   /** Answer as the proxy does when it cancels a query (400, SQLSTATE 08P01, two keys only). */
   cancelled?: boolean;
-  /** Only the next `count` requests. */
+  /** Only requests with a statement whose SQL text contains this string (e.g. a table name). */
+  match?: string;
+  /** Let this many matching requests through first. */
+  after?: number;
+  /** Then only the next `count` matching requests. */
   count?: number;
 }
 
@@ -35,11 +39,12 @@ export const CANCELLED_BODY = { message: "Query cancelled, connection was termin
 export class NeonFaults {
   #spec: NeonFaultSpec | null = null;
   #remaining: number | null = null;
+  #skip = 0;
 
   /** Replaces the active fault; validates so that a typo fails loudly in the test. */
   set(spec: NeonFaultSpec): void {
     if (typeof spec !== "object" || spec === null) throw new Error("the fault must be an object");
-    const known = new Set(["latencyMs", "hang", "status", "cancelled", "count"]);
+    const known = new Set(["latencyMs", "hang", "status", "cancelled", "match", "after", "count"]);
     const unknown = Object.keys(spec).find((k) => !known.has(k));
     if (unknown) throw new Error(`unknown fault field ${unknown}`);
     if (spec.latencyMs !== undefined && (!Number.isFinite(spec.latencyMs) || spec.latencyMs < 0)) {
@@ -48,25 +53,37 @@ export class NeonFaults {
     if (spec.status !== undefined && (!Number.isInteger(spec.status) || spec.status < 500 || spec.status > 599)) {
       throw new Error("status must be a 5xx status (a Postgres error is a 400 with its SQLSTATE)");
     }
-    if (spec.count !== undefined && (!Number.isInteger(spec.count) || spec.count < 0)) {
-      throw new Error("count must be a non-negative integer");
+    for (const k of ["after", "count"] as const) {
+      const n = spec[k];
+      if (n !== undefined && (!Number.isInteger(n) || n < 0)) throw new Error(`${k} must be a non-negative integer`);
+    }
+    if (spec.match !== undefined && (typeof spec.match !== "string" || spec.match === "")) {
+      throw new Error("match must be a non-empty string");
     }
     if ([spec.hang, spec.status !== undefined, spec.cancelled].filter(Boolean).length > 1) {
       throw new Error("choose one of hang, status, cancelled");
     }
     this.#spec = { ...spec };
     this.#remaining = spec.count ?? null;
+    this.#skip = spec.after ?? 0;
   }
 
   clear(): void {
     this.#spec = null;
     this.#remaining = null;
+    this.#skip = 0;
   }
 
-  /** Consumes one use of the fault, if any is active. */
-  take(): FaultAction | null {
+  /** Consumes one use of the fault if this request (its statements) matches it. */
+  take(statements: ReadonlyArray<{ query: string }>): FaultAction | null {
     const s = this.#spec;
     if (!s) return null;
+    const match = s.match;
+    if (match !== undefined && !statements.some((q) => q.query.includes(match))) return null;
+    if (this.#skip > 0) {
+      this.#skip -= 1;
+      return null;
+    }
     if (this.#remaining !== null) {
       if (this.#remaining <= 0) return null;
       this.#remaining -= 1;

@@ -163,7 +163,7 @@ async function handle(
     checkConnectionString(header);
     const opts = parseRequestOptions(header);
     const payload = parsePayload(await readBody(req, MAX_REQUEST_BYTES));
-    const fault = faults.take();
+    const fault = faults.take(payload.kind === "single" ? [payload.query] : payload.queries);
     if (fault) {
       if (fault.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, fault.latencyMs));
       if (fault.kind === "hang") return faults.hold(res);

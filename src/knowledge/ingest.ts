@@ -22,7 +22,7 @@ export interface StoredDocument {
 /**
  * Chunks, embeds (one provider round trip per 256 chunks) and stores documents.
  * Agents are checked first and the key before any write, so a refusal leaves nothing behind;
- * the insert is one transaction for all documents.
+ * the batch is stored whole or not at all (see KnowledgeStore.insert).
  */
 export async function ingestDocuments(
   deps: EmbedDeps,
@@ -46,7 +46,7 @@ export async function ingestDocuments(
     metadata: input.metadata ?? {},
     chunks: pieces.map((content) => ({ content, embedding: vectors[next++]! })),
   }));
-  await store.insert(docs);
+  await store.insert(docs, deps.logger);
   return {
     documents: docs.map((d) => ({
       document_id: d.documentId,

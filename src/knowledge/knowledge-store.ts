@@ -1,5 +1,6 @@
-import { and, desc, eq, isNull, or, sql, type SQL } from "drizzle-orm";
+import { and, desc, eq, inArray, isNull, or, sql, type SQL } from "drizzle-orm";
 import type { Database } from "../db/client";
+import type { Logger } from "../lib/logger";
 import { agentConfigs, knowledgeBase } from "../db/schema";
 
 export interface NewDocument {
@@ -49,8 +50,18 @@ type RawHit = Omit<SearchHit, "score" | "rank_score"> & {
  */
 export type SearchScope = { kind: "tenant" } | { kind: "agent"; agentId: string };
 
-/** Rows per INSERT statement; a document's statements run in one db.batch (one transaction). */
+/** Rows per INSERT statement. */
 const ROWS_PER_INSERT = 100;
+
+/**
+ * Neon's proxy refuses a request body over 10 MiB (`max_request_size_bytes`) with
+ * a 413, which no retry can fix. A chunk's embedding alone is ~20-30 KB of text,
+ * so two 200,000-character documents (~400 chunks) already exceed it in one
+ * request. Requests are kept well under the cap so that each also finishes well
+ * within DATABASE_TIMEOUT_MS: with real (dense) embeddings that is one statement
+ * of 100 rows, ~2 MB and 100 HNSW index inserts.
+ */
+export const MAX_BATCH_BYTES = 2 * 1024 * 1024;
 
 /**
  * hnsw.ef_search for a query asking for k results: the candidate list must be
@@ -98,27 +109,56 @@ export class KnowledgeStore {
     return rows.length > 0;
   }
 
-  /** Inserts every chunk of every document in one transaction: a document is stored whole or not at all. */
-  async insert(documents: NewDocument[]): Promise<void> {
-    const statements = documents.flatMap((doc) => {
-      const rows = doc.chunks.map((chunk, i) => ({
-        tenant_id: this.tenantId,
-        agent_id: doc.agentId,
-        document_id: doc.documentId,
-        chunk_index: i,
-        title: doc.title,
-        content: chunk.content,
-        metadata: doc.metadata,
-        embedding: chunk.embedding,
-      }));
-      const out = [];
-      for (let i = 0; i < rows.length; i += ROWS_PER_INSERT)
-        out.push(this.db.insert(knowledgeBase).values(rows.slice(i, i + ROWS_PER_INSERT)));
-      return out;
-    });
-    const [first, ...rest] = statements;
-    if (!first) return;
-    await this.db.batch([first, ...rest]);
+  /**
+   * Stores every chunk of every document: a document is stored whole or not at
+   * all, and so is the batch. Statements are packed into as few requests as fit
+   * under MAX_BATCH_BYTES, each request one transaction, a document's statements
+   * kept together unless it alone is larger than a request. When a request fails,
+   * everything the batch stored is deleted again, including what the failed request
+   * may have committed before its reply was lost.
+   */
+  async insert(documents: NewDocument[], logger?: Logger): Promise<void> {
+    const requests = this.insertRequests(documents);
+    try {
+      for (const [first, ...rest] of requests) await this.db.batch([first!, ...rest]);
+    } catch (err) {
+      const ids = documents.map((d) => d.documentId);
+      await this.db
+        .delete(knowledgeBase)
+        .where(and(eq(knowledgeBase.tenant_id, this.tenantId), inArray(knowledgeBase.document_id, ids)))
+        .catch((cleanupErr: unknown) =>
+          // The caller gets the original error; these ids name what may be left to delete.
+          logger?.error("knowledge.insert_cleanup_failed", {
+            document_ids: ids,
+            reason: cleanupErr instanceof Error ? cleanupErr.name : typeof cleanupErr,
+          }),
+        );
+      throw err;
+    }
+  }
+
+  /** The INSERT statements for `documents`, grouped into the requests `insert` sends (one db.batch each). */
+  insertRequests(documents: NewDocument[]) {
+    return packRequests(documents.map((doc) => this.#insertStatements(doc)));
+  }
+
+  #insertStatements(doc: NewDocument) {
+    const rows = doc.chunks.map((chunk, i) => ({
+      tenant_id: this.tenantId,
+      agent_id: doc.agentId,
+      document_id: doc.documentId,
+      chunk_index: i,
+      title: doc.title,
+      content: chunk.content,
+      metadata: doc.metadata,
+      embedding: chunk.embedding,
+    }));
+    const out = [];
+    for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) {
+      const statement = this.db.insert(knowledgeBase).values(rows.slice(i, i + ROWS_PER_INSERT));
+      out.push({ statement, bytes: requestBytes(statement.toSQL()) });
+    }
+    return out;
   }
 
   /** Documents newest first, one entry per document_id; `cursor` continues after the last one seen. */
@@ -277,4 +317,53 @@ LIMIT ${k}`;
     if (scope.kind === "tenant") return tenant;
     return and(tenant, or(eq(knowledgeBase.agent_id, scope.agentId), isNull(knowledgeBase.agent_id)));
   }
+}
+
+type Sized<T> = { statement: T; bytes: number };
+
+/** Groups each document's statements into requests under MAX_BATCH_BYTES, keeping a document's statements together. */
+function packRequests<T>(documents: Sized<T>[][], maxBytes = MAX_BATCH_BYTES): T[][] {
+  const requests: T[][] = [];
+  let current: T[] = [];
+  let size = 0;
+  const flush = () => {
+    if (current.length > 0) requests.push(current);
+    current = [];
+    size = 0;
+  };
+  for (const statements of documents) {
+    const docBytes = statements.reduce((n, s) => n + s.bytes, 0);
+    if (size + docBytes > maxBytes) flush();
+    for (const s of statements) {
+      // Only a document larger than a whole request is split between requests.
+      if (size + s.bytes > maxBytes) flush();
+      current.push(s.statement);
+      size += s.bytes;
+    }
+  }
+  flush();
+  return requests;
+}
+
+/** What the driver sends for one statement: `{"query": …, "params": [...]}`, in UTF-8 bytes. */
+function requestBytes(q: { sql: string; params: unknown[] }): number {
+  let n = q.sql.length + 32;
+  for (const p of q.params) n += utf8Length(typeof p === "string" ? p : (JSON.stringify(p) ?? "null")) + 3;
+  return n;
+}
+
+/** UTF-8 length of a string as JSON encodes it, without encoding it (escapes counted as 2 bytes, generously). */
+function utf8Length(s: string): number {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || c === 0x22 || c === 0x5c) n += c < 0x20 ? 6 : 2;
+    else if (c < 0x80) n += 1;
+    else if (c < 0x800) n += 2;
+    else if (c >= 0xd800 && c <= 0xdbff) {
+      n += 4;
+      i++;
+    } else n += 3;
+  }
+  return n;
 }

@@ -78,6 +78,16 @@ describe("Neon stand-in faults", () => {
     expect(performance.now() - started).toBeGreaterThanOrEqual(140);
   });
 
+  it("match and after pick one request among others: the second statement naming a table", async () => {
+    await faults("PUT", { match: "pg_class", after: 1, count: 1, status: 500 });
+    expect(await sql.query("SELECT count(*)::int AS n FROM pg_class WHERE false")).toEqual([{ n: 0 }]);
+    expect(await sql.query("SELECT 1 AS one")).toEqual([{ one: 1 }]); // not matching: not counted
+    expect(await sql.query("SELECT count(*)::int AS n FROM pg_class WHERE false").catch((e) => e)).toBeInstanceOf(
+      NeonDbError,
+    );
+    expect(await sql.query("SELECT count(*)::int AS n FROM pg_class WHERE false")).toEqual([{ n: 0 }]);
+  });
+
   it("refuses a malformed fault so a typo fails loudly", async () => {
     expect((await faults("PUT", { status: 404 })).status).toBe(400);
     expect((await faults("PUT", { hang: true, cancelled: true })).status).toBe(400);
