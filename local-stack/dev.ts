@@ -8,6 +8,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { DEV } from "./settings";
 import { startLocalStack } from "./stack";
+import { prettyWorkerLogs } from "./worker-log";
 
 const log = (line: string) => console.log(`[dev] ${line}`);
 const externalVault = !!process.env.VAULT_ADDR;
@@ -56,12 +57,19 @@ const wrangler = spawn(
     "--env-file",
     envFile,
     "--show-interactive-dev-session=false",
+    // `log` shows the Worker's console lines (request, audit.write_failed, …) without wrangler's
+    // own per-request info lines, which would repeat the Worker's `request` line.
     "--log-level",
-    "warn",
+    "log",
   ],
   // No network here: skip the Request.cf download and telemetry.
-  { stdio: "inherit", env: { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" } },
+  {
+    stdio: ["inherit", "pipe", "pipe"],
+    env: { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" },
+  },
 );
+prettyWorkerLogs(wrangler.stdout!, process.stdout);
+prettyWorkerLogs(wrangler.stderr!, process.stderr);
 
 let stopping = false;
 async function stop(code: number) {

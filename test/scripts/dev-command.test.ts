@@ -93,6 +93,13 @@ describe("npm run dev", () => {
     });
     const list = await fetch(`${base}/vault/keys`, { headers: auth });
     expect((await list.json()).keys).toEqual(["openai"]);
+    // The Worker's own log lines show, readably, and without the key or the token.
+    expect(
+      await waitFor(async () => /INFO +request POST \/vault\/keys\/openai 201 \d+ms requestId=/.test(output), 5_000),
+      output,
+    ).toBe(true);
+    expect(output).not.toContain("sk-proj-exampleexampleexample1234");
+    expect(output).not.toContain(token);
 
     await fetch(`http://127.0.0.1:${ports.LOCAL_VAULT_PORT}/__standin/seal`, { method: "POST" });
     const sealed = await fetch(`${base}/ready`);
