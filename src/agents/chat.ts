@@ -1,29 +1,15 @@
-import type { AuditLog } from "../audit/audit-log";
-import type { Config } from "../config";
-import type { Database } from "../db/client";
 import { ApiError } from "../errors/problem";
-import type { KeyStore } from "../keys/key-store";
-import { embedTexts } from "../knowledge/embedding";
-import { KnowledgeStore, type SearchScope } from "../knowledge/knowledge-store";
-import type { Logger } from "../lib/logger";
+import { embedTexts, type EmbedDeps } from "../knowledge/embedding";
+import type { SearchScope } from "../knowledge/knowledge-store";
 import { ProviderError, providerFailureCode, reportProviderError } from "../llm/errors";
-import type { FetchFn } from "../llm/http";
 import { chatProvider } from "../llm/index";
 import { recordKeyUse, requireProviderKey, type TenantKey } from "../llm/key-use";
 import type { ChatEvent, ChatMessage, ChatProvider, ChatRequest, ChatResult, Usage } from "../llm/types";
-import type { Principal } from "../middleware/auth";
-import { AgentStore, type Agent } from "./agent-store";
+import type { Agent } from "./agent-store";
 import { buildSystemPrompt, CHAT_CONTEXT_CHUNKS, isContext, retrievalQuery, toSource, type Source } from "./prompt";
 
-export interface ChatDeps {
-  config: Config;
-  db: Database;
-  keys: KeyStore;
-  audit: AuditLog;
-  principal: Principal;
-  logger: Logger;
-  fetch?: FetchFn;
-}
+/** A chat turn needs what embedding its retrieval query needs: config, the tenant's stores, audit, logger. */
+export type ChatDeps = EmbedDeps;
 
 /** Everything a chat turn needs once the agent, key and context are settled. */
 export interface PreparedChat {
@@ -40,13 +26,10 @@ export interface PreparedChat {
  * Retrieval is skipped (and needs no OpenAI key) when the scope holds no documents.
  */
 export async function prepareChat(deps: ChatDeps, agentId: string, messages: ChatMessage[]): Promise<PreparedChat> {
-  const knowledge = new KnowledgeStore(deps.db, deps.principal.tenantId);
+  const { agents, knowledge, keys } = deps.tenant;
   const scope: SearchScope = { kind: "agent", agentId };
   // Round trips that do not depend on each other run side by side: they are most of the time to first token.
-  const [agent, scopeSize] = await Promise.all([
-    new AgentStore(deps.db, deps.principal.tenantId).get(agentId),
-    knowledge.scopeSize(scope),
-  ]);
+  const [agent, scopeSize] = await Promise.all([agents.get(agentId), knowledge.scopeSize(scope)]);
   if (!agent) throw new ApiError("not_found", `No agent ${agentId} in this tenant.`);
   if (!agent.is_active)
     throw new ApiError("conflict", `Agent ${agentId} is disabled; set is_active to true to chat with it.`);
@@ -56,7 +39,7 @@ export async function prepareChat(deps: ChatDeps, agentId: string, messages: Cha
     const { vectors } = await embedTexts(deps, [query], "retrieval");
     return (await knowledge.search(vectors[0]!, query, scope, CHAT_CONTEXT_CHUNKS, scopeSize)).filter(isContext);
   };
-  const [key, hits] = await Promise.all([requireProviderKey(deps.keys, agent.llm_provider), retrieve()]);
+  const [key, hits] = await Promise.all([requireProviderKey(keys, agent.llm_provider), retrieve()]);
   return {
     agent,
     key,
@@ -80,7 +63,7 @@ function recordChat(
   outcome: "success" | "error",
   extra: Record<string, unknown>,
 ) {
-  recordKeyUse(deps.audit, deps.principal, {
+  recordKeyUse(deps.audit, deps.tenant.principal, {
     key: chat.key,
     purpose: "chat",
     model: chat.request.model,

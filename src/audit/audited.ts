@@ -43,7 +43,7 @@ const REFUSED_REQUEST = { action: "request.refused", resourceType: "route", reso
  * which request was refused.
  */
 export function auditRejected(c: Context<AppEnv>, err: unknown): void {
-  const principal = c.get("principal");
+  const principal = c.get("tenant")?.principal;
   if (!principal || c.get("audited")) return;
   const target = c.get("auditTarget");
   c.set("audited", true);
@@ -72,7 +72,7 @@ export interface AuditNote {
  * What is audited comes from the route's `auditTarget`.
  */
 export async function audited<T>(c: Context<AppEnv>, fn: (note: AuditNote) => Promise<T>): Promise<T> {
-  const { tenantId, userId } = c.get("principal");
+  const { tenantId, userId } = c.get("tenant").principal;
   const target = c.get("auditTarget");
   const note: AuditNote = { action: target.action, resourceId: target.resourceId, details: {} };
   let outcome: AuditOutcome = "success";

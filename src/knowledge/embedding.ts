@@ -1,8 +1,9 @@
+import type { Context } from "hono";
 import type { AuditLog } from "../audit/audit-log";
 import type { Config } from "../config";
 import { EMBEDDING_DIMENSIONS } from "../db/schema";
+import type { AppEnv } from "../env";
 import { ApiError } from "../errors/problem";
-import type { KeyStore } from "../keys/key-store";
 import type { Logger } from "../lib/logger";
 import { ProviderError, providerFailureCode, reportProviderError } from "../llm/errors";
 import type { FetchFn } from "../llm/http";
@@ -10,19 +11,27 @@ import { transportFor } from "../llm/index";
 import { recordKeyUse, requireProviderKey } from "../llm/key-use";
 import { OpenAIClient } from "../llm/openai";
 import type { Usage } from "../llm/types";
-import type { Principal } from "../middleware/auth";
+import type { Tenant } from "../tenant";
 
 /** Inputs per embeddings call: well under OpenAI's 2,048 and 300k-token limits for 1,200-character chunks. */
 const INPUTS_PER_CALL = 256;
 
+/** What calling the tenant's provider needs from the request (chat's deps are the same). */
 export interface EmbedDeps {
   config: Config;
-  keys: KeyStore;
+  tenant: Tenant;
   audit: AuditLog;
-  principal: Principal;
   logger: Logger;
   fetch?: FetchFn;
 }
+
+/** This request's deps for provider calls: the tenant's stores were built once, by `authenticate`. */
+export const embedDepsOf = (c: Context<AppEnv>): EmbedDeps => ({
+  config: c.get("config"),
+  tenant: c.get("tenant"),
+  audit: c.get("audit"),
+  logger: c.get("logger"),
+});
 
 /**
  * Embeds texts with the tenant's own OpenAI key and the configured model.
@@ -34,7 +43,7 @@ export async function embedTexts(
   texts: string[],
   purpose: "embedding" | "retrieval",
 ): Promise<{ vectors: number[][]; usage: Usage }> {
-  const key = await requireProviderKey(deps.keys, "openai");
+  const key = await requireProviderKey(deps.tenant.keys, "openai");
   const model = deps.config.providers.embeddingModel;
   const client = new OpenAIClient(transportFor(deps.config, "openai", deps.fetch), key.apiKey);
   const usage: Usage = { promptTokens: 0, completionTokens: 0, totalTokens: 0 };
@@ -53,7 +62,7 @@ export async function embedTexts(
       usage.totalTokens += out.usage.totalTokens;
     }
   } catch (err) {
-    recordKeyUse(deps.audit, deps.principal, {
+    recordKeyUse(deps.audit, deps.tenant.principal, {
       key,
       purpose,
       model,
@@ -64,7 +73,7 @@ export async function embedTexts(
     if (err instanceof ProviderError) throw reportProviderError(err, deps.logger);
     throw err;
   }
-  recordKeyUse(deps.audit, deps.principal, {
+  recordKeyUse(deps.audit, deps.tenant.principal, {
     key,
     purpose,
     model,

@@ -79,7 +79,7 @@ function guard(role: Role, audit: AuditSpec | undefined, limit: BodyLimitSetting
   return createMiddleware<AppEnv>(async (c, next) => {
     // The target first, so a refusal below (403, 413) is audited like the handler's own failures.
     if (audit) c.set("auditTarget", auditTargetOf(c, audit));
-    if (role !== "public") requireRole(c.get("principal"), role);
+    if (role !== "public") requireRole(c.get("tenant")?.principal, role);
     if (!limit) return await next();
     const maxSize = c.get("config")[limit];
     return await bodyLimit({

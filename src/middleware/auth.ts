@@ -3,6 +3,7 @@ import { createRemoteJWKSet, jwtVerify, type JWTVerifyGetKey } from "jose";
 import type { Config } from "../config";
 import type { AppEnv } from "../env";
 import { ApiError } from "../errors/problem";
+import { tenantOf } from "../tenant";
 
 /** The verified caller. The tenant comes only from here. */
 export interface Principal {
@@ -56,7 +57,7 @@ function unauthorized(detail: string, bearerError?: string): ApiError {
   });
 }
 
-/** Verifies the bearer JWT (jose) and sets `principal`. Every failure is one generic 401. */
+/** Verifies the bearer JWT (jose) and sets `tenant`: the principal and its tenant's stores. Every failure is one generic 401. */
 export const authenticate = () =>
   createMiddleware<AppEnv>(async (c, next) => {
     const header = c.req.header("authorization") ?? "";
@@ -103,12 +104,13 @@ export const authenticate = () =>
       c.get("logger").warn("auth.rejected", { reason: "claims" });
       throw unauthorized("The bearer token is invalid or expired.", "invalid_token");
     }
-    c.set("principal", {
+    const principal: Principal = {
       tenantId: tenantId.toLowerCase(),
       userId: payload.sub,
       roles,
       isAdmin: roles.some((r) => ADMIN_ROLES.has(r)),
-    });
+    };
+    c.set("tenant", tenantOf(principal, c.get("db"), c.get("vault")));
     await next();
   });
 

@@ -10,7 +10,7 @@ export const tenantRateLimit = () =>
   createMiddleware<AppEnv>(async (c, next) => {
     const limiter = c.env.TENANT_RATE_LIMITER;
     if (limiter) {
-      const { success } = await limiter.limit({ key: c.get("principal").tenantId });
+      const { success } = await limiter.limit({ key: c.get("tenant").principal.tenantId });
       if (!success) {
         throw new ApiError("rate_limited", "Too many requests for this tenant; retry later.", {
           headers: { "Retry-After": String(PERIOD_SECONDS) },

@@ -1,15 +1,10 @@
-import type { Context } from "hono";
-import { AgentStore, type AgentFields } from "../../agents/agent-store";
+import type { AgentFields } from "../../agents/agent-store";
 import { AGENT_DEFAULTS, agentProblems, type FieldProblem } from "../../agents/validation";
 import { audited } from "../../audit/audited";
-import type { AppEnv } from "../../env";
 import { ApiError } from "../../errors/problem";
 import { createRouter } from "../../lib/openapi";
 import { createAgent, deleteAgent, getAgent, listAgents, updateAgent } from "./agents.routes";
 
-type Ctx = Context<AppEnv>;
-
-const store = (c: Ctx) => new AgentStore(c.get("db"), c.get("principal").tenantId);
 const notFound = (agentId: string) => new ApiError("not_found", `No agent ${agentId} in this tenant.`);
 
 /** Throws the same 400 shape as schema validation for cross-field problems. */
@@ -33,7 +28,8 @@ export const agentsRouter = createRouter()
         enabled_tools: given.enabled_tools ?? [],
       };
       rejectProblems(agentProblems(fields));
-      const agent = await store(c).create(agent_id, fields, c.get("principal").userId);
+      const { agents, principal } = c.get("tenant");
+      const agent = await agents.create(agent_id, fields, principal.userId);
       Object.assign(note.details, { llm_provider: agent.llm_provider, llm_model: agent.llm_model });
       return c.json(agent, 201);
     });
@@ -41,7 +37,7 @@ export const agentsRouter = createRouter()
   .openapi(listAgents, async (c) => {
     const { limit, cursor } = c.req.valid("query");
     return await audited(c, async (note) => {
-      const page = await store(c).list(limit, cursor);
+      const page = await c.get("tenant").agents.list(limit, cursor);
       note.details.count = page.items.length;
       return c.json({ items: page.items, next_cursor: page.next }, 200);
     });
@@ -49,7 +45,7 @@ export const agentsRouter = createRouter()
   .openapi(getAgent, async (c) => {
     const { agent_id } = c.req.valid("param");
     return await audited(c, async () => {
-      const agent = await store(c).get(agent_id);
+      const agent = await c.get("tenant").agents.get(agent_id);
       if (!agent) throw notFound(agent_id);
       return c.json(agent, 200);
     });
@@ -58,7 +54,7 @@ export const agentsRouter = createRouter()
     const { agent_id } = c.req.valid("param");
     const changes = c.req.valid("json");
     return await audited(c, async (note) => {
-      const agents = store(c);
+      const { agents } = c.get("tenant");
       const current = await agents.get(agent_id);
       if (!current) throw notFound(agent_id);
       rejectProblems(agentProblems({ ...current, ...changes }));
@@ -72,7 +68,7 @@ export const agentsRouter = createRouter()
   .openapi(deleteAgent, async (c) => {
     const { agent_id } = c.req.valid("param");
     return await audited(c, async (note) => {
-      const removed = await store(c).remove(agent_id);
+      const removed = await c.get("tenant").agents.remove(agent_id);
       if (!removed) throw notFound(agent_id);
       note.details.knowledge_chunks_deleted = removed.chunks;
       return c.json(

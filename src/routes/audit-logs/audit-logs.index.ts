@@ -97,7 +97,7 @@ const listAuditLogs = defineRoute({
 export const auditLogsRouter = createRouter().openapi(listAuditLogs, async (c) => {
   const q = c.req.valid("query");
   return await audited(c, async () => {
-    const principal = c.get("principal");
+    const { principal } = c.get("tenant");
     const where: SQL[] = [eq(auditLogs.tenant_id, principal.tenantId)];
     if (q.action) where.push(eq(auditLogs.action, q.action));
     if (q.resource_type) where.push(eq(auditLogs.resource_type, q.resource_type));

@@ -1,30 +1,14 @@
-import type { Context } from "hono";
-import { completeChat, openChatStream, prepareChat, pumpChatStream, usageBody, type ChatDeps } from "../../agents/chat";
+import { completeChat, openChatStream, prepareChat, pumpChatStream, usageBody } from "../../agents/chat";
 import { audited } from "../../audit/audited";
-import type { AppEnv } from "../../env";
-import { KeyStore } from "../../keys/key-store";
+import { embedDepsOf } from "../../knowledge/embedding";
 import { createRouter } from "../../lib/openapi";
 import { chat } from "./chat.routes";
-
-type Ctx = Context<AppEnv>;
-
-function chatDeps(c: Ctx): ChatDeps {
-  const principal = c.get("principal");
-  return {
-    config: c.get("config"),
-    db: c.get("db"),
-    keys: new KeyStore(c.get("db"), c.get("vault"), principal.tenantId),
-    audit: c.get("audit"),
-    principal,
-    logger: c.get("logger"),
-  };
-}
 
 export const chatRouter = createRouter().openapi(chat, async (c) => {
   const { agent_id } = c.req.valid("param");
   const { messages, stream } = c.req.valid("json");
   return await audited(c, async (note) => {
-    const deps = chatDeps(c);
+    const deps = embedDepsOf(c);
     const prepared = await prepareChat(deps, agent_id, messages);
     Object.assign(note.details, {
       provider: prepared.agent.llm_provider,

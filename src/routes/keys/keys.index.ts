@@ -1,15 +1,8 @@
-import type { Context } from "hono";
 import { audited } from "../../audit/audited";
-import type { AppEnv } from "../../env";
 import { ApiError } from "../../errors/problem";
-import { KeyStore } from "../../keys/key-store";
 import { keyShapeProblem } from "../../keys/providers";
 import { createRouter } from "../../lib/openapi";
 import { deleteKey, getKey, listKeys, storeKey } from "./keys.routes";
-
-type Ctx = Context<AppEnv>;
-
-const store = (c: Ctx) => new KeyStore(c.get("db"), c.get("vault"), c.get("principal").tenantId);
 
 export const keysRouter = createRouter()
   .openapi(storeKey, async (c) => {
@@ -19,12 +12,12 @@ export const keysRouter = createRouter()
       if (body.service !== service) throw new ApiError("validation_failed", "body service must match the path");
       const shape = keyShapeProblem(service, body.api_key);
       if (shape) throw new ApiError("validation_failed", shape, { errors: [{ path: "api_key", message: shape }] });
-      const keys = store(c);
+      const { keys, principal } = c.get("tenant");
       const result = await keys.store({
         service,
         apiKey: body.api_key,
         metadata: body.metadata ?? {},
-        userId: c.get("principal").userId,
+        userId: principal.userId,
         expectedVersion: body.expected_version,
       });
       note.action = result.created ? "key.create" : "key.rotate";
@@ -43,7 +36,7 @@ export const keysRouter = createRouter()
   .openapi(getKey, async (c) => {
     const { service } = c.req.valid("param");
     return await audited(c, async (note) => {
-      const info = await store(c).info(service);
+      const info = await c.get("tenant").keys.info(service);
       if (!info) throw new ApiError("not_found", `No key is stored for ${service}.`);
       Object.assign(note.details, { vault_version: info.version, key_hint: info.key_hint });
       return c.json(info, 200);
@@ -52,13 +45,14 @@ export const keysRouter = createRouter()
   .openapi(deleteKey, async (c) => {
     const { service } = c.req.valid("param");
     return await audited(c, async () => {
-      if (!(await store(c).remove(service))) throw new ApiError("not_found", `No key is stored for ${service}.`);
+      if (!(await c.get("tenant").keys.remove(service)))
+        throw new ApiError("not_found", `No key is stored for ${service}.`);
       return c.json({ status: "success" as const, service, deleted: true as const }, 200);
     });
   })
   .openapi(listKeys, async (c) => {
     return await audited(c, async (note) => {
-      const items = await store(c).list();
+      const items = await c.get("tenant").keys.list();
       note.details.count = items.length;
       return c.json({ keys: items.map((i) => i.service), items }, 200);
     });

@@ -1,30 +1,11 @@
-import type { Context } from "hono";
 import { audited } from "../../audit/audited";
-import type { AppEnv } from "../../env";
 import { ApiError } from "../../errors/problem";
-import { KeyStore } from "../../keys/key-store";
-import { embedTexts, type EmbedDeps } from "../../knowledge/embedding";
+import { embedDepsOf, embedTexts } from "../../knowledge/embedding";
 import { ingestDocuments } from "../../knowledge/ingest";
-import { KnowledgeStore, type SearchScope } from "../../knowledge/knowledge-store";
+import type { SearchScope } from "../../knowledge/knowledge-store";
 import type { Usage } from "../../llm/types";
 import { createRouter } from "../../lib/openapi";
 import { addDocument, addDocuments, deleteDocument, listDocuments, searchKnowledge } from "./knowledge.routes";
-
-type Ctx = Context<AppEnv>;
-
-const store = (c: Ctx) => new KnowledgeStore(c.get("db"), c.get("principal").tenantId);
-
-/** What embedding needs from this request. */
-export function embedDeps(c: Ctx): EmbedDeps {
-  const principal = c.get("principal");
-  return {
-    config: c.get("config"),
-    keys: new KeyStore(c.get("db"), c.get("vault"), principal.tenantId),
-    audit: c.get("audit"),
-    principal,
-    logger: c.get("logger"),
-  };
-}
 
 const usageBody = (u: Usage) => ({ prompt_tokens: u.promptTokens, total_tokens: u.totalTokens });
 
@@ -58,7 +39,7 @@ export const knowledgeRouter = createRouter()
   .openapi(addDocument, async (c) => {
     const body = c.req.valid("json");
     return await audited(c, async (note) => {
-      const { documents, usage } = await ingestDocuments(embedDeps(c), store(c), [body]);
+      const { documents, usage } = await ingestDocuments(embedDepsOf(c), c.get("tenant").knowledge, [body]);
       const doc = documents[0]!;
       Object.assign(note.details, { document_id: doc.document_id, agent_id: doc.agent_id, chunks: doc.chunks });
       return c.json({ ...doc, usage: usageBody(usage) }, 201);
@@ -67,7 +48,7 @@ export const knowledgeRouter = createRouter()
   .openapi(addDocuments, async (c) => {
     const body = c.req.valid("json");
     return await audited(c, async (note) => {
-      const { documents, usage } = await ingestDocuments(embedDeps(c), store(c), body.documents);
+      const { documents, usage } = await ingestDocuments(embedDepsOf(c), c.get("tenant").knowledge, body.documents);
       Object.assign(note.details, {
         document_ids: documents.map((d) => d.document_id),
         chunks: documents.reduce((n, d) => n + d.chunks, 0),
@@ -78,7 +59,9 @@ export const knowledgeRouter = createRouter()
   .openapi(listDocuments, async (c) => {
     const { agent_id, limit, cursor } = c.req.valid("query");
     return await audited(c, async (note) => {
-      const page = await store(c).list({ agentId: agent_id, limit, cursor: cursor ? decodeCursor(cursor) : undefined });
+      const page = await c
+        .get("tenant")
+        .knowledge.list({ agentId: agent_id, limit, cursor: cursor ? decodeCursor(cursor) : undefined });
       note.details.count = page.items.length;
       return c.json({ items: page.items, next_cursor: page.next ? encodeCursor(page.next) : null }, 200);
     });
@@ -86,7 +69,7 @@ export const knowledgeRouter = createRouter()
   .openapi(deleteDocument, async (c) => {
     const { document_id } = c.req.valid("param");
     return await audited(c, async (note) => {
-      const chunks = await store(c).remove(document_id);
+      const chunks = await c.get("tenant").knowledge.remove(document_id);
       if (chunks === 0) throw new ApiError("not_found", `No document ${document_id} in this tenant.`);
       note.details.chunks = chunks;
       return c.json({ status: "success" as const, document_id, deleted: true as const, chunks }, 200);
@@ -95,7 +78,7 @@ export const knowledgeRouter = createRouter()
   .openapi(searchKnowledge, async (c) => {
     const { query, agent_id, k } = c.req.valid("json");
     return await audited(c, async (note) => {
-      const knowledge = store(c);
+      const { knowledge } = c.get("tenant");
       const scope: SearchScope = agent_id ? { kind: "agent", agentId: agent_id } : { kind: "tenant" };
       // Two independent database reads side by side; the scope's size picks the search plan.
       const [exists, scopeSize] = await Promise.all([
@@ -103,7 +86,7 @@ export const knowledgeRouter = createRouter()
         knowledge.scopeSize(scope),
       ]);
       if (!exists) throw new ApiError("not_found", `No agent ${agent_id} in this tenant.`);
-      const { vectors, usage } = await embedTexts(embedDeps(c), [query], "retrieval");
+      const { vectors, usage } = await embedTexts(embedDepsOf(c), [query], "retrieval");
       const results = await knowledge.search(vectors[0]!, query, scope, k, scopeSize);
       Object.assign(note.details, { agent_id: agent_id ?? null, k, results: results.length });
       return c.json({ results, usage: usageBody(usage) }, 200);

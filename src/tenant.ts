@@ -1,0 +1,28 @@
+import { AgentStore } from "./agents/agent-store";
+import type { Database } from "./db/client";
+import { KeyStore } from "./keys/key-store";
+import { KnowledgeStore } from "./knowledge/knowledge-store";
+import type { Principal } from "./middleware/auth";
+import type { VaultClient } from "./vault/client";
+
+/**
+ * The verified caller and its tenant's stores, built once per request right after authentication
+ * (context value `tenant`). Every store is bound to `principal.tenantId`, the only tenant a handler
+ * can reach; nothing else constructs a store for a request.
+ */
+export interface Tenant {
+  principal: Principal;
+  keys: KeyStore;
+  agents: AgentStore;
+  knowledge: KnowledgeStore;
+}
+
+/** Binds the stores to the verified principal's tenant (three small objects: no I/O happens here). */
+export function tenantOf(principal: Principal, db: Database, vault: VaultClient): Tenant {
+  return {
+    principal,
+    keys: new KeyStore(db, vault, principal.tenantId),
+    agents: new AgentStore(db, principal.tenantId),
+    knowledge: new KnowledgeStore(db, principal.tenantId),
+  };
+}
