@@ -11,7 +11,6 @@ import { getConfig } from "./config";
 import { auditLogsRouter } from "./routes/audit-logs/audit-logs.index";
 import { healthRouter, readyRouter } from "./routes/health/health.index";
 import { keysRouter } from "./routes/keys/keys.index";
-import { docsRouter } from "./routes/docs/docs.index";
 import { agentsRouter } from "./routes/agents/agents.index";
 import { chatRouter } from "./routes/chat/chat.index";
 import { knowledgeRouter } from "./routes/knowledge/knowledge.index";
@@ -45,7 +44,7 @@ export function createApp() {
   );
 
   app.route("/", healthRouter);
-  // Generated at request time from every route registered on `app`, public like the docs page.
+  // Generated at request time from every route registered on `app`; public, read by the /docs page (a static asset).
   app.doc31("/openapi.json", {
     openapi: "3.1.0",
     info: {
@@ -59,7 +58,6 @@ export function createApp() {
     scheme: "bearer",
     bearerFormat: "JWT",
   });
-  app.route("/", docsRouter);
 
   app.use("*", init());
   app.route("/", readyRouter);

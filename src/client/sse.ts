@@ -4,8 +4,11 @@ export interface SseEvent {
   data: unknown;
 }
 
-/** Reads a `text/event-stream` body as events, parsing each `data:` as JSON. Works in browsers and Workers. */
-export async function* readSse(body: ReadableStream<Uint8Array>): AsyncGenerator<SseEvent> {
+/**
+ * Reads a `text/event-stream` body as events, parsing each `data:` as JSON. Works in browsers and Workers
+ * (`BufferSource`: what TextDecoderStream takes in both the DOM and the Workers typings).
+ */
+export async function* readSse(body: ReadableStream<BufferSource>): AsyncGenerator<SseEvent> {
   const reader = body.pipeThrough(new TextDecoderStream()).getReader();
   let buffer = "";
   try {

@@ -9,11 +9,12 @@ export interface SseEvent {
 /**
  * Parses a server-sent-events body as it arrives, yielding one event per blank
  * line. Each chunk re-arms the idle timer; a stall aborts the fetch and ends
- * in a ProviderError rather than a hung request.
+ * in a ProviderError rather than a hung request. (`BufferSource`: see
+ * src/client/sse.ts; the client's types, checked with the DOM lib, reach here.)
  */
 export async function* readSse(
   provider: string,
-  body: ReadableStream<Uint8Array>,
+  body: ReadableStream<BufferSource>,
   timer: IdleTimer,
 ): AsyncGenerator<SseEvent> {
   const reader = body.pipeThrough(new TextDecoderStream()).getReader();

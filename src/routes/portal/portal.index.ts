@@ -22,8 +22,9 @@ export const portalRouter = createRouter()
   .get("/byok", (c) => {
     const n = nonce();
     const config = c.get("config");
-    // Only the inline style and script carrying this response's nonce run; the page talks to this origin
-    // only, submits no form natively, and may be framed by the portal origins alone.
+    // Only the stylesheet and the module script whose tags carry this response's nonce load (an injected
+    // tag cannot guess it, even one pointing at another /assets file); the page talks to this origin only,
+    // submits no form natively, and may be framed by the portal origins alone.
     const frameAncestors = ["'self'", ...config.corsOrigins].join(" ");
     c.header(
       "Content-Security-Policy",

@@ -1,0 +1,371 @@
+/**
+ * The BYOK page's script (served as /assets/byok.js; the HTML is
+ * src/routes/portal/byok.page.ts). It talks to the keys API through the typed
+ * client, so the shapes it reads are the routes' own.
+ *
+ * Token: taken from the embedding portal (`postMessage({type: "brain-byok:token", token})`
+ * from an allowed portal origin, after the page posts `{type: "brain-byok:ready"}` to its
+ * parent) or from a `#token=` fragment, removed from the address bar at once. It is kept in
+ * memory and in sessionStorage (this tab only, gone when the tab closes) so a reload does
+ * not sign the admin out. Keys typed into the forms are sent once and cleared; the page
+ * never receives a stored key.
+ */
+import { BrainApiError, createBrainApi, isBrainApiError, type KeyInfo } from "../src/client";
+
+const TOKEN_KEY = "brain.byok.token";
+const NAMES: Record<string, string> = { openai: "OpenAI", anthropic: "Anthropic" };
+const SERVICE_NAME = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+
+/** What the page shows of a failed call. */
+interface Failure {
+  status: number;
+  code: string;
+  title?: string | undefined;
+  detail?: string | undefined;
+  requestId?: string | undefined;
+}
+
+const body = document.body;
+const origins = (body.dataset.portalOrigins ?? "").split(" ").filter(Boolean);
+
+function $<T extends HTMLElement = HTMLElement>(id: string): T {
+  const node = document.getElementById(id);
+  if (!node) throw new Error(`#${id} is missing from the page`);
+  return node as T;
+}
+
+function must<T extends Element>(node: T | null, what: string): T {
+  if (!node) throw new Error(`${what} is missing from the page`);
+  return node;
+}
+
+function el<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  props: Partial<HTMLElementTagNameMap[K]> = {},
+  ...kids: Array<Node | string>
+): HTMLElementTagNameMap[K] {
+  const node = Object.assign(document.createElement(tag), props);
+  node.append(...kids);
+  return node;
+}
+
+const nameOf = (service: string) => NAMES[service] ?? service;
+
+let token: string | null = null;
+let keys = new Map<string, KeyInfo>();
+let loaded = false;
+
+const api = createBrainApi({
+  baseUrl: location.origin,
+  getToken: () => token,
+  fetch: (input, init) => {
+    const headers = new Headers(init?.headers);
+    headers.set("accept", "application/json");
+    return fetch(input, { ...init, headers, credentials: "omit", cache: "no-store" });
+  },
+});
+
+function setToken(t: string | null) {
+  token = t;
+  loaded = false;
+  try {
+    if (t) sessionStorage.setItem(TOKEN_KEY, t);
+    else sessionStorage.removeItem(TOKEN_KEY);
+  } catch {
+    // Storage may be blocked (third-party frame); the token still lives in memory.
+  }
+  render();
+  if (t) void load();
+}
+
+function claims(t: string): { sub?: string; tenant_id?: unknown } {
+  try {
+    return JSON.parse(atob(t.split(".")[1]!.replace(/-/g, "+").replace(/_/g, "/")));
+  } catch {
+    return {};
+  }
+}
+
+function failure(err: unknown): Failure {
+  if (!isBrainApiError(err)) return { status: 0, code: "unexpected_response" };
+  if (err.code === "network_error")
+    return { ...err, detail: "The gateway could not be reached. Check your connection and retry." };
+  return err;
+}
+
+// Messages: successes are polite, errors assertive (role=alert).
+function say(text: string) {
+  $("error").replaceChildren();
+  $("notice").replaceChildren(el("div", { className: "msg ok", textContent: text }));
+}
+
+function fail(err: Failure, where: HTMLElement = $("error")) {
+  const box = el(
+    "div",
+    { className: "msg err" },
+    el("strong", { textContent: err.detail || err.title || "Something went wrong." }),
+  );
+  const meta = [err.code && `Code: ${err.code}`, err.requestId && `Request ${err.requestId}`]
+    .filter(Boolean)
+    .join(" · ");
+  if (meta) box.append(el("span", { className: "meta", textContent: meta }));
+  $("notice").replaceChildren();
+  where.replaceChildren(box);
+}
+
+/** Runs an API call; a 401 signs the admin out with a message where they sign in again. */
+async function call<T>(request: () => Promise<T>): Promise<T> {
+  try {
+    return await request();
+  } catch (err) {
+    const f = failure(err);
+    if (f.status === 401) {
+      setToken(null);
+      fail({ ...f, detail: "Your session has expired or is invalid. Sign in again." }, $("signin-error"));
+    }
+    throw err;
+  }
+}
+
+/** `POST /dev/session` (development only; not part of the API, so not in the typed client). */
+async function devSession(): Promise<{ token: string }> {
+  let res: Response;
+  try {
+    res = await fetch("/dev/session", {
+      method: "POST",
+      headers: { accept: "application/json" },
+      credentials: "omit",
+      cache: "no-store",
+    });
+  } catch (err) {
+    throw BrainApiError.network(err);
+  }
+  if (!res.ok) throw await BrainApiError.fromResponse(res);
+  return (await res.json()) as { token: string };
+}
+
+function busy(button: HTMLButtonElement, on: boolean, label?: string) {
+  button.disabled = on;
+  button.setAttribute("aria-busy", String(on));
+  if (label) button.textContent = label;
+}
+
+function when(iso: string) {
+  const d = new Date(iso);
+  const text = Number.isNaN(d.getTime())
+    ? "—"
+    : d.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+  return el("time", { dateTime: iso, title: iso, textContent: text });
+}
+
+const messageRow = (className: string, text: string) =>
+  el("tr", {}, el("td", { colSpan: 6, className, textContent: text }));
+
+async function load() {
+  const table = $("keys");
+  const tbody = $("rows");
+  table.setAttribute("aria-busy", "true");
+  // Placeholder only on the first load; later reloads keep the rows in place until the new list arrives.
+  if (!loaded) tbody.replaceChildren(messageRow("loading", "Loading keys…"));
+  try {
+    const list = await call(() => api.vault.listKeys());
+    keys = new Map(list.items.map((k) => [k.service, k]));
+    loaded = true;
+    renderRows();
+  } catch (err) {
+    tbody.replaceChildren(messageRow("empty", "Keys could not be loaded."));
+    const f = failure(err);
+    if (f.status !== 401) fail(f);
+  } finally {
+    table.setAttribute("aria-busy", "false");
+  }
+}
+
+function keyRow(k: KeyInfo) {
+  const del = el("button", { type: "button", className: "danger", textContent: "Delete" });
+  del.setAttribute("aria-label", `Delete ${nameOf(k.service)} key`);
+  del.addEventListener("click", () => confirmDelete(k.service, del));
+  const logo = el("span", { className: `logo ${k.service}`, textContent: nameOf(k.service).slice(0, 2) });
+  logo.setAttribute("aria-hidden", "true");
+  const tr = el(
+    "tr",
+    {},
+    el("td", {}, el("span", { className: "svc" }, logo, nameOf(k.service))),
+    el("td", {}, el("code", { textContent: k.key_hint || "—" })),
+    el("td", { className: "num" }, el("span", { className: "pill", textContent: `v${k.version}` })),
+    el("td", {}, when(k.created_at)),
+    el("td", {}, when(k.updated_at)),
+    el("td", {}, del),
+  );
+  tr.dataset.service = k.service;
+  return tr;
+}
+
+function renderRows() {
+  const rows = [...keys.values()].sort((a, b) => a.service.localeCompare(b.service)).map(keyRow);
+  $("rows").replaceChildren(...(rows.length ? rows : [messageRow("empty", "No provider keys yet. Add one below.")]));
+  for (const form of document.querySelectorAll<HTMLFormElement>("form[data-service]")) {
+    const k = keys.get(form.dataset.service!);
+    must(form.querySelector("[data-current]"), "[data-current]").textContent = k
+      ? `Current key ${k.key_hint || ""} · v${k.version}. Saving again rotates it.`
+      : "No key stored yet.";
+    must(form.querySelector("button[type=submit]"), "submit button").textContent = k ? "Rotate key" : "Save key";
+  }
+}
+
+/** The form's parts the script uses. The "another provider" form alone has a service field. */
+function partsOf(form: HTMLFormElement) {
+  return {
+    input: must(form.querySelector<HTMLInputElement>("input[name=api_key]"), "key field"),
+    service: form.querySelector<HTMLInputElement>("input[name=service]"),
+    submit: must(form.querySelector<HTMLButtonElement>("button[type=submit]"), "submit button"),
+    toggle: must(form.querySelector<HTMLButtonElement>(".toggle"), "show/hide button"),
+    errorBox: must(form.querySelector<HTMLElement>(".field-error"), ".field-error"),
+  };
+}
+
+function showKey(form: HTMLFormElement, show: boolean) {
+  const { input, toggle } = partsOf(form);
+  input.type = show ? "text" : "password";
+  toggle.textContent = show ? "Hide" : "Show";
+  toggle.setAttribute("aria-pressed", String(show));
+}
+
+async function save(form: HTMLFormElement) {
+  const { input, service: svcInput, submit: button, errorBox } = partsOf(form);
+  const service = form.dataset.service || (svcInput?.value ?? "").trim().toLowerCase();
+  const label = button.textContent;
+  errorBox.replaceChildren();
+  input.removeAttribute("aria-invalid");
+  svcInput?.removeAttribute("aria-invalid");
+  const missing: [HTMLInputElement, string] | null =
+    svcInput && !SERVICE_NAME.test(service)
+      ? [svcInput, "Enter a service name: lowercase letters, digits, - or _."]
+      : !input.value
+        ? [input, "Enter the API key."]
+        : null;
+  if (missing) {
+    missing[0].setAttribute("aria-invalid", "true");
+    errorBox.replaceChildren(el("div", { className: "msg err", textContent: missing[1] }));
+    missing[0].focus();
+    return;
+  }
+  busy(button, true, "Saving…");
+  // The key leaves the page with this request: the field is cleared now, whatever the outcome.
+  const apiKey = input.value;
+  input.value = "";
+  showKey(form, false);
+  try {
+    const r = await call(() => api.vault.storeKey(service, apiKey));
+    say(
+      `${r.action === "rotated" ? "Rotated the " : "Saved the "}${nameOf(service)} key (${r.key_hint}, version ${r.version}).`,
+    );
+    if (svcInput) svcInput.value = "";
+    await load();
+  } catch (err) {
+    const f = failure(err);
+    if (f.code === "validation_failed") input.setAttribute("aria-invalid", "true");
+    if (f.status !== 401) fail(f, f.code === "validation_failed" ? errorBox : undefined);
+  } finally {
+    busy(button, false, keys.has(service) ? "Rotate key" : (label ?? "Save key"));
+  }
+}
+
+function confirmDelete(service: string, opener: HTMLButtonElement) {
+  const dialog = $<HTMLDialogElement>("confirm");
+  $("confirm-title").textContent = `Delete the ${nameOf(service)} key?`;
+  dialog.dataset.service = service;
+  dialog.returnValue = "";
+  dialog.showModal();
+  dialog.addEventListener(
+    "close",
+    async () => {
+      if (dialog.returnValue !== "delete") return opener.focus();
+      busy(opener, true, "Deleting…");
+      try {
+        await call(() => api.vault.deleteKey(service));
+        say(`Deleted the ${nameOf(service)} key.`);
+        await load();
+        $("keys-title").focus();
+      } catch (err) {
+        const f = failure(err);
+        if (f.status !== 401) fail(f);
+        busy(opener, false, "Delete");
+      }
+    },
+    { once: true },
+  );
+}
+
+function render() {
+  const signedIn = !!token;
+  $("app").hidden = !signedIn;
+  $("signin").hidden = signedIn;
+  $("session").hidden = !signedIn;
+  if (token) {
+    const c = claims(token);
+    $("who").textContent = (c.sub || "admin") + (c.tenant_id ? ` · tenant ${String(c.tenant_id).slice(0, 8)}` : "");
+  }
+}
+
+for (const form of document.querySelectorAll<HTMLFormElement>("form.key")) {
+  form.addEventListener("submit", (e) => {
+    e.preventDefault();
+    void save(form);
+  });
+  // Editing a field clears its previous error.
+  form.addEventListener("input", (e) => {
+    (e.target as Element).removeAttribute("aria-invalid");
+    partsOf(form).errorBox.replaceChildren();
+  });
+  partsOf(form).toggle.addEventListener("click", () => showKey(form, partsOf(form).input.type === "password"));
+}
+
+const dialog = $<HTMLDialogElement>("confirm");
+dialog.addEventListener("cancel", () => {
+  dialog.returnValue = "";
+});
+for (const b of dialog.querySelectorAll<HTMLButtonElement>("[data-close]")) {
+  b.addEventListener("click", () => dialog.close(b.dataset.close));
+}
+$("signout").addEventListener("click", () => {
+  setToken(null);
+  $("notice").replaceChildren();
+  $("error").replaceChildren();
+});
+
+const dev = $<HTMLButtonElement>("dev-signin");
+if (body.dataset.devLogin === "true") {
+  dev.hidden = false;
+  dev.addEventListener("click", async () => {
+    busy(dev, true, "Signing in…");
+    try {
+      const s = await devSession();
+      $("signin-error").replaceChildren();
+      setToken(s.token);
+      say("Signed in as the development tenant admin.");
+    } catch (err) {
+      fail(failure(err), $("signin-error"));
+    } finally {
+      busy(dev, false, "Sign in as dev admin");
+    }
+  });
+}
+
+// The embedding portal hands over (and refreshes) the token.
+window.addEventListener("message", (e: MessageEvent<unknown>) => {
+  if (e.source !== window.parent || !origins.includes(e.origin)) return;
+  const d = e.data as { type?: unknown; token?: unknown } | null;
+  if (d?.type === "brain-byok:token" && typeof d.token === "string") setToken(d.token);
+});
+if (window.parent !== window) for (const o of origins) window.parent.postMessage({ type: "brain-byok:ready" }, o);
+
+const fromHash = new URLSearchParams(location.hash.slice(1)).get("token");
+if (fromHash) history.replaceState(null, "", location.pathname + location.search);
+let stored: string | null = null;
+try {
+  stored = sessionStorage.getItem(TOKEN_KEY);
+} catch {
+  // Storage blocked: nothing stored.
+}
+setToken(fromHash || stored);
