@@ -10,6 +10,8 @@ import { errorBody } from "./protocol.js";
 export interface NeonFaultSpec {
   /** Added before the request is handled. */
   latencyMs?: number;
+  /** Plus a random 0…jitterMs, so that concurrent requests finish out of order. */
+  jitterMs?: number;
   /** Accept the request, then never answer (until the fault is cleared or the server closes). */
   hang?: boolean;
   /** Answer this 5xx status with the proxy's error body instead of running the query. */
@@ -44,11 +46,12 @@ export class NeonFaults {
   /** Replaces the active fault; validates so that a typo fails loudly in the test. */
   set(spec: NeonFaultSpec): void {
     if (typeof spec !== "object" || spec === null) throw new Error("the fault must be an object");
-    const known = new Set(["latencyMs", "hang", "status", "cancelled", "match", "after", "count"]);
+    const known = new Set(["latencyMs", "jitterMs", "hang", "status", "cancelled", "match", "after", "count"]);
     const unknown = Object.keys(spec).find((k) => !known.has(k));
     if (unknown) throw new Error(`unknown fault field ${unknown}`);
-    if (spec.latencyMs !== undefined && (!Number.isFinite(spec.latencyMs) || spec.latencyMs < 0)) {
-      throw new Error("latencyMs must be a non-negative number");
+    for (const k of ["latencyMs", "jitterMs"] as const) {
+      const n = spec[k];
+      if (n !== undefined && (!Number.isFinite(n) || n < 0)) throw new Error(`${k} must be a non-negative number`);
     }
     if (spec.status !== undefined && (!Number.isInteger(spec.status) || spec.status < 500 || spec.status > 599)) {
       throw new Error("status must be a 5xx status (a Postgres error is a 400 with its SQLSTATE)");
@@ -88,7 +91,7 @@ export class NeonFaults {
       if (this.#remaining <= 0) return null;
       this.#remaining -= 1;
     }
-    const latencyMs = s.latencyMs ?? 0;
+    const latencyMs = (s.latencyMs ?? 0) + Math.random() * (s.jitterMs ?? 0);
     if (s.hang) return { kind: "hang", latencyMs };
     if (s.cancelled) return { kind: "answer", latencyMs, status: 400, body: CANCELLED_BODY };
     if (s.status !== undefined) {

@@ -100,6 +100,10 @@ export async function startVault(opts: VaultStandInOptions): Promise<VaultStandI
     }
     const vaultPath = decoded.slice("/v1/".length);
 
+    // Vault has the whole request before it is slow to answer: a write delayed past the client's
+    // timeout still applies (a lost reply), so the body is read now, not after the fault's latency.
+    const body = method === "POST" || method === "PUT" ? readJson(req) : undefined;
+    body?.catch(() => {});
     const fault = faults.take(method, rawPath);
     if (fault) {
       if (fault.latencyMs > 0) await sleep(fault.latencyMs);
@@ -120,7 +124,7 @@ export async function startVault(opts: VaultStandInOptions): Promise<VaultStandI
 
     let data: Record<string, unknown>;
     if (op === "update") {
-      data = await readJson(req);
+      data = await (body ?? readJson(req));
     } else {
       data = {};
       for (const [k, v] of query) if (!(k in data)) data[k] = v;

@@ -76,6 +76,11 @@ export const connectorConfigs = pgTable(
     // Sync fields: 'synced' when this row matches Vault, 'pending' while a write spans both.
     sync_status: text("sync_status").notNull().default("synced"),
     last_synced_at: timestamp("last_synced_at", { withTimezone: true }),
+    // Added: writes in flight (each store/delete counts itself in and out), so one writer's end
+    // never clears another's mark; sync_status is 'pending' exactly while this is above 0.
+    pending_writes: integer("pending_writes").notNull().default(0),
+    // Added: the latest mark; a mark older than any write can take is a writer that died.
+    pending_since: timestamp("pending_since", { withTimezone: true }),
     ...timestamps,
   },
   (t) => [

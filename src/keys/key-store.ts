@@ -1,8 +1,9 @@
-import { and, eq, sql } from "drizzle-orm";
+import { and, eq, sql, type SQL } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { prepared } from "../db/prepared";
 import { connectorConfigs } from "../db/schema";
 import type { VaultClient } from "../vault/client";
+import { VaultError } from "../vault/http";
 import { keyPath, keysFolder, SERVICE_NAME } from "../vault/paths";
 import { isStorableText, storableEntries } from "../lib/text";
 import { keyHint } from "./providers";
@@ -30,14 +31,35 @@ export interface KeyInfo {
 type Row = typeof connectorConfigs.$inferSelect;
 
 /**
+ * Longer than any store or delete can take (DATABASE_TIMEOUT_MS ≤ 60 s per call, VAULT_TIMEOUT_MS ≤ 30 s):
+ * a pending mark older than this belongs to a writer that died, and a repair may clear it.
+ */
+const PENDING_LEASE_SECONDS = 180;
+
+/**
+ * Records a list repairs from Vault at most: one Vault read each, plus one database call for all,
+ * so a list stays within Workers' 50 subrequests (free plan) however many records are in doubt.
+ * The rest are repaired by the next lists.
+ */
+export const MAX_REPAIRS_PER_LIST = 40;
+
+/** Vault reads in flight at once during a repair (Workers open at most 6 connections per request). */
+const REPAIR_CONCURRENCY = 6;
+
+const cc = connectorConfigs;
+
+/**
  * A tenant's provider keys. Vault is the source of truth for keys and versions;
  * `connector_configs` is the record used for listing and metadata.
  *
- * Consistency: every write first marks the row `sync_status = 'pending'`, then
- * writes Vault, then records the result as `synced`. If the process or the
- * database fails between the steps, the row stays `pending` and the next read or
- * list reconciles it from Vault — the two never disagree past the next read.
- * A Vault failure leaves Vault unchanged, and the pending mark is cleared.
+ * Consistency, with any number of concurrent writers:
+ * - every store or delete counts itself in (`pending_writes` + 1) before touching Vault and out
+ *   when done, so one writer's end never clears another's mark;
+ * - the record moves only forward: a result is applied only if its version is newer than the
+ *   record's, so replies arriving out of order cannot leave an older version "synced";
+ * - a write whose Vault reply is lost (timeout, 5xx) may have applied: its mark stays, and the
+ *   next read or list repairs the record from Vault;
+ * - a list trusts only records with no write in flight that Vault lists; the rest it repairs.
  */
 export class KeyStore {
   constructor(
@@ -72,20 +94,33 @@ export class KeyStore {
       };
       ({ version } = await this.vault.write(path, { ...secret }, input.expectedVersion));
     } catch (err) {
-      await this.clearPending(input.service).catch(() => {}); // a stale mark only costs one reconcile
+      // Only a write Vault answered with an error ends the mark here. Without an answer (a timeout, a
+      // cut connection) the write may have applied: the mark stays, and the next read or list repairs.
+      if (refused(err)) {
+        await this.endPending(input.service).catch(() => {}); // a stale mark only costs one repair
+      }
       throw err;
     }
+    const newer = sql`(${cc.vault_version} is null or ${cc.vault_version} < ${version}::int)`;
+    const ifNewer = (value: SQL, column: SQL | typeof cc.is_active) =>
+      sql`case when ${newer} then ${value} else ${column} end`;
+    const now = new Date().toISOString();
     await this.db
-      .update(connectorConfigs)
+      .update(cc)
       .set({
-        is_active: true,
-        key_hint: hint,
-        vault_version: version,
-        metadata: input.metadata,
+        is_active: ifNewer(sql`true`, cc.is_active),
+        key_hint: ifNewer(sql`${hint}::text`, sql`${cc.key_hint}`),
+        vault_version: ifNewer(sql`${version}::int`, sql`${cc.vault_version}`),
+        metadata: ifNewer(sql`${JSON.stringify(input.metadata)}::jsonb`, sql`${cc.metadata}`),
         // The first version's author and time are the key's creation; rotations keep them.
-        ...(version === 1 ? { created_by: input.userId, created_at: new Date() } : {}),
-        sync_status: "synced",
-        last_synced_at: new Date(),
+        ...(version === 1
+          ? {
+              created_by: ifNewer(sql`${input.userId}::text`, sql`${cc.created_by}`),
+              created_at: ifNewer(sql`${now}::timestamptz`, sql`${cc.created_at}`),
+            }
+          : {}),
+        last_synced_at: ifNewer(sql`${now}::timestamptz`, sql`${cc.last_synced_at}`),
+        ...endPendingSet(),
       })
       .where(this.rowWhere(input.service));
     return { version, keyHint: hint, created: version === 1 };
@@ -96,39 +131,46 @@ export class KeyStore {
     const path = this.pathOf(service);
     const [meta, row] = await Promise.all([this.vault.metadata(path), this.row(service)]);
     if (!meta || !liveVersion(meta)) {
-      if (row?.is_active || row?.sync_status === "pending") await this.reconcile(service);
+      if (row?.is_active || (row && row.pending_writes > 0)) await this.reconcile(service);
       return null;
     }
     let record: Row | null | undefined = row;
-    if (!record?.is_active || record.sync_status !== "synced" || record.vault_version !== meta.current_version) {
+    if (!record?.is_active || record.pending_writes > 0 || record.vault_version !== meta.current_version) {
       record = await this.reconcile(service);
       if (!record) return null;
     }
     return toInfo(record);
   }
 
-  /** Every stored key, reconciling records that disagree with Vault's listing. */
+  /**
+   * Every stored key. Records with a write in flight, or that disagree with Vault's listing, are
+   * repaired from Vault first (at most MAX_REPAIRS_PER_LIST per list; beyond that an active record
+   * is shown as it stands and repaired by a later list).
+   */
   async list(): Promise<KeyInfo[]> {
     const [names, rows] = await Promise.all([
       this.vault.list(keysFolder(this.tenantId)),
-      this.db.select().from(connectorConfigs).where(eq(connectorConfigs.tenant_id, this.tenantId)),
+      this.db.select().from(cc).where(eq(cc.tenant_id, this.tenantId)),
     ]);
     const inVault = new Set(names.filter((n) => SERVICE_NAME.test(n)));
     const byService = new Map(rows.map((r) => [r.connector_id, r]));
-    const services = new Set([
-      ...inVault,
-      ...rows.filter((r) => r.is_active || r.sync_status === "pending").map((r) => r.connector_id),
-    ]);
-    const items: KeyInfo[] = [];
-    for (const service of [...services].sort()) {
+    const services = [
+      ...new Set([...inVault, ...rows.filter((r) => r.is_active || r.pending_writes > 0).map((r) => r.connector_id)]),
+    ].sort();
+    const trusted = (service: string) => {
       const row = byService.get(service);
-      const consistent = inVault.has(service) && row?.is_active && row.sync_status === "synced";
-      if (consistent) {
-        items.push(toInfo(row));
-      } else {
-        const info = await this.info(service);
-        if (info) items.push(info);
-      }
+      return !!row && inVault.has(service) && row.is_active && row.pending_writes === 0;
+    };
+    // Oldest doubt first, so that successive lists work through a large backlog.
+    const doubted = services
+      .filter((s) => !trusted(s))
+      .sort((a, b) => doubtSince(byService.get(a)) - doubtSince(byService.get(b)))
+      .slice(0, MAX_REPAIRS_PER_LIST);
+    const repaired = await this.repair(doubted);
+    const items: KeyInfo[] = [];
+    for (const service of services) {
+      const row = repaired.has(service) ? repaired.get(service) : byService.get(service);
+      if (row?.is_active && (repaired.has(service) || inVault.has(service))) items.push(toInfo(row));
     }
     return items;
   }
@@ -139,17 +181,18 @@ export class KeyStore {
     const [meta, row] = await Promise.all([this.vault.metadata(path), this.row(service)]);
     if (!meta && !row?.is_active) return false;
     if (row) await this.markPending(service, path);
-    await this.vault.destroyAll(path);
+    try {
+      await this.vault.destroyAll(path);
+    } catch (err) {
+      if (row && refused(err)) {
+        await this.endPending(service).catch(() => {});
+      }
+      throw err;
+    }
     if (row) {
       await this.db
-        .update(connectorConfigs)
-        .set({
-          is_active: false,
-          key_hint: null,
-          vault_version: null,
-          sync_status: "synced",
-          last_synced_at: new Date(),
-        })
+        .update(cc)
+        .set({ is_active: false, key_hint: null, vault_version: null, last_synced_at: new Date(), ...endPendingSet() })
         .where(this.rowWhere(service));
     }
     return !!meta;
@@ -162,50 +205,80 @@ export class KeyStore {
     return { apiKey: secret.data.api_key, version: secret.metadata.version };
   }
 
-  /** Makes the record match Vault. Reads the stored secret for its non-secret fields. */
+  /** Makes one record match Vault. */
   private async reconcile(service: string): Promise<Row | null> {
-    const path = this.pathOf(service);
-    const secret = await this.vault.read<StoredSecret>(path);
-    if (!secret) {
-      await this.db
-        .update(connectorConfigs)
-        .set({
-          is_active: false,
-          key_hint: null,
-          vault_version: null,
-          sync_status: "synced",
-          last_synced_at: new Date(),
-        })
-        .where(this.rowWhere(service));
-      return null;
-    }
-    // Vault may hold what Postgres cannot (U+0000, lone surrogates: written before the API refused them, or
-    // by another client); such fields are left out of the record rather than failing every list of the tenant.
-    const text = (s: unknown) => (typeof s === "string" && isStorableText(s) ? s : null);
-    const values = {
-      vault_path: path,
-      is_active: true,
-      key_hint: text(secret.data.key_hint),
-      vault_version: secret.metadata.version,
-      metadata: storableEntries(secret.data.metadata ?? {}),
-      sync_status: "synced",
-      // When the current version was written, so `updated_at` means the same after a reconcile.
-      last_synced_at: new Date(secret.metadata.created_time),
+    return (await this.repair([service])).get(service) ?? null;
+  }
+
+  /**
+   * Makes records match Vault: one Vault read per service, then one database call for all.
+   * Never moves a record's version backwards (a writer may have recorded a newer one since the
+   * read), and clears a pending mark only once its lease has run out.
+   */
+  private async repair(services: string[]): Promise<Map<string, Row | null>> {
+    const out = new Map<string, Row | null>();
+    if (services.length === 0) return out;
+    const secrets = await mapLimit(services, REPAIR_CONCURRENCY, (s) => this.vault.read<StoredSecret>(this.pathOf(s)));
+    const expired = sql`(${cc.pending_since} is null or ${cc.pending_since} < now() - make_interval(secs => ${PENDING_LEASE_SECONDS}))`;
+    const pending = {
+      pending_writes: sql`case when ${expired} then 0 else ${cc.pending_writes} end`,
+      sync_status: sql`case when ${expired} or ${cc.pending_writes} = 0 then 'synced' else 'pending' end`,
     };
-    const [row] = await this.db
-      .insert(connectorConfigs)
-      .values({
-        tenant_id: this.tenantId,
-        connector_id: service,
-        created_by: text(secret.data.created_by),
-        ...values,
-      })
-      .onConflictDoUpdate({
-        target: [connectorConfigs.tenant_id, connectorConfigs.connector_id],
-        set: { ...values, created_by: sql`coalesce(${connectorConfigs.created_by}, excluded.created_by)` },
-      })
-      .returning();
-    return row ?? null;
+    const statements = services.map((service, i) => {
+      const secret = secrets[i];
+      if (!secret) {
+        return this.db
+          .update(cc)
+          .set({ is_active: false, key_hint: null, vault_version: null, last_synced_at: new Date(), ...pending })
+          .where(this.rowWhere(service))
+          .returning();
+      }
+      // Vault may hold what Postgres cannot (U+0000, lone surrogates: written before the API refused them, or
+      // by another client); such fields are left out of the record rather than failing every list of the tenant.
+      const text = (s: unknown) => (typeof s === "string" && isStorableText(s) ? s : null);
+      const version = secret.metadata.version;
+      // When the current version was written, so `updated_at` means the same after a repair.
+      const writtenAt = new Date(secret.metadata.created_time);
+      const values = {
+        vault_path: this.pathOf(service),
+        is_active: true,
+        key_hint: text(secret.data.key_hint),
+        vault_version: version,
+        metadata: storableEntries(secret.data.metadata ?? {}),
+        last_synced_at: writtenAt,
+      };
+      const newer = sql`(${cc.vault_version} is null or ${cc.vault_version} <= ${version}::int)`;
+      const ifNewer = (value: SQL, column: unknown) => sql`case when ${newer} then ${value} else ${column} end`;
+      return this.db
+        .insert(cc)
+        .values({
+          tenant_id: this.tenantId,
+          connector_id: service,
+          created_by: text(secret.data.created_by),
+          ...values,
+        })
+        .onConflictDoUpdate({
+          target: [cc.tenant_id, cc.connector_id],
+          set: {
+            vault_path: values.vault_path,
+            is_active: ifNewer(sql`true`, cc.is_active),
+            key_hint: ifNewer(sql`${values.key_hint}::text`, cc.key_hint),
+            vault_version: ifNewer(sql`${version}::int`, cc.vault_version),
+            metadata: ifNewer(sql`${JSON.stringify(values.metadata)}::jsonb`, cc.metadata),
+            last_synced_at: ifNewer(sql`${writtenAt.toISOString()}::timestamptz`, cc.last_synced_at),
+            created_by: sql`coalesce(${cc.created_by}, excluded.created_by)`,
+            ...pending,
+          },
+        })
+        .returning();
+    });
+    const [first, ...rest] = statements;
+    const results = await this.db.batch([first!, ...rest]);
+    services.forEach((service, i) => {
+      const row = (results[i] as Row[])[0];
+      out.set(service, row?.is_active ? row : null);
+    });
+    return out;
   }
 
   private async row(service: string): Promise<Row | undefined> {
@@ -226,24 +299,33 @@ export class KeyStore {
     return row;
   }
 
+  /** Counts a writer in: the record is in doubt until every writer has counted itself out. */
   private async markPending(service: string, path: string): Promise<void> {
     await this.db
-      .insert(connectorConfigs)
+      .insert(cc)
       .values({
         tenant_id: this.tenantId,
         connector_id: service,
         vault_path: path,
         is_active: false,
         sync_status: "pending",
+        pending_writes: 1,
+        pending_since: sql`now()`,
       })
       .onConflictDoUpdate({
-        target: [connectorConfigs.tenant_id, connectorConfigs.connector_id],
-        set: { sync_status: "pending", vault_path: path },
+        target: [cc.tenant_id, cc.connector_id],
+        set: {
+          sync_status: "pending",
+          vault_path: path,
+          pending_writes: sql`${cc.pending_writes} + 1`,
+          pending_since: sql`now()`,
+        },
       });
   }
 
-  private async clearPending(service: string): Promise<void> {
-    await this.db.update(connectorConfigs).set({ sync_status: "synced" }).where(this.rowWhere(service));
+  /** Counts a writer out whose Vault call surely did not apply. */
+  private async endPending(service: string): Promise<void> {
+    await this.db.update(cc).set(endPendingSet()).where(this.rowWhere(service));
   }
 
   private rowWhere(service: string) {
@@ -285,4 +367,36 @@ function liveVersion(
   const at = Date.parse(v.deletion_time);
   // An unparseable time is treated as deleted: the read path (404 from Vault) is the final word anyway.
   return Number.isFinite(at) && at > now;
+}
+
+/** Vault answered with an error status: the call surely did not apply (unlike a timeout, status 0). */
+function refused(err: unknown): boolean {
+  return err instanceof VaultError && err.status >= 300;
+}
+
+/** One writer counted out; the record is synced again only when none is left. */
+function endPendingSet() {
+  return {
+    pending_writes: sql`greatest(${cc.pending_writes} - 1, 0)`,
+    sync_status: sql`case when ${cc.pending_writes} > 1 then 'pending' else 'synced' end`,
+  };
+}
+
+/** How long a record has been in doubt (its oldest possible cause), for repair order; absent rows first. */
+function doubtSince(row: Row | undefined): number {
+  return row ? (row.pending_since ?? row.updated_at).getTime() : 0;
+}
+
+/** `fn` over `items`, at most `limit` at a time, results in order. */
+async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
 }
