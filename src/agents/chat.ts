@@ -103,7 +103,8 @@ export async function openChatStream(deps: ChatDeps, chat: PreparedChat): Promis
 const encoder = new TextEncoder();
 const sse = (event: string, data: unknown) => encoder.encode(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
 
-export const usageBody = (u: Usage) => ({
+/** A chat answer's usage as the API reports it (prompt, completion, total tokens). */
+export const chatUsageBody = (u: Usage) => ({
   prompt_tokens: u.promptTokens,
   completion_tokens: u.completionTokens,
   total_tokens: u.totalTokens,
@@ -148,7 +149,7 @@ export async function pumpChatStream(
         usage = e.usage;
         await send(
           sse("done", {
-            usage: usageBody(e.usage),
+            usage: chatUsageBody(e.usage),
             finish_reason: e.finishReason,
             sources: chat.sources.map((s) => s.ref),
           }),

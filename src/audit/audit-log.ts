@@ -2,7 +2,7 @@ import { sql } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { prepared } from "../db/prepared";
 import { auditLogs } from "../db/schema";
-import { describe } from "../errors/problem";
+import { describeError } from "../errors/problem";
 import { redact, type Logger } from "../lib/logger";
 
 export type AuditOutcome = "success" | "denied" | "error";
@@ -94,7 +94,7 @@ export class AuditLog {
             resource_id: entry.resourceId,
             outcome: entry.outcome,
             attempts: attempt + 1,
-            reason: describe(err),
+            reason: describeError(err),
           });
           return;
         }

@@ -82,7 +82,7 @@ export function problem(c: Context<AppEnv>, err: ApiError): Response {
 export function onError(err: Error, c: Context<AppEnv>): Response {
   const logger = c.get("logger");
   if (err instanceof ApiError) {
-    if (err.status >= 500) logger?.error("request.failed", { code: err.code, reason: describe(err.cause ?? err) });
+    if (err.status >= 500) logger?.error("request.failed", { code: err.code, reason: describeError(err.cause ?? err) });
     return problem(c, err);
   }
   if (err instanceof ConfigError) {
@@ -91,7 +91,7 @@ export function onError(err: Error, c: Context<AppEnv>): Response {
   }
   const upstream = fromUpstream(err);
   if (upstream) {
-    logger?.error("request.upstream_failed", { code: upstream.code, reason: describe(err) });
+    logger?.error("request.upstream_failed", { code: upstream.code, reason: describeError(err) });
     return problem(c, upstream);
   }
   if (err instanceof HTTPException) {
@@ -104,7 +104,7 @@ export function onError(err: Error, c: Context<AppEnv>): Response {
     const code = byStatus[err.status] ?? "bad_request";
     return problem(c, new ApiError(code));
   }
-  logger?.error("request.unhandled", { reason: describe(err) });
+  logger?.error("request.unhandled", { reason: describeError(err) });
   return problem(c, new ApiError("internal_error", "An unexpected error occurred."));
 }
 
@@ -112,7 +112,7 @@ export function onError(err: Error, c: Context<AppEnv>): Response {
  * A log-safe description of an error: its class and message, cut short.
  * Drizzle puts SQL params into messages ("Failed query: … params: …"), so those are cut off.
  */
-export function describe(err: unknown): string {
+export function describeError(err: unknown): string {
   if (!(err instanceof Error)) return typeof err;
   const msg = err.message.split("\nparams:")[0]!.slice(0, 300);
   return `${err.name}: ${msg}`;

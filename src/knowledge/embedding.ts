@@ -33,6 +33,9 @@ export const embedDepsOf = (c: Context<AppEnv>): EmbedDeps => ({
   logger: c.get("logger"),
 });
 
+/** Embedding usage as the API reports it: embeddings consume prompt tokens only. */
+export const embeddingUsageBody = (u: Usage) => ({ prompt_tokens: u.promptTokens, total_tokens: u.totalTokens });
+
 /**
  * Embeds texts with the tenant's own OpenAI key and the configured model.
  * Records one `key.use` row (vault_version, usage) whatever the outcome;

@@ -44,7 +44,7 @@ export function problemResponses(...statuses: number[]) {
     401: "Missing or invalid bearer token",
     403: "The caller's role does not allow this",
     404: "Not found",
-    409: "Version conflict",
+    409: "Conflicts with the current state (a version, an existing or a disabled resource)",
     413: "Request body too large",
     422: "A provider key is missing or was rejected",
     429: "Rate limited",

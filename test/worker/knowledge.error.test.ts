@@ -108,6 +108,20 @@ describe("knowledge: validation", () => {
     expect((await call("DELETE", `/knowledge/documents/${crypto.randomUUID()}`, { as: { tenant } })).status).toBe(404);
   });
 
+  it.each([
+    ["an id of dashes", ["2026-01-01 00:00:00.000001+00", "-".repeat(36)]],
+    ["a year Postgres cannot store", ["+275760-09-13T00:00:00.000Z", crypto.randomUUID()]],
+    ["a third part", ["2026-01-01 00:00:00+00", crypto.randomUUID(), "x"]],
+    ["a number for the time", [1, crypto.randomUUID()]],
+  ])("a crafted cursor (%s) is a 400 on cursor, never a failed query", async (_name, position) => {
+    const cursor = btoa(JSON.stringify(position)).replace(/=+$/, "");
+    const r = await call("GET", `/knowledge/documents?cursor=${encodeURIComponent(cursor)}`, {
+      as: { tenant: newTenant() },
+    });
+    expect(r.status).toBe(400);
+    expect(r.json).toMatchObject({ code: "validation_failed", errors: [{ path: "cursor" }] });
+  });
+
   it("a batch is stored whole or not at all", async () => {
     const tenant = newTenant();
     await storeKey(tenant, "openai", openaiKey("atomicBatch"));

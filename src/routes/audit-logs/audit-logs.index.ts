@@ -1,43 +1,17 @@
 import { and, desc, eq, gte, lt, lte, or, type SQL } from "drizzle-orm";
 import { auditLogs } from "../../db/schema";
-import { ApiError } from "../../errors/problem";
 import { audited } from "../../audit/audited";
+import { decodeCursor, encodeCursor, isRowId } from "../../lib/cursor";
 import { createRouter, z } from "../../lib/openapi";
 import { defineRoute } from "../../lib/route";
 import { storableText } from "../../lib/text";
 
-/** A row id as we issue them (UUID v1–v8, RFC 9562 variant); anything else is no position. */
-const ROW_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 /** Exactly what `toISOString` writes for years 0000–9999 (Postgres cannot take `+275760-…`). */
 const ROW_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+const isRowTime = (s: string) => ROW_TIME.test(s) && new Date(s).toISOString() === s;
 
-/** Opaque cursor: the last row's (created_at, id), so pages are stable while new rows arrive. */
-const Cursor = {
-  encode: (createdAt: Date, id: string) => btoa(`${createdAt.toISOString()}|${id}`).replace(/=+$/, ""),
-  /** Only what `encode` can produce decodes: anything else is a 400, never a query Postgres refuses. */
-  decode(cursor: string): { createdAt: Date; id: string } {
-    let parts: string[] = [];
-    try {
-      parts = atob(cursor).split("|");
-    } catch {
-      // not base64: refused below
-    }
-    const [iso, id] = parts;
-    const createdAt = new Date(iso ?? "");
-    if (
-      parts.length !== 2 ||
-      !ROW_TIME.test(iso!) ||
-      !ROW_ID.test(id!) ||
-      Number.isNaN(createdAt.getTime()) ||
-      createdAt.toISOString() !== iso
-    ) {
-      throw new ApiError("validation_failed", "cursor is invalid", {
-        errors: [{ path: "cursor", message: "cursor is invalid" }],
-      });
-    }
-    return { createdAt, id: id! };
-  },
-};
+/** The position a page ends at: the last row's (created_at, id), so pages are stable while new rows arrive. */
+const CURSOR_PARTS = [isRowTime, isRowId] as const;
 
 const AuditQuery = z.object({
   limit: z.coerce.number().int().min(1).max(100).default(50),
@@ -106,7 +80,8 @@ export const auditLogsRouter = createRouter().openapi(listAuditLogs, async (c) =
     if (q.since) where.push(gte(auditLogs.created_at, new Date(q.since)));
     if (q.until) where.push(lt(auditLogs.created_at, new Date(q.until)));
     if (q.cursor) {
-      const { createdAt, id } = Cursor.decode(q.cursor);
+      const [iso, id] = decodeCursor(q.cursor, CURSOR_PARTS);
+      const createdAt = new Date(iso);
       where.push(
         or(lt(auditLogs.created_at, createdAt), and(lte(auditLogs.created_at, createdAt), lt(auditLogs.id, id)))!,
       );
@@ -123,7 +98,7 @@ export const auditLogsRouter = createRouter().openapi(listAuditLogs, async (c) =
     return c.json(
       {
         items: page.map(({ tenant_id: _t, created_at, ...r }) => ({ ...r, created_at: created_at.toISOString() })),
-        next_cursor: rows.length > q.limit && last ? Cursor.encode(last.created_at, last.id) : null,
+        next_cursor: rows.length > q.limit && last ? encodeCursor([last.created_at.toISOString(), last.id]) : null,
       },
       200,
     );

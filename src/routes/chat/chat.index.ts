@@ -1,4 +1,4 @@
-import { completeChat, openChatStream, prepareChat, pumpChatStream, usageBody } from "../../agents/chat";
+import { completeChat, openChatStream, prepareChat, pumpChatStream, chatUsageBody } from "../../agents/chat";
 import { audited } from "../../audit/audited";
 import { embedDepsOf } from "../../knowledge/embedding";
 import { createRouter } from "../../lib/openapi";
@@ -25,7 +25,7 @@ export const chatRouter = createRouter().openapi(chat, async (c) => {
           model: prepared.request.model,
           message: { role: "assistant" as const, content: result.text },
           sources: prepared.sources,
-          usage: usageBody(result.usage),
+          usage: chatUsageBody(result.usage),
           finish_reason: result.finishReason,
         },
         200,

@@ -83,7 +83,9 @@ export const KeyInfo = z
 
 export const KeyList = z
   .object({
-    keys: z.array(z.string()).openapi({ description: "Service names with a stored key (the seed's shape)." }),
+    keys: z
+      .array(z.string())
+      .openapi({ description: "Service names with a stored key; `items` holds their metadata." }),
     items: z.array(KeyInfo),
   })
   .openapi("KeyList");

@@ -1,39 +1,19 @@
 import { audited } from "../../audit/audited";
 import { ApiError } from "../../errors/problem";
-import { embedDepsOf, embedTexts } from "../../knowledge/embedding";
+import { embedDepsOf, embeddingUsageBody, embedTexts } from "../../knowledge/embedding";
 import { ingestDocuments } from "../../knowledge/ingest";
 import type { SearchScope } from "../../knowledge/knowledge-store";
-import type { Usage } from "../../llm/types";
+import { decodeCursor, encodeCursor, isRowId } from "../../lib/cursor";
 import { createRouter } from "../../lib/openapi";
 import { addDocument, addDocuments, deleteDocument, listDocuments, searchKnowledge } from "./knowledge.routes";
 
-const usageBody = (u: Usage) => ({ prompt_tokens: u.promptTokens, total_tokens: u.totalTokens });
+/** Postgres' text for a timestamptz (four-digit years only), as the list query returns created_at. */
+const PG_TIME = /^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}(:?\d{2})?)$/;
+const isPgTime = (s: string) => PG_TIME.test(s) && !Number.isNaN(Date.parse(s));
 
-/** Opaque page cursor: the last document's created_at and id. */
-const encodeCursor = (c: { createdAt: string; documentId: string }) =>
-  btoa(JSON.stringify([c.createdAt, c.documentId]))
-    .replace(/\+/g, "-")
-    .replace(/\//g, "_")
-    .replace(/=+$/, "");
-
-function decodeCursor(s: string): { createdAt: string; documentId: string } {
-  try {
-    const [createdAt, documentId] = JSON.parse(atob(s.replace(/-/g, "+").replace(/_/g, "/"))) as unknown[];
-    if (
-      typeof createdAt === "string" &&
-      !Number.isNaN(Date.parse(createdAt)) &&
-      typeof documentId === "string" &&
-      /^[0-9a-f-]{36}$/.test(documentId)
-    ) {
-      return { createdAt, documentId };
-    }
-  } catch {
-    // fall through
-  }
-  throw new ApiError("validation_failed", "cursor: cursor is the next_cursor of a previous page", {
-    errors: [{ path: "cursor", message: "cursor is the next_cursor of a previous page" }],
-  });
-}
+/** The position a page ends at: the last document's created_at and id. */
+const CURSOR_PARTS = [isPgTime, isRowId] as const;
+const fromCursor = ([createdAt, documentId]: readonly [string, string]) => ({ createdAt, documentId });
 
 export const knowledgeRouter = createRouter()
   .openapi(addDocument, async (c) => {
@@ -42,7 +22,7 @@ export const knowledgeRouter = createRouter()
       const { documents, usage } = await ingestDocuments(embedDepsOf(c), c.get("tenant").knowledge, [body]);
       const doc = documents[0]!;
       Object.assign(note.details, { document_id: doc.document_id, agent_id: doc.agent_id, chunks: doc.chunks });
-      return c.json({ ...doc, usage: usageBody(usage) }, 201);
+      return c.json({ ...doc, usage: embeddingUsageBody(usage) }, 201);
     });
   })
   .openapi(addDocuments, async (c) => {
@@ -53,17 +33,25 @@ export const knowledgeRouter = createRouter()
         document_ids: documents.map((d) => d.document_id),
         chunks: documents.reduce((n, d) => n + d.chunks, 0),
       });
-      return c.json({ documents, usage: usageBody(usage) }, 201);
+      return c.json({ documents, usage: embeddingUsageBody(usage) }, 201);
     });
   })
   .openapi(listDocuments, async (c) => {
     const { agent_id, limit, cursor } = c.req.valid("query");
     return await audited(c, async (note) => {
-      const page = await c
-        .get("tenant")
-        .knowledge.list({ agentId: agent_id, limit, cursor: cursor ? decodeCursor(cursor) : undefined });
+      const page = await c.get("tenant").knowledge.list({
+        agentId: agent_id,
+        limit,
+        cursor: cursor ? fromCursor(decodeCursor(cursor, CURSOR_PARTS)) : undefined,
+      });
       note.details.count = page.items.length;
-      return c.json({ items: page.items, next_cursor: page.next ? encodeCursor(page.next) : null }, 200);
+      return c.json(
+        {
+          items: page.items,
+          next_cursor: page.next ? encodeCursor([page.next.createdAt, page.next.documentId]) : null,
+        },
+        200,
+      );
     });
   })
   .openapi(deleteDocument, async (c) => {
@@ -89,6 +77,6 @@ export const knowledgeRouter = createRouter()
       const { vectors, usage } = await embedTexts(embedDepsOf(c), [query], "retrieval");
       const results = await knowledge.search(vectors[0]!, query, scope, k, scopeSize);
       Object.assign(note.details, { agent_id: agent_id ?? null, k, results: results.length });
-      return c.json({ results, usage: usageBody(usage) }, 200);
+      return c.json({ results, usage: embeddingUsageBody(usage) }, 200);
     });
   });
