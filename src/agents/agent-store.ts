@@ -2,7 +2,7 @@ import { and, asc, eq, gt } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { agentConfigs, knowledgeBase } from "../db/schema";
 import { ApiError } from "../errors/problem";
-import type { LlmProviderName } from "../llm/models";
+import type { ProviderId } from "../llm/catalog";
 
 type Row = typeof agentConfigs.$inferSelect;
 
@@ -11,7 +11,7 @@ export interface AgentFields {
   name: string;
   description: string | null;
   system_prompt: string;
-  llm_provider: LlmProviderName;
+  llm_provider: ProviderId;
   llm_model: string;
   temperature: number;
   max_tokens: number;
@@ -34,7 +34,7 @@ export function toAgent(r: Row): Agent {
     name: r.name,
     description: r.description,
     system_prompt: r.system_prompt,
-    llm_provider: r.llm_provider as LlmProviderName,
+    llm_provider: r.llm_provider as ProviderId,
     llm_model: r.llm_model,
     temperature: Number(r.temperature),
     max_tokens: r.max_tokens,

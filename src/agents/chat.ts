@@ -2,7 +2,7 @@ import { ApiError } from "../errors/problem";
 import { embedTexts, type EmbedDeps } from "../knowledge/embedding";
 import type { SearchScope } from "../knowledge/knowledge-store";
 import { ProviderError, providerFailureCode, reportProviderError } from "../llm/errors";
-import { chatProvider } from "../llm/index";
+import { chatProvider } from "../llm/providers";
 import { recordKeyUse, requireProviderKey, type TenantKey } from "../llm/key-use";
 import type { ChatEvent, ChatMessage, ChatProvider, ChatRequest, ChatResult, Usage } from "../llm/types";
 import type { Agent } from "./agent-store";
@@ -43,7 +43,7 @@ export async function prepareChat(deps: ChatDeps, agentId: string, messages: Cha
   return {
     agent,
     key,
-    provider: chatProvider(deps.config, agent.llm_provider, key.apiKey, deps.fetch),
+    provider: chatProvider(deps.config, agent.llm_provider, key, deps.fetch),
     request: {
       model: agent.llm_model,
       system: buildSystemPrompt(agent.system_prompt, hits),

@@ -6,7 +6,11 @@ import type { VaultClient } from "../vault/client";
 import { VaultError } from "../vault/http";
 import { keyPath, keysFolder, SERVICE_NAME } from "../vault/paths";
 import { isStorableText, storableEntries } from "../lib/text";
-import { keyHint } from "./providers";
+
+/** The masked form shown to people: the last four characters. */
+export function keyHint(apiKey: string): string {
+  return `****${apiKey.slice(-4)}`;
+}
 
 /** What Vault holds at a key's path. `api_key` never leaves this module except through `useKey`. */
 interface StoredSecret {

@@ -7,9 +7,8 @@ import { ApiError } from "../errors/problem";
 import type { Logger } from "../lib/logger";
 import { ProviderError, providerFailureCode, reportProviderError } from "../llm/errors";
 import type { FetchFn } from "../llm/http";
-import { transportFor } from "../llm/index";
+import { PROVIDERS, transportFor } from "../llm/providers";
 import { recordKeyUse, requireProviderKey } from "../llm/key-use";
-import { OpenAIClient } from "../llm/openai";
 import type { Usage } from "../llm/types";
 import type { Tenant } from "../tenant";
 
@@ -48,7 +47,7 @@ export async function embedTexts(
 ): Promise<{ vectors: number[][]; usage: Usage }> {
   const key = await requireProviderKey(deps.tenant.keys, "openai");
   const model = deps.config.providers.embeddingModel;
-  const client = new OpenAIClient(transportFor(deps.config, "openai", deps.fetch), key.apiKey);
+  const client = PROVIDERS.openai.client(transportFor(deps.config, "openai", deps.fetch), key);
   const usage: Usage = { promptTokens: 0, completionTokens: 0, totalTokens: 0 };
   const vectors: number[][] = [];
   try {

@@ -1,4 +1,4 @@
-import { ProviderError } from "./errors";
+import { malformedResponse, ProviderError } from "./errors";
 import { postJson, readJson, type ProviderTransport } from "./http";
 import { readSse } from "./sse";
 import type { ChatEvent, ChatProvider, ChatRequest, ChatResult, Usage } from "./types";
@@ -11,14 +11,7 @@ interface AnthropicUsage {
   output_tokens?: number;
 }
 
-function malformed(what: string): ProviderError {
-  return new ProviderError("anthropic", {
-    kind: "unavailable",
-    status: 200,
-    retryAfterSeconds: null,
-    reason: `malformed ${what}`,
-  });
-}
+const malformed = (what: string) => malformedResponse("anthropic", what);
 
 const usageOf = (input: number, output: number): Usage => ({
   promptTokens: input,

@@ -22,6 +22,16 @@ export class ProviderError extends Error {
   }
 }
 
+/** A 200 whose body is not what `provider`'s API returns (`what`: the part that was wrong). */
+export function malformedResponse(provider: string, what: string): ProviderError {
+  return new ProviderError(provider, {
+    kind: "unavailable",
+    status: 200,
+    retryAfterSeconds: null,
+    reason: `malformed ${what}`,
+  });
+}
+
 const DEFAULT_RETRY_AFTER = 5;
 const MAX_RETRY_AFTER = 300;
 

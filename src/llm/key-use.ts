@@ -2,17 +2,17 @@ import type { AuditLog, AuditOutcome } from "../audit/audit-log";
 import { ApiError } from "../errors/problem";
 import type { KeyStore } from "../keys/key-store";
 import type { Principal } from "../middleware/auth";
-import type { LlmProviderName } from "./models";
+import type { ProviderId } from "./catalog";
 import type { Usage } from "./types";
 
 export interface TenantKey {
-  provider: LlmProviderName;
+  provider: ProviderId;
   apiKey: string;
   version: number;
 }
 
 /** The tenant's key for `provider`, or a 422 telling the admin exactly which key to add. */
-export async function requireProviderKey(keys: KeyStore, provider: LlmProviderName): Promise<TenantKey> {
+export async function requireProviderKey(keys: KeyStore, provider: ProviderId): Promise<TenantKey> {
   const key = await keys.useKey(provider);
   if (!key) {
     throw new ApiError(

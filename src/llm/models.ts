@@ -1,12 +1,11 @@
-/**
- * What the gateway knows about providers and models: which providers it can
- * call, each model family's output-token ceiling and temperature range, and the
- * embedding models' native dimensions. Checked when an agent is written, so a
- * bad setting is a 400 at save time rather than a provider error at chat time.
- */
+import { PROVIDER_CATALOG, PROVIDER_IDS, type ProviderId } from "./catalog";
 
-export const LLM_PROVIDERS = ["openai", "anthropic"] as const;
-export type LlmProviderName = (typeof LLM_PROVIDERS)[number];
+/**
+ * What the gateway knows about each provider's models: each model family's
+ * output-token ceiling and temperature range, the model-id prefix a provider
+ * owns, and the embedding models' native dimensions. Checked when an agent is
+ * written, so a bad setting is a 400 at save time rather than a provider error at chat time.
+ */
 
 export interface ModelFamily {
   /** Model ids starting with this prefix belong to the family (longest prefix wins). */
@@ -20,8 +19,14 @@ export interface ModelFamily {
  * get its conservative fallback, so a new model works up to a safe bound.
  */
 const FAMILIES: Record<
-  LlmProviderName,
-  { families: ModelFamily[]; fallbackMaxOutputTokens: number; maxTemperature: number }
+  ProviderId,
+  {
+    families: ModelFamily[];
+    fallbackMaxOutputTokens: number;
+    maxTemperature: number;
+    /** Every model id of this provider starts with it, and no other provider's does. */
+    modelPrefix?: string;
+  }
 > = {
   openai: {
     families: [
@@ -51,11 +56,12 @@ const FAMILIES: Record<
     fallbackMaxOutputTokens: 4096,
     // Anthropic's Messages API accepts temperature 0–1 only.
     maxTemperature: 1,
+    modelPrefix: "claude",
   },
 };
 
 /** The output ceiling for `model` of `provider`. */
-export function maxOutputTokens(provider: LlmProviderName, model: string): number {
+export function maxOutputTokens(provider: ProviderId, model: string): number {
   const { families, fallbackMaxOutputTokens } = FAMILIES[provider];
   const family = families
     .filter((f) => model.startsWith(f.prefix))
@@ -63,17 +69,24 @@ export function maxOutputTokens(provider: LlmProviderName, model: string): numbe
   return family?.maxOutputTokens ?? fallbackMaxOutputTokens;
 }
 
-export function maxTemperature(provider: LlmProviderName): number {
+export function maxTemperature(provider: ProviderId): number {
   return FAMILIES[provider].maxTemperature;
 }
 
+/** Whether `model` has the prefix `provider` owns (false when it owns none). */
+function owns(provider: ProviderId, model: string): boolean {
+  const prefix = FAMILIES[provider].modelPrefix;
+  return prefix !== undefined && model.startsWith(prefix);
+}
+
 /** Why `model` cannot be used with `provider`, or null. Catches the common paste of a model into the wrong provider. */
-export function modelProviderProblem(provider: LlmProviderName, model: string): string | null {
-  const looksAnthropic = model.startsWith("claude");
-  if (provider === "anthropic" && !looksAnthropic)
-    return `llm_model ${model} is not an Anthropic model (expected claude-…)`;
-  if (provider === "openai" && looksAnthropic)
-    return `llm_model ${model} is an Anthropic model; set llm_provider to anthropic`;
+export function modelProviderProblem(provider: ProviderId, model: string): string | null {
+  const prefix = FAMILIES[provider].modelPrefix;
+  if (prefix && !owns(provider, model))
+    return `llm_model ${model} is not an ${PROVIDER_CATALOG[provider].displayName} model (expected ${prefix}-…)`;
+  const owner = PROVIDER_IDS.find((other) => other !== provider && owns(other, model));
+  if (owner)
+    return `llm_model ${model} is an ${PROVIDER_CATALOG[owner].displayName} model; set llm_provider to ${owner}`;
   return null;
 }
 

@@ -1,4 +1,4 @@
-import { ProviderError } from "./errors";
+import { malformedResponse } from "./errors";
 import { postJson, readJson, type ProviderTransport } from "./http";
 import { readSse } from "./sse";
 import { emptyUsage, type ChatEvent, type ChatProvider, type ChatRequest, type ChatResult, type Usage } from "./types";
@@ -15,14 +15,7 @@ const usageOf = (u: OpenAIUsage | null | undefined): Usage => ({
   totalTokens: u?.total_tokens ?? (u?.prompt_tokens ?? 0) + (u?.completion_tokens ?? 0),
 });
 
-function malformed(what: string): ProviderError {
-  return new ProviderError("openai", {
-    kind: "unavailable",
-    status: 200,
-    retryAfterSeconds: null,
-    reason: `malformed ${what}`,
-  });
-}
+const malformed = (what: string) => malformedResponse("openai", what);
 
 /** OpenAI Chat Completions and Embeddings over fetch, with one tenant's key. */
 export class OpenAIClient implements ChatProvider {

@@ -1,4 +1,4 @@
-import type { LlmProviderName } from "./models";
+import type { ProviderId } from "./catalog";
 
 /** One conversation turn as the gateway hands it to a provider. */
 export interface ChatMessage {
@@ -31,7 +31,7 @@ export type ChatEvent = { type: "delta"; text: string } | { type: "end"; usage: 
 
 /** A provider's chat API, bound to one tenant's key. */
 export interface ChatProvider {
-  readonly name: LlmProviderName;
+  readonly name: ProviderId;
   complete(request: ChatRequest): Promise<ChatResult>;
   /**
    * Starts a streamed answer. Resolves once the provider accepted the request

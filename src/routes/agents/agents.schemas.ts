@@ -1,5 +1,5 @@
 import { KNOWN_TOOLS } from "../../agents/validation";
-import { LLM_PROVIDERS } from "../../llm/models";
+import { PROVIDER_IDS } from "../../llm/catalog";
 import { z } from "../../lib/openapi";
 import { storableText } from "../../lib/text";
 
@@ -25,7 +25,7 @@ const fields = {
   system_prompt: storableText(z.string())
     .min(1, "system_prompt must not be empty")
     .max(20_000, "system_prompt is at most 20000 characters"),
-  llm_provider: z.enum(LLM_PROVIDERS, "llm_provider must be one of: openai, anthropic"),
+  llm_provider: z.enum(PROVIDER_IDS, `llm_provider must be one of: ${PROVIDER_IDS.join(", ")}`),
   llm_model: z
     .string()
     .min(1, "llm_model must not be empty")
@@ -86,7 +86,7 @@ export const AgentSchema = z
     name: z.string(),
     description: z.string().nullable(),
     system_prompt: z.string(),
-    llm_provider: z.enum(LLM_PROVIDERS),
+    llm_provider: z.enum(PROVIDER_IDS),
     llm_model: z.string(),
     temperature: z.number(),
     max_tokens: z.number().int(),

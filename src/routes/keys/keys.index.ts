@@ -1,6 +1,6 @@
 import { audited } from "../../audit/audited";
 import { ApiError } from "../../errors/problem";
-import { keyShapeProblem } from "../../keys/providers";
+import { keyShapeProblem } from "../../keys/key-shapes";
 import { createRouter } from "../../lib/openapi";
 import { deleteKey, getKey, listKeys, storeKey } from "./keys.routes";
 

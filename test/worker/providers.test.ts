@@ -1,0 +1,63 @@
+import { env } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { getConfig } from "../../src/config";
+import { PROVIDER_CATALOG, PROVIDER_IDS, PROVIDER_NAMES } from "../../src/llm/catalog";
+import { PROVIDERS, transportFor } from "../../src/llm/providers";
+import { createAgent, storeKey, TEST_PROVIDERS } from "./support/knowledge";
+import { auditRows, llmCalls, sha256Hex } from "./support/stack";
+import { newTenant } from "./support/tokens";
+import { call } from "./support/worker";
+
+// Every registered provider, end to end: a provider added to the registry is
+// exercised here without a new test (its stand-in must speak its API).
+describe.each(PROVIDER_IDS)("provider %s, from the registry", (id) => {
+  it("answers a chat through its own client and base URL, with the tenant's key, audited", async () => {
+    const tenant = newTenant();
+    const { key, model } = TEST_PROVIDERS[id];
+    const apiKey = key("registry");
+    await storeKey(tenant, id, apiKey);
+    await createAgent(tenant, { agent_id: "bot", llm_provider: id, llm_model: model });
+
+    const r = await call("POST", "/agents/bot/chat", {
+      as: { tenant },
+      body: { messages: [{ role: "user", content: "Hi" }] },
+    });
+    expect(r.status).toBe(200);
+    expect(r.json).toMatchObject({ provider: id, model, message: { content: expect.stringContaining("Echo: Hi") } });
+    const fp = await sha256Hex(apiKey);
+    expect((await llmCalls()).filter((c) => c.keyFingerprint === fp).map((c) => c.model)).toEqual([model]);
+    const uses = (await auditRows(tenant)).filter((row) => row.action === "key.use");
+    expect(uses).toMatchObject([{ resource_id: id, outcome: "success", details: { model } }]);
+  });
+
+  it("refuses a key of the wrong shape before Vault, naming the expected shape", async () => {
+    const r = await call("POST", `/vault/keys/${id}`, {
+      as: { tenant: newTenant() },
+      body: { service: id, api_key: "not-a-provider-key-0123456789" },
+    });
+    expect(r.status).toBe(400);
+    expect(r.json.detail).toBe(
+      `api_key does not look like a ${id} key (expected ${PROVIDER_CATALOG[id].keyShape.example})`,
+    );
+  });
+
+  it("has a client that names itself, a display name, and a base URL from config", () => {
+    const config = getConfig(env);
+    const client = PROVIDERS[id].client(transportFor(config, id), { apiKey: "unused" });
+    expect(client.name).toBe(id);
+    expect(PROVIDER_NAMES[id]).toBe(PROVIDER_CATALOG[id].displayName);
+    // The test stack points every provider at the local stand-in, never at the real API.
+    expect(new URL(PROVIDERS[id].baseUrl(config)).hostname).toBe("127.0.0.1");
+  });
+});
+
+describe("key shapes", () => {
+  it("an unknown service gets the generic check only, whatever its name (constructor is not a shape)", async () => {
+    const r = await call("POST", "/vault/keys/constructor", {
+      as: { tenant: newTenant() },
+      body: { service: "constructor", api_key: "any-printable-key-1234" },
+    });
+    expect(r.status).toBe(201);
+    expect(r.json).toMatchObject({ service: "constructor", key_hint: "****1234" });
+  });
+});
