@@ -11,9 +11,10 @@
  * never receives a stored key.
  */
 import { BrainApiError, createBrainApi, isBrainApiError, type KeyInfo } from "../src/client";
+import { PROVIDER_NAMES } from "../src/llm/catalog";
 
 const TOKEN_KEY = "brain.byok.token";
-const NAMES: Record<string, string> = { openai: "OpenAI", anthropic: "Anthropic" };
+const NAMES: Record<string, string> = PROVIDER_NAMES;
 const SERVICE_NAME = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 
 /** What the page shows of a failed call. */
