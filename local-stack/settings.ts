@@ -16,6 +16,8 @@ export const DEV = {
   /** The stand-in ignores user and password; Neon would check them. */
   databaseUrl: "postgresql://gateway:local-dev-password@ep-local-stack.localtest.me/brain",
   vaultRootToken: "dev-root-token",
+  /** The gateway's AppRole credentials on the stand-in (role `brain-gateway`, policy policies/brain-gateway.hcl). */
+  vaultAppRole: { roleId: "dev-gateway-role", secretId: "dev-gateway-secret" },
   jwt: {
     issuer: "https://auth.brain.local",
     audience: "brain-gateway",

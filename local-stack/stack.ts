@@ -7,6 +7,7 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { migrateDatabase } from "../scripts/migrate";
+import { setupVault } from "../scripts/vault-setup";
 import type { SettingsEnv } from "../src/config";
 import { startLlmProvider, type LlmProviderStandIn } from "./llm-provider/server";
 import { startNeonHttp, type NeonHttpServer } from "./neon-http/server";
@@ -30,6 +31,8 @@ export interface LocalStack {
   vars: Record<string, string>;
   neon: NeonHttpServer | undefined;
   vault: VaultStandIn | undefined;
+  /** The stand-in's root token, for tests and set-up that act as Vault's operator (never the Worker's). */
+  vaultRootToken: string | undefined;
   llm: LlmProviderStandIn;
   close(): Promise<void>;
 }
@@ -55,12 +58,14 @@ export async function startLocalStack(opts: StackOptions): Promise<LocalStack> {
       : await startVault({
           port: opts.persist ? DEV.ports.vault : 0,
           rootToken: DEV.vaultRootToken,
-          appRole: { roleId: "dev-gateway-role", secretId: "dev-gateway-secret" },
           dataFile: opts.persist ? join(DEV.dataDir, "vault.json") : undefined,
         });
     if (vault) {
       started.push(vault);
       log(`vault stand-in  ${vault.url}`);
+      // The same set-up as production (`npm run vault:setup`): the gateway runs under the repo's
+      // policy through AppRole, never the root token, so a missing capability fails here too.
+      await setupVault({ addr: vault.url, token: DEV.vaultRootToken, fixedCredentials: DEV.vaultAppRole });
     }
     const llm = await startLlmProvider({ port: opts.persist ? DEV.ports.llm : 0 });
     started.push(llm);
@@ -73,7 +78,9 @@ export async function startLocalStack(opts: StackOptions): Promise<LocalStack> {
       APP_ENV: opts.persist ? "development" : "test",
       DATABASE_URL: databaseUrl,
       ...(neon ? { NEON_FETCH_ENDPOINT: neon.url } : {}),
-      ...(vault ? { VAULT_ADDR: vault.url, VAULT_TOKEN: DEV.vaultRootToken } : {}),
+      ...(vault
+        ? { VAULT_ADDR: vault.url, VAULT_ROLE_ID: DEV.vaultAppRole.roleId, VAULT_SECRET_ID: DEV.vaultAppRole.secretId }
+        : {}),
       JWT_ISSUER: DEV.jwt.issuer,
       JWT_AUDIENCE: DEV.jwt.audience,
       JWT_SECRET: DEV.jwt.secret,
@@ -85,6 +92,7 @@ export async function startLocalStack(opts: StackOptions): Promise<LocalStack> {
       vars,
       neon,
       vault,
+      vaultRootToken: vault ? DEV.vaultRootToken : undefined,
       llm,
       close: async () => {
         for (const s of started.reverse()) await s.close().catch(() => {});

@@ -509,3 +509,13 @@ function weakString(v: unknown): string | null {
   if (v === null) return "";
   return null;
 }
+
+/**
+ * The plugin's existence check for `data/` and `metadata/` writes: whether the key has metadata
+ * (then a write needs `update`, otherwise `create`); undefined where there is no check (`update`).
+ */
+export function kvKeyExists(mount: MountRecord, rest: string): boolean | undefined {
+  const m = /^(data|metadata)\/(.*[^/])$/s.exec(rest);
+  if (!m) return undefined;
+  return mount.keys[m[2] ?? ""] !== undefined;
+}

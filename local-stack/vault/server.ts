@@ -4,13 +4,22 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { createServer as createNetServer, type AddressInfo, type Socket } from "node:net";
-import { Auth, extractToken, invalidToken, permissionDenied, type AppRoleConfig } from "./auth";
+import {
+  APPROLE_ROLE_NAME,
+  approleRoles,
+  Auth,
+  extractToken,
+  permissionDenied,
+  policyDenied,
+  type AppRoleConfig,
+} from "./auth";
 import { Faults, faultMessage, type FaultSpec } from "./faults";
-import { handleKv, toBool, type Operation } from "./kv-v2";
+import { handleKv, kvKeyExists, toBool, type Operation } from "./kv-v2";
 import { ORIGINAL_METHOD_HEADER, wrapSocket } from "./list-method";
 import { errorReply, multiError, noContent, serialize, type Reply } from "./respond";
 import { Store } from "./store";
-import { findMount, health, mounts } from "./sys";
+import { parsePolicy, type Needed } from "./policy";
+import { authMounts, findMount, HA_MODES, haRefusal, health, mounts, namespaces, policies, type HaMode } from "./sys";
 
 export type { FaultSpec } from "./faults";
 
@@ -18,7 +27,10 @@ export interface VaultStandInOptions {
   port?: number;
   host?: string;
   rootToken: string;
+  /** An AppRole role with fixed credentials, created at start (role name `stand-in`). */
   appRole?: AppRoleConfig;
+  /** ACL policies (name → HCL) written at start, as `vault policy write` would. */
+  policies?: Record<string, string>;
   dataFile?: string;
   mounts?: string[];
 }
@@ -31,6 +43,13 @@ export interface VaultStandIn {
   unseal(): void;
   setFaults(f: FaultSpec): void;
   clearFaults(): void;
+  /** HA role reported by sys/health (and its effect on requests); legacy bare "permission denied" for bad tokens. */
+  setMode(m: StandInMode): void;
+}
+
+export interface StandInMode {
+  ha?: HaMode;
+  legacyTokenErrors?: boolean;
 }
 
 // Vault's default max_request_size is 32 MiB.
@@ -50,9 +69,26 @@ class BadRequest extends Error {
 export async function startVault(opts: VaultStandInOptions): Promise<VaultStandIn> {
   if (!opts.rootToken) throw new Error("startVault: rootToken is required");
   const store = new Store(opts.dataFile, opts.mounts ?? ["secret"]);
-  const auth = new Auth(store, opts.rootToken, opts.appRole);
+  const auth = new Auth(store, opts.rootToken);
   const faults = new Faults();
   let sealed = false;
+  let ha: HaMode = "active";
+  for (const [name, text] of Object.entries(opts.policies ?? {})) {
+    parsePolicy(text); // a typo in a test's policy fails loudly at start
+    store.state.policies[name] = text;
+  }
+  if (opts.appRole) {
+    // The role `appRole` describes, with fixed credentials (dev and tests only).
+    store.state.roles[APPROLE_ROLE_NAME] = {
+      roleId: opts.appRole.roleId,
+      secretIds: { [opts.appRole.secretId]: { accessor: "stand-in", createdTime: "0" } },
+      tokenPolicies: [...(opts.appRole.policies ?? [])].sort(),
+      tokenTtlSeconds: opts.appRole.tokenTtlSeconds ?? 3600,
+      tokenMaxTtlSeconds: 0,
+      tokenNoDefaultPolicy: false,
+    };
+  }
+  store.save();
 
   const controls = {
     seal: () => {
@@ -63,6 +99,13 @@ export async function startVault(opts: VaultStandInOptions): Promise<VaultStandI
     },
     setFaults: (f: FaultSpec) => faults.set(f),
     clearFaults: () => faults.clear(),
+    setMode: (m: StandInMode) => {
+      if (m.ha !== undefined) {
+        if (!HA_MODES.includes(m.ha)) throw new Error(`ha must be one of ${HA_MODES.join(", ")}`);
+        ha = m.ha;
+      }
+      if (m.legacyTokenErrors !== undefined) auth.legacyTokenErrors = !!m.legacyTokenErrors;
+    },
   };
 
   const seen: Array<{ method: string; path: string; namespace: string | null; vaultRequest: string | null }> = [];
@@ -115,7 +158,7 @@ export async function startVault(opts: VaultStandInOptions): Promise<VaultStandI
     }
 
     if (vaultPath === "sys/health" && (method === "GET" || method === "HEAD")) {
-      return health(sealed, query, method);
+      return health({ sealed, ha }, query, method);
     }
 
     const op = operationFor(method, query);
@@ -133,28 +176,65 @@ export async function startVault(opts: VaultStandInOptions): Promise<VaultStandI
     const path = op === "list" && !vaultPath.endsWith("/") ? `${vaultPath}/` : vaultPath;
 
     if (sealed) return errorReply(503, ["Vault is sealed"]);
+    const haReply = haRefusal(ha, rawUrl);
+    if (haReply) return haReply;
 
     const requestId = randomUUID();
-    if (path === "auth/approle/login" && auth.appRole) {
+    const ns = (header(req, "x-vault-namespace") ?? "").replace(/^\/+|\/+$/g, "");
+    const space = store.space(ns);
+    if (!space) return errorReply(404, [`no handler for route "${ns}/${path}". route entry not found.`]);
+    const save = () => store.save();
+
+    if (path === "auth/approle/login") {
+      if (!space.approle) return errorReply(404, [`no handler for route "${path}". route entry not found.`]);
       if (op !== "update") return errorReply(405, [multiError(["unsupported operation"])]);
-      return auth.login(data, requestId);
+      return auth.login(space, ns, data, requestId);
     }
 
     const token = extractToken(req.headers);
     if (token === null) return permissionDenied();
     const principal = auth.authenticate(token);
-    if (!principal) return invalidToken();
+    if (!principal) return auth.invalidToken();
+
+    // checkToken: the ACL decides before the request reaches a backend. Writes are "create" or
+    // "update" by the backend's existence check (KV v2: whether the key has metadata).
+    const found = findMount(space, path);
+    let needed: Needed = op;
+    if (op === "update") needed = found && kvKeyExists(found.mount, found.rest) === false ? "create" : "update";
+    const verdict = auth.allowed(principal, ns, path, needed);
+    if (verdict === "wrong-namespace") return auth.invalidToken();
+    if (!verdict) return policyDenied();
 
     if (path === "auth/token/lookup-self") {
       if (op !== "read" && op !== "update") return errorReply(405, [multiError(["unsupported operation"])]);
       return auth.lookupSelf(principal, requestId);
     }
-    if (path === "sys/mounts" || path.startsWith("sys/mounts/")) {
-      return mounts(store, op, path.slice("sys/mounts".length), data, requestId);
+    if (path === "auth/token/revoke-self") {
+      if (op !== "update") return errorReply(405, [multiError(["unsupported operation"])]);
+      return auth.revokeSelf(principal);
     }
-    const found = findMount(store, path);
+    if (path === "auth/token/create") {
+      if (op !== "update") return errorReply(405, [multiError(["unsupported operation"])]);
+      return auth.createToken(principal, ns, data, requestId);
+    }
+    if ((path === "auth/approle/role/" || path.startsWith("auth/approle/role/")) && space.approle) {
+      return approleRoles(space, save, op, path.slice("auth/approle/role".length), data, requestId);
+    }
+    if (path === "sys/auth" || path.startsWith("sys/auth/")) {
+      return authMounts(space, save, op, path.slice("sys/auth".length), data, requestId);
+    }
+    if (path === "sys/mounts" || path.startsWith("sys/mounts/")) {
+      return mounts(space, save, op, path.slice("sys/mounts".length), data, requestId);
+    }
+    if (path.startsWith("sys/policies/acl") || path.startsWith("sys/policy")) {
+      return policies(space, save, op, path, data, requestId);
+    }
+    if (path === "sys/namespaces" || path.startsWith("sys/namespaces/")) {
+      if (ns !== "") return errorReply(400, ["the Vault stand-in only nests namespaces one level under root"]);
+      return namespaces(store, op, path.slice("sys/namespaces".length), data, requestId);
+    }
     if (found) {
-      return handleKv(found.mount, { op, path: found.rest, data, requestId }, () => store.save());
+      return handleKv(found.mount, { op, path: found.rest, data, requestId }, save);
     }
     return errorReply(404, [`no handler for route "${path}". route entry not found.`]);
   };
@@ -170,11 +250,18 @@ export async function startVault(opts: VaultStandInOptions): Promise<VaultStandI
         return errorReply(400, [(err as Error).message]);
       }
     } else if (what === "faults" && method === "DELETE") controls.clearFaults();
-    else if (what === "reset" && method === "POST") {
+    else if (what === "mode" && method === "PUT") {
+      try {
+        controls.setMode((await readJson(req)) as StandInMode);
+      } catch (err) {
+        return errorReply(400, [(err as Error).message]);
+      }
+    } else if (what === "reset" && method === "POST") {
       store.resetData();
       controls.unseal();
       controls.clearFaults();
-    } else if (what === "revoke-tokens" && method === "POST") auth.revokeAppRoleTokens();
+      controls.setMode({ ha: "active", legacyTokenErrors: false });
+    } else if (what === "revoke-tokens" && method === "POST") auth.revokeIssuedTokens();
     else if (what === "requests" && method === "GET") return { status: 200, body: { requests: seen } };
     else if (what === "requests" && method === "DELETE") seen.length = 0;
     else return errorReply(404, [`unknown stand-in control ${method} /__standin/${what}`]);

@@ -43,20 +43,50 @@ export interface MountRecord {
   keys: Record<string, KeyMeta>;
 }
 
-/** A token issued by AppRole login. The root token is configuration, not state. */
+/** A token issued by an AppRole login or `auth/token/create`. The root token is configuration, not state. */
 export interface IssuedToken {
   accessor: string;
+  /** Sorted, `default` included unless the role or request left it out. */
   policies: string[];
   ttlSeconds: number;
   issueTime: string;
   expireTime: string;
   entityId: string;
-  roleName: string;
+  /** The AppRole role's name, or null for a token from `auth/token/create`. */
+  roleName: string | null;
+  displayName: string;
+  /** The namespace the token was issued in ("" = root). */
+  namespace: string;
 }
 
-export interface State {
+/** An AppRole role (`auth/approle/role/:name`). Secret IDs are kept as given: this is a laptop stand-in. */
+export interface AppRoleRecord {
+  roleId: string;
+  secretIds: Record<string, { accessor: string; createdTime: string }>;
+  tokenPolicies: string[];
+  tokenTtlSeconds: number;
+  tokenMaxTtlSeconds: number;
+  tokenNoDefaultPolicy: boolean;
+}
+
+/** What one namespace holds; the root namespace's fields sit at the top of `State`. */
+export interface Space {
   mounts: Record<string, MountRecord>;
+  /** ACL policies by name, as their source text. `default` is built in; `root` cannot be written. */
+  policies: Record<string, string>;
+  roles: Record<string, AppRoleRecord>;
+  /** Whether `auth/approle` is enabled in this namespace. */
+  approle: boolean;
+}
+
+export interface State extends Space {
   tokens: Record<string, IssuedToken>;
+  /** Child namespaces of the root (Vault Enterprise / HCP), by path without slashes. */
+  namespaces: Record<string, Space>;
+}
+
+export function newSpace(approle: boolean): Space {
+  return { mounts: {}, policies: {}, roles: {}, approle };
 }
 
 /** A fresh KV v2 mount record, like `vault secrets enable -version=2 kv`. */
@@ -84,7 +114,7 @@ export class Store {
     if (loaded) {
       this.state = loaded;
     } else {
-      this.state = { mounts: {}, tokens: {} };
+      this.state = { ...newSpace(true), tokens: {}, namespaces: {} };
       for (const m of initialMounts) this.state.mounts[m] = newKvMount();
       this.save();
     }
@@ -99,7 +129,15 @@ export class Store {
       throw err;
     }
     const parsed = JSON.parse(text) as Partial<State>;
-    return { mounts: parsed.mounts ?? {}, tokens: parsed.tokens ?? {} };
+    // Files written before policies, roles and namespaces existed load with none of them.
+    return {
+      mounts: parsed.mounts ?? {},
+      policies: parsed.policies ?? {},
+      roles: parsed.roles ?? {},
+      approle: parsed.approle ?? true,
+      tokens: parsed.tokens ?? {},
+      namespaces: parsed.namespaces ?? {},
+    };
   }
 
   /** Persist atomically: a reader never sees a half-written file. */
@@ -111,9 +149,14 @@ export class Store {
     renameSync(tmp, this.dataFile);
   }
 
+  /** The namespace at `path` ("" = root), or undefined when it does not exist. */
+  space(path: string): Space | undefined {
+    return path === "" ? this.state : this.state.namespaces[path];
+  }
+
   /** Drop every secret and engine setting but keep the mounts themselves. */
   resetData(): void {
-    for (const mount of Object.values(this.state.mounts)) {
+    for (const mount of [this.state, ...Object.values(this.state.namespaces)].flatMap((s) => Object.values(s.mounts))) {
       mount.keys = {};
       mount.config = { maxVersions: 0, casRequired: false, deleteVersionAfterSeconds: 0 };
     }

@@ -1,7 +1,7 @@
 import type { Config } from "../config";
 import { VaultTokenProvider } from "./auth";
 import { VaultError, vaultFetch } from "./http";
-import { assertSafePath } from "./paths";
+import { assertSafePath, pathShape } from "./paths";
 
 export { VaultError } from "./http";
 
@@ -89,25 +89,65 @@ export class VaultClient {
     return body.data?.keys ?? [];
   }
 
-  /** `sys/health` (no token): true when initialized, unsealed and active. */
+  /**
+   * `sys/health` (no token): true when this node can serve the gateway — initialized, unsealed and
+   * active, standby or performance standby (standbys forward or serve reads; without `standbyok`
+   * / `perfstandbyok` they answer 429 / 473 and a cluster behind a load balancer would never be
+   * ready). Not ready: 472 DR secondary (refuses the API), 474 standby cut off from the active
+   * node, 501 not initialized, 503 sealed, 530 removed from the cluster.
+   */
   async healthy(): Promise<boolean> {
-    const res = await vaultFetch(this.config, this.fetcher, "GET", "sys/health");
+    const res = await vaultFetch(this.config, this.fetcher, "GET", "sys/health", {
+      query: "standbyok=true&perfstandbyok=true",
+    });
     await res.body?.cancel();
     return res.status === 200;
   }
 
-  /** Sends an authenticated call; on 403 with AppRole, logs in again and retries once. */
+  /**
+   * Sends an authenticated call. A 403 is either a token Vault no longer accepts (expired,
+   * revoked: log in again once and retry once, AppRole only) or a policy that does not allow this
+   * path (its own error; logging in again cannot help). See `refusal` for how they are told apart.
+   */
   private async call(method: string, path: string, body?: unknown, query?: string): Promise<Response> {
-    const res = await vaultFetch(this.config, this.fetcher, method, path, {
+    const token = await this.tokens.token();
+    const res = await vaultFetch(this.config, this.fetcher, method, path, { token, body, query });
+    if (res.status !== 403) return res;
+    if ((await this.refusal(res, token)) === "policy") throw deniedError(method, path);
+    if (!this.tokens.canRelogin) throw new VaultError("auth", 403);
+    this.tokens.invalidate(token);
+    const retry = await vaultFetch(this.config, this.fetcher, method, path, {
       token: await this.tokens.token(),
       body,
       query,
     });
-    if (res.status !== 403 || !this.tokens.canRelogin) return res;
-    await res.body?.cancel();
-    this.tokens.invalidate();
-    return await vaultFetch(this.config, this.fetcher, method, path, { token: await this.tokens.token(), body, query });
+    if (retry.status !== 403) return retry;
+    // A token fresh from login that is refused again: trust the message, never loop.
+    const text = await retry.text();
+    throw text.includes("invalid token") ? new VaultError("auth", 403) : deniedError(method, path);
   }
+
+  /**
+   * Why Vault answered 403. Current Vault adds "invalid token" to "permission denied" when the
+   * token itself is bad (docs: concepts/tokens "Error responses", since 1.16); older releases send
+   * a bare "permission denied" for both cases (vault#2159). Then the token is asked about itself:
+   * `auth/token/lookup-self` (granted by Vault's `default` policy and by the recommended policy)
+   * succeeds only for a live token, so a 200 there means the policy refused the request.
+   */
+  private async refusal(res: Response, token: string): Promise<"token" | "policy"> {
+    const text = await res.text();
+    if (text.includes("invalid token")) return "token";
+    const self = await vaultFetch(this.config, this.fetcher, "GET", "auth/token/lookup-self", { token });
+    await self.body?.cancel();
+    if (self.status === 200) return "policy";
+    if (self.status === 403) return "token";
+    throw VaultError.fromStatus(self.status, self.headers);
+  }
+}
+
+/** A policy denial, with the path's shape (never a tenant id or service) for the log line. */
+function deniedError(method: string, path: string): VaultError {
+  return new VaultError("permission_denied", 403, undefined, `${method} ${pathShape(path)}`);
 }
 
 async function discard<T>(res: Response, value: T): Promise<T> {

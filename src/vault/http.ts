@@ -17,8 +17,10 @@ export class VaultError extends Error {
     readonly kind: VaultFailure,
     readonly status: number,
     readonly retryAfterSeconds?: number,
+    /** What was refused, as a path shape such as `GET secret/data/tenants/:tenant/api_keys/:service`. */
+    readonly operation?: string,
   ) {
-    super(`vault ${kind} (HTTP ${status || "none"})`);
+    super(`vault ${kind} (HTTP ${status || "none"})${operation ? ` on ${operation}` : ""}`);
     this.name = "VaultError";
   }
 

@@ -32,3 +32,11 @@ export function assertSafePath(path: string): string {
   }
   return path;
 }
+
+/**
+ * A Vault path with the tenant and service replaced by placeholders, for log lines about a path
+ * (a policy denial names what was refused, never whose key it was).
+ */
+export function pathShape(path: string): string {
+  return path.replace(/\/tenants\/[^/]+/, "/tenants/:tenant").replace(/\/api_keys\/[^/]+/, "/api_keys/:service");
+}

@@ -4,6 +4,11 @@ import { request } from "node:http";
 export const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 /** Go's RFC3339Nano in UTC, as Vault prints protobuf timestamps. */
 export const RFC3339_NANO_RE = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?Z$/;
+/** A policy for the AppRole tokens of the contract tests: everything under secret/. */
+export const APP_POLICIES = {
+  app: 'path "secret/*" {\n  capabilities = ["create", "read", "update", "delete", "list"]\n}\n',
+};
+
 export const ENVELOPE_KEYS = [
   "request_id",
   "lease_id",

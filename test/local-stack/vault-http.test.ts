@@ -2,7 +2,7 @@
 // (every key), headers and messages of specs/vault-kv-v2.md.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startVault, type VaultStandIn } from "../../local-stack/vault/server";
-import { call, ENVELOPE_KEYS, rawRequest, RFC3339_NANO_RE, UUID_RE } from "./vault-helpers";
+import { APP_POLICIES, call, ENVELOPE_KEYS, rawRequest, RFC3339_NANO_RE, UUID_RE } from "./vault-helpers";
 
 const ROOT = "root-token-http";
 const ROLE_ID = "role-http";
@@ -13,7 +13,11 @@ const api = (method: string, path: string, opts: Parameters<typeof call>[3] = {}
   call(vault.url, method, path, { token: ROOT, ...opts });
 
 beforeAll(async () => {
-  vault = await startVault({ rootToken: ROOT, appRole: { roleId: ROLE_ID, secretId: SECRET_ID } });
+  vault = await startVault({
+    rootToken: ROOT,
+    policies: APP_POLICIES,
+    appRole: { roleId: ROLE_ID, secretId: SECRET_ID, policies: ["app"] },
+  });
 });
 afterAll(async () => {
   await vault.close();
@@ -114,10 +118,20 @@ describe("tokens, namespace and methods", () => {
     expect(goodWins.status).toBe(200);
   });
 
-  it("accepts X-Vault-Namespace", async () => {
-    const r = await api("GET", "/v1/secret/data/env/one", { headers: { "X-Vault-Namespace": "admin" } });
-    expect(r.status).toBe(200);
-    expect(r.json.data.data).toEqual({ k: "v" });
+  it("X-Vault-Namespace routes to a namespace with its own mounts; an unknown one has no routes", async () => {
+    const missing = await api("GET", "/v1/secret/data/env/one", { headers: { "X-Vault-Namespace": "nowhere" } });
+    expect(missing.status).toBe(404);
+    expect((await api("POST", "/v1/sys/namespaces/team-a")).status).toBe(200);
+    const ns = { "X-Vault-Namespace": "team-a" };
+    // A new namespace has no secrets engine: the root namespace's secret/ is not visible there.
+    expect((await api("GET", "/v1/secret/data/env/one", { headers: ns })).status).toBe(404);
+    expect((await api("POST", "/v1/sys/mounts/secret", { headers: ns, body: { type: "kv-v2" } })).status).toBe(204);
+    expect((await api("GET", "/v1/secret/data/env/one", { headers: ns })).status).toBe(404);
+    expect(
+      (await api("POST", "/v1/secret/data/env/one", { headers: ns, body: { data: { k: "team-a" } } })).status,
+    ).toBe(200);
+    expect((await api("GET", "/v1/secret/data/env/one", { headers: ns })).json.data.data).toEqual({ k: "team-a" });
+    expect((await api("GET", "/v1/secret/data/env/one")).json.data.data).toEqual({ k: "v" });
   });
 
   it("unknown methods → 405 with an empty errors list", async () => {
@@ -493,8 +507,8 @@ describe("sys/mounts, sys/health, auth", () => {
       token_type: "service",
       orphan: true,
       num_uses: 0,
-      policies: ["default"],
-      token_policies: ["default"],
+      policies: ["app", "default"],
+      token_policies: ["app", "default"],
     });
     expect(r.json.auth.entity_id).toMatch(UUID_RE);
 
@@ -503,7 +517,7 @@ describe("sys/mounts, sys/health, auth", () => {
     expect(self.status).toBe(200);
     expect(self.json.mount_type).toBe("token");
     expect(self.json.data.ttl).toBeGreaterThan(3590);
-    expect(self.json.data.policies).toEqual(["default"]);
+    expect(self.json.data.policies).toEqual(["app", "default"]);
     expect(self.json.data.expire_time).toMatch(RFC3339_NANO_RE);
     const expire = Date.parse(self.json.data.expire_time);
     expect(Math.abs(expire - (Date.now() + 3600_000))).toBeLessThan(10_000);

@@ -2,7 +2,7 @@
 // through the exported API and over HTTP (the only way tests in workerd can).
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startVault, type VaultStandIn } from "../../local-stack/vault/server";
-import { call } from "./vault-helpers";
+import { APP_POLICIES, call } from "./vault-helpers";
 
 const ROOT = "root-token-modes";
 const ROLE_ID = "role-modes";
@@ -24,7 +24,11 @@ async function login(): Promise<string> {
 }
 
 beforeAll(async () => {
-  vault = await startVault({ rootToken: ROOT, appRole: { roleId: ROLE_ID, secretId: SECRET_ID, tokenTtlSeconds: 1 } });
+  vault = await startVault({
+    rootToken: ROOT,
+    policies: APP_POLICIES,
+    appRole: { roleId: ROLE_ID, secretId: SECRET_ID, tokenTtlSeconds: 1, policies: ["app"] },
+  });
   await api("POST", "/v1/secret/data/base", { body: { data: { v: 1 } } });
 });
 afterEach(async () => {

@@ -4,6 +4,7 @@
 import nodeVault from "node-vault";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startVault, type VaultStandIn } from "../../local-stack/vault/server";
+import { APP_POLICIES } from "./vault-helpers";
 
 const ROOT = "root-token-for-node-vault";
 const ROLE_ID = "role-id-1";
@@ -15,7 +16,8 @@ let client: nodeVault.client;
 beforeAll(async () => {
   vault = await startVault({
     rootToken: ROOT,
-    appRole: { roleId: ROLE_ID, secretId: SECRET_ID, tokenTtlSeconds: 900 },
+    policies: APP_POLICIES,
+    appRole: { roleId: ROLE_ID, secretId: SECRET_ID, tokenTtlSeconds: 900, policies: ["app"] },
   });
   client = nodeVault({ endpoint: vault.url, token: ROOT });
 });
@@ -126,7 +128,7 @@ describe("node-vault against the stand-in", () => {
     const self = await app.tokenLookupSelf();
     expect(self.data.ttl).toBeGreaterThan(890);
     expect(self.data.ttl).toBeLessThanOrEqual(900);
-    expect(self.data.policies).toEqual(["default"]);
+    expect(self.data.policies).toEqual(["app", "default"]);
   });
 
   it("rejects bad AppRole credentials with 400", async () => {

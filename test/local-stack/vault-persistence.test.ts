@@ -16,11 +16,12 @@ afterAll(() => {
 });
 
 describe("persistence", () => {
-  it("keeps secrets, versions, mounts and tokens across a restart", async () => {
+  it("keeps secrets, versions, mounts, policies and tokens across a restart", async () => {
     const first = await startVault({
       rootToken: ROOT,
       dataFile,
-      appRole: { roleId: "r", secretId: "s" },
+      policies: { kept: 'path "kept/*" { capabilities = ["read"] }' },
+      appRole: { roleId: "r", secretId: "s", policies: ["kept"] },
     });
     let token: string;
     try {

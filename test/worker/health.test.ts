@@ -38,6 +38,23 @@ describe("GET /ready", () => {
     }
   });
 
+  it.each([
+    ["standby", 200],
+    ["perfstandby", 200],
+    ["standby-unhealthy", 503],
+    ["dr-secondary", 503],
+    ["removed", 503],
+  ])("behind a Vault %s node → %i", async (ha, status) => {
+    await vaultControl.mode({ ha });
+    try {
+      const r = await call("GET", "/ready", { token: null });
+      expect(r.status).toBe(status);
+      expect(r.json.checks.vault).toBe(status === 200 ? "ok" : "failed");
+    } finally {
+      await vaultControl.mode({ ha: "active" });
+    }
+  });
+
   it("answers 503 naming the database when it cannot be reached", async () => {
     const r = await call("GET", "/ready", { token: null, env: { NEON_FETCH_ENDPOINT: "http://127.0.0.1:9/sql" } });
     expect(r.status).toBe(503);

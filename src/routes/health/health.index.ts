@@ -24,7 +24,7 @@ const ready = defineRoute({
   path: "/ready",
   role: "public",
   tags: ["Operations"],
-  summary: "Readiness: Vault is unsealed and active, and the database answers",
+  summary: "Readiness: Vault can serve (unsealed; active or a standby) and the database answers",
   responses: {
     200: { description: "Ready", content: { "application/json": { schema: Ready } } },
     503: {
