@@ -47,6 +47,16 @@ export interface KeysOptions {
   cpuRequests: number;
 }
 
+/**
+ * The gateway's settings with a static Vault token (the stand-in's root token) instead of AppRole:
+ * a warm isolate reuses its cached AppRole token, so each read makes the same calls either way,
+ * and the replaying upstream need not answer logins.
+ */
+function gatewayVars(stack: LocalStack): Record<string, string> {
+  const { VAULT_ROLE_ID: _role, VAULT_SECRET_ID: _secret, ...rest } = stack.vars;
+  return { ...rest, VAULT_TOKEN: stack.vaultRootToken! };
+}
+
 /** Seeds a key through the gateway and records the three calls of one read. */
 async function capture(bundle: string, stack: LocalStack, token: string): Promise<KeyReadCalls> {
   const vault = await startRecorder(stack.vars.VAULT_ADDR!);
@@ -56,7 +66,7 @@ async function capture(bundle: string, stack: LocalStack, token: string): Promis
     {
       name: "gw-capture",
       script: bundle,
-      bindings: { ...stack.vars, VAULT_ADDR: vault.url, NEON_FETCH_ENDPOINT: `${neon.url}/sql` },
+      bindings: { ...gatewayVars(stack), VAULT_ADDR: vault.url, NEON_FETCH_ENDPOINT: `${neon.url}/sql` },
     },
   ]);
   try {
@@ -140,7 +150,11 @@ export async function benchKeys(
   const calls = await capture(bundle, stack, admin);
   const es = await es256();
 
-  const instantVars: Record<string, string> = { ...stack.vars, VAULT_ADDR: FAKE.vault, NEON_FETCH_ENDPOINT: FAKE.neon };
+  const instantVars: Record<string, string> = {
+    ...gatewayVars(stack),
+    VAULT_ADDR: FAKE.vault,
+    NEON_FETCH_ENDPOINT: FAKE.neon,
+  };
   // ES256: the JWKS URL instead of the HS256 secret (the config takes exactly one).
   const esVars: Record<string, string> = { ...instantVars, JWT_JWKS_URL: FAKE.jwks, JWT_ALGORITHMS: "ES256" };
   delete esVars.JWT_SECRET;
@@ -163,7 +177,7 @@ export async function benchKeys(
       outbound: "upstream",
     },
     { name: "empty", script: EMPTY_WORKER },
-    { name: "gw-real", script: bundle, bindings: stack.vars },
+    { name: "gw-real", script: bundle, bindings: gatewayVars(stack) },
     { name: "proxy-vault", script: BARE_PROXY_WORKER, bindings: { TARGET: stack.vars.VAULT_ADDR! } },
     {
       name: "floor-real",

@@ -93,6 +93,16 @@ export class Auth {
     return { kind: "issued", token, record };
   }
 
+  /** The attribution of a principal's writes: display name, and the entity (or a policy-derived id). */
+  caller(p: Principal): { actor: string; client_id: string } {
+    if (p.kind === "root") return { actor: "root", client_id: stableUuid(`client:root:${this.rootAccessor}`) };
+    const r = p.record;
+    return {
+      actor: r.displayName,
+      client_id: r.entityId || stableUuid(`client:${r.namespace}:${r.policies.join(",")}`),
+    };
+  }
+
   invalidToken(): Reply {
     return invalidToken(this.legacyTokenErrors);
   }

@@ -2,7 +2,7 @@
 // (backend.go, path_data.go, path_metadata.go, path_delete.go,
 // path_destroy.go, path_config.go): same path patterns, same checks in the
 // same order, same messages.
-import type { EngineConfig, KeyMeta, MountRecord, VersionRecord } from "./store";
+import type { Attribution, EngineConfig, KeyMeta, MountRecord, VersionRecord } from "./store";
 import { envelope, errorReply, multiError, noContent, type Reply } from "./respond";
 import { goDuration, nowNanos, parseDurationSeconds, timeOrEmpty, type Nanos } from "./time";
 
@@ -15,6 +15,8 @@ export interface KvRequest {
   /** JSON body for updates; query parameters for reads and deletes. */
   data: Record<string, unknown>;
   requestId: string;
+  /** Who is calling, for the attribution fields (`operation` is filled in per endpoint). */
+  caller?: Omit<Attribution, "operation">;
 }
 
 // plugin backend.go: defaultMaxVersions
@@ -99,6 +101,12 @@ class KvEngine {
     ]);
   }
 
+  /** The attribution of this request as `{[field]: …}`, or nothing when the caller is unknown. */
+  private by<F extends "createdBy" | "deletedBy">(operation: string, field: F): Partial<Record<F, Attribution>> {
+    const c = this.req.caller;
+    return c ? ({ [field]: { ...c, operation } } as Partial<Record<F, Attribution>>) : {};
+  }
+
   private ok(data: Record<string, unknown> | null): Reply {
     return envelope({ requestId: this.req.requestId, mountType: "kv", data });
   }
@@ -178,12 +186,15 @@ class KvEngine {
     const created = nowNanos();
     const deletion = this.deletionTimeFor(created, meta);
     const vm: VersionRecord = {
+      // The request's ACL operation: create when the key had no metadata (the existence check).
+      ...this.by(this.mount.keys[key] === undefined ? "create" : "update", "createdBy"),
       createdTime: created.toString(),
       deletionTime: deletion === null ? null : deletion.toString(),
       destroyed: false,
       data: structuredClone(d.data as Record<string, unknown>),
     };
     addVersion(meta, vm, this.mount.config.maxVersions);
+    if (vm.createdBy) meta.lastUpdatedBy = vm.createdBy;
     this.mount.keys[key] = meta;
     this.persist();
     return this.ok({
@@ -225,6 +236,7 @@ class KvEngine {
     const lv = meta.versions[String(meta.currentVersion)];
     if (!lv || lv.destroyed || isDeleted(lv)) return noContent();
     lv.deletionTime = nowNanos().toString();
+    Object.assign(lv, this.by("delete", "deletedBy"));
     this.persist();
     return noContent();
   }
@@ -244,10 +256,14 @@ class KvEngine {
       const vm = meta.versions[String(n)];
       if (!vm || vm.destroyed) continue;
       if (verb === "delete") {
-        if (!isDeleted(vm)) vm.deletionTime = nowNanos().toString();
+        if (!isDeleted(vm)) {
+          vm.deletionTime = nowNanos().toString();
+          Object.assign(vm, this.by("delete", "deletedBy"));
+        }
       } else if (verb === "undelete") {
         const deletion = this.deletionTimeFor(nowNanos(), meta);
         vm.deletionTime = deletion === null ? null : deletion.toString();
+        delete vm.deletedBy;
       } else {
         vm.destroyed = true;
         vm.data = null;
@@ -268,6 +284,8 @@ class KvEngine {
         created_time: timeOrEmpty(toNanos(v.createdTime)),
         deletion_time: timeOrEmpty(toNanos(v.deletionTime)),
         destroyed: v.destroyed,
+        ...(v.createdBy ? { created_by: v.createdBy } : {}),
+        ...(v.deletedBy ? { deleted_by: v.deletedBy } : {}),
       };
     }
     return this.ok({
@@ -280,6 +298,7 @@ class KvEngine {
       cas_required: meta.casRequired,
       delete_version_after: goDuration(meta.deleteVersionAfterSeconds),
       custom_metadata: meta.customMetadata,
+      ...(meta.lastUpdatedBy ? { last_updated_by: meta.lastUpdatedBy } : {}),
     });
   }
 

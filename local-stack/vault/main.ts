@@ -3,6 +3,7 @@
 // AppRole credentials come from VAULT_STANDIN_ROLE_ID / VAULT_STANDIN_SECRET_ID
 // (environment, not argv, so they stay out of `ps`).
 import { parseArgs } from "node:util";
+import { gatewayPolicy, POLICY_NAME } from "../../scripts/vault-setup";
 import { startVault } from "./server";
 
 const { values } = parseArgs({
@@ -36,7 +37,9 @@ const vault = await startVault({
   rootToken,
   dataFile: values["data-file"],
   mounts: values.mount,
-  appRole: roleId && secretId ? { roleId, secretId, tokenTtlSeconds: ttl } : undefined,
+  // The role's tokens carry the gateway's policy (policies/brain-gateway.hcl), as after `npm run vault:setup`.
+  policies: roleId && secretId ? { [POLICY_NAME]: gatewayPolicy() } : undefined,
+  appRole: roleId && secretId ? { roleId, secretId, tokenTtlSeconds: ttl, policies: [POLICY_NAME] } : undefined,
 });
 // The URL alone on stdout, so scripts can read it; the rest goes to stderr.
 console.log(vault.url);

@@ -234,7 +234,7 @@ export async function startVault(opts: VaultStandInOptions): Promise<VaultStandI
       return namespaces(store, op, path.slice("sys/namespaces".length), data, requestId);
     }
     if (found) {
-      return handleKv(found.mount, { op, path: found.rest, data, requestId }, save);
+      return handleKv(found.mount, { op, path: found.rest, data, requestId, caller: auth.caller(principal) }, save);
     }
     return errorReply(404, [`no handler for route "${path}". route entry not found.`]);
   };

@@ -5,8 +5,21 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 
+/**
+ * Who changed a key (KV v2 attribution, Vault 1.21+): `actor` is the token's display name,
+ * `client_id` the entity (or, without one, an id derived from the token's policies and namespace),
+ * `operation` the ACL operation of the request (create / update / delete / undelete).
+ */
+export interface Attribution {
+  actor: string;
+  client_id: string;
+  operation: string;
+}
+
 /** One version of a secret; `data` is dropped when the version is destroyed or pruned. */
 export interface VersionRecord {
+  createdBy?: Attribution;
+  deletedBy?: Attribution;
   createdTime: string;
   deletionTime: string | null;
   destroyed: boolean;
@@ -23,6 +36,7 @@ export interface KeyMeta {
   customMetadata: Record<string, string> | null;
   createdTime: string | null;
   updatedTime: string | null;
+  lastUpdatedBy?: Attribution;
   versions: Record<string, VersionRecord>;
 }
 

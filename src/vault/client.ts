@@ -129,7 +129,7 @@ export class VaultClient {
 
   /**
    * Why Vault answered 403. Current Vault adds "invalid token" to "permission denied" when the
-   * token itself is bad (docs: concepts/tokens "Error responses", since 1.16); older releases send
+   * token itself is bad (docs: concepts/tokens "Error responses", vault#26687); older releases send
    * a bare "permission denied" for both cases (vault#2159). Then the token is asked about itself:
    * `auth/token/lookup-self` (granted by Vault's `default` policy and by the recommended policy)
    * succeeds only for a live token, so a 200 there means the policy refused the request.

@@ -193,6 +193,29 @@ describe("AppRole roles", () => {
   });
 });
 
+describe("KV v2 attribution (Vault 1.21+)", () => {
+  it("records who created each version, who deleted it, and who last updated the key", async () => {
+    await root().write("secret/data/attr/k", { data: { v: 1 } });
+    const token = await tokenWith(["attr"]);
+    await root().addPolicy({
+      name: "attr",
+      rules: 'path "secret/data/attr/*" { capabilities = ["update", "delete"] }',
+    });
+    await asToken(token).write("secret/data/attr/k", { data: { v: 2 } });
+    await asToken(token).delete("secret/data/attr/k");
+    const meta = (await root().read("secret/metadata/attr/k")).data;
+    expect(meta.versions["1"].created_by).toEqual({
+      actor: "root",
+      client_id: expect.any(String),
+      operation: "create",
+    });
+    expect(meta.versions["2"].created_by).toMatchObject({ actor: "token", operation: "update" });
+    expect(meta.versions["2"].deleted_by).toMatchObject({ actor: "token", operation: "delete" });
+    expect(meta.last_updated_by).toEqual(meta.versions["2"].created_by);
+    expect(meta.versions["1"].created_by.client_id).not.toBe(meta.versions["2"].created_by.client_id);
+  });
+});
+
 describe("namespaces", () => {
   afterEach(() => {
     vault.setMode({ ha: "active" });

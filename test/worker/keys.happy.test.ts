@@ -125,6 +125,8 @@ describe("BYOK keys: the portal's flow", () => {
     expect(stored.status).toBe(201);
     const meta = await vaultRaw("GET", `secret/metadata/${path}`);
     expect(Date.parse(meta.json.data.versions["1"].deletion_time)).toBeGreaterThan(Date.now());
+    // Written by the gateway's AppRole token (never the root token), as KV v2 attribution shows.
+    expect(meta.json.data.versions["1"].created_by).toMatchObject({ actor: "approle", operation: "update" });
 
     expect((await call("GET", "/vault/keys/openai", { as })).json).toMatchObject({ version: 1, key_hint: "****WXYZ" });
     expect((await call("GET", "/vault/keys", { as })).json.keys).toEqual(["openai"]);
