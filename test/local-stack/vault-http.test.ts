@@ -325,6 +325,7 @@ describe("KV v2 metadata", () => {
       "current_version",
       "custom_metadata",
       "delete_version_after",
+      "last_updated_by",
       "max_versions",
       "oldest_version",
       "updated_time",
@@ -338,7 +339,13 @@ describe("KV v2 metadata", () => {
       max_versions: 0,
       oldest_version: 0,
     });
-    expect(Object.keys(r.json.data.versions["1"])).toEqual(["created_time", "deletion_time", "destroyed"]);
+    expect(Object.keys(r.json.data.versions["1"])).toEqual([
+      "created_by",
+      "created_time",
+      "deletion_time",
+      "destroyed",
+    ]);
+    expect(r.json.data.last_updated_by).toEqual({ actor: "root", client_id: expect.any(String), operation: "create" });
     expect(r.json.data.versions["1"].deletion_time).toBe("");
     expect(r.json.data.created_time).toMatch(RFC3339_NANO_RE);
   });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ApiError } from "../../src/errors/problem";
-import { assertSafePath, keyPath, keysFolder } from "../../src/vault/paths";
+import { VaultError } from "../../src/vault/http";
+import { assertSafePath, keyPath, keysFolder, pathShape } from "../../src/vault/paths";
 
 const TENANT = "11111111-1111-4111-8111-111111111111";
 
@@ -23,5 +24,16 @@ describe("Vault paths are built only from validated parts", () => {
 
   it.each(["tenants/../x", "tenants/./x", "tenants//x", "a/%2e%2e/b", "a/b/"])("the last check refuses %j", (path) => {
     expect(() => assertSafePath(path)).toThrow(ApiError);
+  });
+
+  it("logs a refused path by its shape: no tenant, no service", () => {
+    const shape = pathShape(`secret/data/${keyPath(TENANT, "openai")}`);
+    expect(shape).toBe("secret/data/tenants/:tenant/api_keys/:service");
+    expect(pathShape(`secret/metadata/${keysFolder(TENANT)}`)).toBe("secret/metadata/tenants/:tenant/api_keys");
+    const err = new VaultError("permission_denied", 403, undefined, `DELETE ${shape}`);
+    expect(err.message).toBe(
+      "vault permission_denied (HTTP 403) on DELETE secret/data/tenants/:tenant/api_keys/:service",
+    );
+    expect(err.message).not.toContain(TENANT);
   });
 });
