@@ -58,6 +58,27 @@ export function auditRejected(c: Context<AppEnv>, err: unknown): void {
   });
 }
 
+/**
+ * Called by the route's middleware after its handler: a handler that answered without `audited`
+ * (a forgotten wrapper) still leaves the route's row, outcome from the status, and a warning in
+ * the log; what it loses is the handler's details, never the row.
+ */
+export function auditUnwritten(c: Context<AppEnv>): void {
+  const principal = c.get("tenant")?.principal;
+  const target = c.get("auditTarget");
+  if (!principal || !target || c.get("audited")) return;
+  c.set("audited", true);
+  const status = c.res.status;
+  c.get("logger").warn("audit.handler_unaudited", { action: target.action, status });
+  c.get("audit").record({
+    tenantId: principal.tenantId,
+    userId: principal.userId,
+    ...target,
+    outcome: status < 400 ? "success" : [401, 403, 429].includes(status) ? "denied" : "error",
+    details: status < 400 ? {} : { status },
+  });
+}
+
 /** What a handler tells the audit row: the action may be refined once known (key.store → key.create / key.rotate). */
 export interface AuditNote {
   action: string;

@@ -2,7 +2,7 @@ import { createRoute, type RouteConfig } from "@hono/zod-openapi";
 import type { MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { createMiddleware } from "hono/factory";
-import { type AuditSpec, auditTargetOf } from "../audit/audited";
+import { type AuditSpec, auditTargetOf, auditUnwritten } from "../audit/audited";
 import type { Config } from "../config";
 import type { AppEnv } from "../env";
 import { ApiError } from "../errors/problem";
@@ -74,19 +74,26 @@ export function defineRoute<P extends string, R extends Base & { path: P }>(decl
 
 const joinSentences = (first: string, rest: string | undefined) => (rest ? `${first} ${rest}` : first);
 
-/** The one middleware a declaration produces: names the audit target, checks the role, limits the body. */
+/**
+ * The one middleware a declaration produces: names the audit target, checks the role, limits the
+ * body, and afterwards makes sure the call left its audit row.
+ */
 function guard(role: Role, audit: AuditSpec | undefined, limit: BodyLimitSetting | null): MiddlewareHandler<AppEnv> {
   return createMiddleware<AppEnv>(async (c, next) => {
     // The target first, so a refusal below (403, 413) is audited like the handler's own failures.
     if (audit) c.set("auditTarget", auditTargetOf(c, audit));
     if (role !== "public") requireRole(c.get("tenant")?.principal, role);
-    if (!limit) return await next();
-    const maxSize = c.get("config")[limit];
-    return await bodyLimit({
-      maxSize,
-      onError: () => {
-        throw new ApiError("payload_too_large", `Request bodies here are limited to ${maxSize} bytes.`);
-      },
-    })(c, next);
+    if (limit) {
+      const maxSize = c.get("config")[limit];
+      await bodyLimit({
+        maxSize,
+        onError: () => {
+          throw new ApiError("payload_too_large", `Request bodies here are limited to ${maxSize} bytes.`);
+        },
+      })(c, next);
+    } else {
+      await next();
+    }
+    if (audit) auditUnwritten(c);
   });
 }
