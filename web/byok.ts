@@ -50,7 +50,8 @@ function el<K extends keyof HTMLElementTagNameMap>(
   return node;
 }
 
-const nameOf = (service: string) => NAMES[service] ?? service;
+// Own entries only: a service may be called "constructor" or "toString".
+const nameOf = (service: string) => (Object.hasOwn(NAMES, service) ? NAMES[service]! : service);
 
 let token: string | null = null;
 let keys = new Map<string, KeyInfo>();
