@@ -22,7 +22,8 @@ const OPENAI_KEY = "sk-proj-browserTestKey0123456789abcdefWXYZ";
 const ANTHROPIC_KEY = "sk-ant-api03-browserTestKey0123456789abcdABCD";
 const ROTATED_KEY = "sk-proj-browserRotatedKey0123456789abcROT8";
 const SEALED_TRY_KEY = "sk-ant-api03-sealedVaultKey0123456789abcdSEAL";
-const ALL_KEYS = [OPENAI_KEY, ANTHROPIC_KEY, ROTATED_KEY, SEALED_TRY_KEY];
+const OTHER_KEY = "other-service-key-0123456789abcdefOTHR";
+const ALL_KEYS = [OPENAI_KEY, ANTHROPIC_KEY, ROTATED_KEY, SEALED_TRY_KEY, OTHER_KEY];
 
 if (chromiumMissing) {
   console.warn(
@@ -180,6 +181,20 @@ describe.skipIf(chromiumMissing)("BYOK page in chromium", () => {
     expect(await fieldError.textContent()).toContain("Code: validation_failed");
     expect(await page.getByLabel("OpenAI API key", { exact: true }).getAttribute("aria-invalid")).toBe("true");
     expect(await page.getByLabel("OpenAI API key", { exact: true }).inputValue()).toBe("");
+  });
+
+  it("saves a key for another service, shown by its own name even when it is an Object.prototype member", async () => {
+    await page.getByLabel("Service", { exact: true }).fill("constructor");
+    await saveWithKeyboard("API key", OTHER_KEY);
+    await notice().getByText("Saved the constructor key (****OTHR, version 1).").waitFor();
+    await row("constructor").waitFor();
+    const cols = await cells("constructor");
+    expect(cols[0]).toContain("constructor");
+    expect(cols.slice(1, 3)).toEqual(["****OTHR", "v1"]);
+    expect(await page.getByLabel("Service", { exact: true }).inputValue()).toBe("");
+    await page.getByRole("button", { name: "Delete constructor key" }).click();
+    await page.getByRole("dialog").getByRole("button", { name: "Delete key" }).click();
+    await row("constructor").waitFor({ state: "detached" });
   });
 
   it("deletes a key only after confirmation", async () => {

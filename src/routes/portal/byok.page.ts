@@ -1,4 +1,5 @@
 import { html } from "hono/html";
+import { PROVIDER_CATALOG, PROVIDER_IDS, type ProviderId } from "../../llm/catalog";
 
 /**
  * The BYOK page's HTML. Its script (web/byok.ts) and stylesheet (web/byok.css)
@@ -9,7 +10,18 @@ import { html } from "hono/html";
 /** Where the page's own script and stylesheet are served (scripts/build-assets.ts builds them). */
 export const BYOK_ASSETS = { script: "/assets/byok.js", style: "/assets/byok.css" } as const;
 
-const keyForm = (service: string, title: string, placeholder: string, hint: string) => html`
+/** Where an admin creates each provider's key, under its form (a provider added to the catalog needs a line). */
+const WHERE_TO_CREATE: Record<ProviderId, string> = {
+  openai: "Create one at platform.openai.com.",
+  anthropic: "Create one in the Anthropic Console.",
+};
+
+/** One form per provider of the catalog: its name, and its key shape's example as placeholder and hint. */
+function keyForm(service: ProviderId) {
+  const { displayName: title, keyShape } = PROVIDER_CATALOG[service];
+  const placeholder = keyShape.example;
+  const hint = `Starts with ${placeholder.replace(/…$/, "")}. ${WHERE_TO_CREATE[service]}`;
+  return html`
 <form class="card key" data-service="${service}" autocomplete="off" novalidate>
   <h3><span class="logo ${service}" aria-hidden="true">${title.slice(0, 2)}</span>${title}</h3>
   <label for="key-${service}">${title} API key</label>
@@ -22,6 +34,7 @@ const keyForm = (service: string, title: string, placeholder: string, hint: stri
   <div class="field-error" aria-live="assertive"></div>
   <button type="submit" class="primary">Save key</button>
 </form>`;
+}
 
 const otherForm = html`
 <form class="card key" autocomplete="off" novalidate>
@@ -41,6 +54,7 @@ const otherForm = html`
 /** The page, with the nonce that its CSP allows and the settings the script reads. */
 export function byokPage(opts: { nonce: string; devLogin: boolean; portalOrigins: string[] }) {
   const { nonce } = opts;
+  const names = PROVIDER_IDS.map((id) => PROVIDER_CATALOG[id].displayName).join(", ");
   return html`<!doctype html>
 <html lang="en">
 <head>
@@ -66,7 +80,7 @@ export function byokPage(opts: { nonce: string; devLogin: boolean; portalOrigins
   </section>
   <div id="app" hidden>
     <h1>Provider keys</h1>
-    <p class="lead">Bring your own OpenAI, Anthropic or other provider keys. Keys are stored encrypted in the secret store and are never shown again; only the last four characters are kept as a hint.</p>
+    <p class="lead">Bring your own ${names} or other provider keys. Keys are stored encrypted in the secret store and are never shown again; only the last four characters are kept as a hint.</p>
     <div id="notice" role="status" aria-live="polite"></div>
     <div id="error" role="alert" aria-live="assertive"></div>
     <section class="card" aria-labelledby="keys-title">
@@ -79,8 +93,7 @@ export function byokPage(opts: { nonce: string; devLogin: boolean; portalOrigins
     <section aria-labelledby="add-title">
       <h2 id="add-title">Add or rotate a key</h2>
       <div class="grid">
-        ${keyForm("openai", "OpenAI", "sk-…", "Starts with sk-. Create one at platform.openai.com.")}
-        ${keyForm("anthropic", "Anthropic", "sk-ant-…", "Starts with sk-ant-. Create one in the Anthropic Console.")}
+        ${PROVIDER_IDS.map(keyForm)}
         ${otherForm}
       </div>
     </section>
