@@ -3,6 +3,7 @@ import { DEV } from "../local-stack/settings";
 import { startLocalStack } from "../local-stack/stack";
 import { gatewayPolicy, setupVault } from "../scripts/vault-setup";
 import { startJwksServer } from "./jwks-server";
+import { startPooledNeon } from "./pooled-neon";
 
 const TEST_NAMESPACE = "admin";
 
@@ -25,7 +26,11 @@ export default async function setup(project: TestProject) {
     fixedCredentials: DEV.vaultAppRole,
   });
   project.provide("jwks", { url: jwks.url, privateKeys: jwks.privateKeys });
+  const postgresUrl = process.env.NEON_HTTP_TEST_POSTGRES_URL;
+  const pooled = postgresUrl ? await startPooledNeon(postgresUrl) : undefined;
+  project.provide("pooledNeonUrl", pooled?.url ?? "");
   return async () => {
+    await pooled?.close();
     await jwks.close();
     await stack.close();
   };

@@ -9,5 +9,7 @@ declare module "vitest" {
     /** policies/brain-gateway.hcl as vault:setup writes it. */
     gatewayPolicy: string;
     jwks: { url: string; privateKeys: Record<string, JWK> };
+    /** A Neon stand-in pooled over a real Postgres (no pgvector), or "" when none is configured. */
+    pooledNeonUrl: string;
   }
 }

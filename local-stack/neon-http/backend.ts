@@ -1,7 +1,7 @@
 /**
- * What the HTTP front needs from a Postgres: run one extended-protocol
- * statement with text params and hand back text values and full field
- * descriptions. Implemented over PGlite (`pglite-backend.ts`) and over a real
+ * What the HTTP front needs from a Postgres: a session per request that runs
+ * one extended-protocol statement at a time with text params and hands back
+ * text values and full field descriptions. Implemented over PGlite (`pglite-backend.ts`) and over a real
  * server through node-postgres (`pg-backend.ts`).
  */
 
@@ -24,7 +24,8 @@ export interface RawResult {
   commandTag: string | null;
 }
 
-export interface SqlBackend {
+/** One Postgres session (connection): what one HTTP request runs on. */
+export interface SqlSession {
   /**
    * Runs one statement (Parse/Bind/Describe/Execute/Sync). Rejects with
    * `PostgresError` when Postgres answers with an ErrorResponse.
@@ -32,6 +33,16 @@ export interface SqlBackend {
   query(text: string, params: (string | null)[]): Promise<RawResult>;
   /** True when the session is left inside a transaction block (open or failed). */
   inTransaction(): boolean;
+}
+
+export interface SqlBackend {
+  /**
+   * Runs `fn` on a session of its own, as the proxy gives each request a pooled
+   * connection: over a real Postgres requests run side by side (so serialization
+   * failures, deadlocks and unique violations between them happen as on Neon);
+   * PGlite has one session, so there they run one after another.
+   */
+  withSession<T>(fn: (session: SqlSession) => Promise<T>): Promise<T>;
   close(): Promise<void>;
 }
 

@@ -1,29 +1,61 @@
 /**
- * A real Postgres behind the stand-in, through node-postgres. One client (not
- * a pool) so that a batch's START TRANSACTION … COMMIT stays on one session,
- * the way the proxy holds one connection per request.
+ * A real Postgres behind the stand-in, through a node-postgres pool: like the
+ * proxy's connection pool, each request gets a connection of its own for its
+ * whole batch, and requests run side by side, so concurrent transactions meet
+ * as on Neon (40001 serialization failures, 40P01 deadlocks, 23505 between
+ * concurrent inserts).
  */
 import pg from "pg";
-import { fieldDescription, type RawResult, type SqlBackend } from "./backend.js";
+import { fieldDescription, type RawResult, type SqlBackend, type SqlSession } from "./backend.js";
 import { PG_ERROR_FIELD_KEYS, PostgresError, type PgErrorFields } from "./protocol.js";
 
 /** Every value stays the text Postgres sent: the Neon client parses it itself. */
 const TEXT_TYPES = { getTypeParser: () => (value: string) => value };
 
-/** Connects to `postgresUrl` and returns a backend using that one session. */
+/** Connections per stand-in; Neon's pooler allows far more, this is enough for local concurrency. */
+const POOL_SIZE = 10;
+
+/** Connects to `postgresUrl` (checking it answers) and returns a pooled backend. */
 export async function createPgBackend(postgresUrl: string): Promise<SqlBackend> {
-  const client = new pg.Client({ connectionString: postgresUrl });
-  await client.connect();
-  return new PgBackend(client);
+  const pool = new pg.Pool({ connectionString: postgresUrl, max: POOL_SIZE });
+  // An idle connection dropped by the server must not crash the process; the next query reports it.
+  pool.on("error", () => {});
+  const probe = await pool.connect();
+  probe.release();
+  return new PgBackend(pool);
 }
 
 class PgBackend implements SqlBackend {
   #closed = false;
 
-  constructor(private readonly client: pg.Client) {
-    // A dropped connection must not crash the process; the next query reports it.
-    client.on("error", () => {});
+  constructor(private readonly pool: pg.Pool) {}
+
+  async withSession<T>(fn: (session: SqlSession) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect().catch((err: unknown) => {
+      throw toPostgresError(err);
+    });
+    const session = new PgSession(client);
+    let broken = false;
+    try {
+      return await fn(session);
+    } catch (err) {
+      broken = !(err instanceof PostgresError && err.fields.code);
+      throw err;
+    } finally {
+      // The proxy discards a connection left inside a transaction or broken, never reusing it.
+      client.release(broken || session.inTransaction());
+    }
   }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.pool.end();
+  }
+}
+
+class PgSession implements SqlSession {
+  constructor(private readonly client: pg.PoolClient) {}
 
   async query(text: string, params: (string | null)[]): Promise<RawResult> {
     try {
@@ -48,12 +80,6 @@ class PgBackend implements SqlBackend {
   inTransaction(): boolean {
     const status = this.client.getTransactionStatus();
     return status !== null && status !== "I";
-  }
-
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    await this.client.end();
   }
 }
 

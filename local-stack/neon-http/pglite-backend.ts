@@ -7,7 +7,7 @@
  */
 import { PGlite, messages, protocol } from "@electric-sql/pglite";
 import { vector } from "@electric-sql/pglite-pgvector";
-import { fieldDescription, type RawResult, type SqlBackend } from "./backend.js";
+import { fieldDescription, type RawResult, type SqlBackend, type SqlSession } from "./backend.js";
 import { PG_ERROR_FIELD_KEYS, PostgresError, type PgErrorFields } from "./protocol.js";
 
 const { serialize } = protocol;
@@ -18,10 +18,21 @@ export async function createPgliteBackend(dataDir?: string): Promise<SqlBackend>
   return new PgliteBackend(db);
 }
 
-class PgliteBackend implements SqlBackend {
+/**
+ * PGlite is one connection, and a batch is one transaction on it: requests
+ * run one after another or they would land inside each other's batch.
+ */
+class PgliteBackend implements SqlBackend, SqlSession {
   #txStatus = "I";
+  #tail: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly db: PGlite) {}
+
+  withSession<T>(fn: (session: SqlSession) => Promise<T>): Promise<T> {
+    const result = this.#tail.then(() => fn(this));
+    this.#tail = result.catch(() => undefined);
+    return result;
+  }
 
   async query(text: string, params: (string | null)[]): Promise<RawResult> {
     const message = concat([
@@ -43,6 +54,7 @@ class PgliteBackend implements SqlBackend {
   }
 
   async close(): Promise<void> {
+    await this.#tail; // requests already queued finish first
     if (!this.db.closed) await this.db.close();
   }
 

@@ -39,12 +39,17 @@ export interface NeonHttpServer {
 /** Starts the stand-in; resolves once the database is ready and the port is bound. */
 export async function startNeonHttp(opts: NeonHttpOptions = {}): Promise<NeonHttpServer> {
   const backend = opts.postgresUrl ? await createPgBackend(opts.postgresUrl) : await createPgliteBackend(opts.dataDir);
-  const executor = new Executor(backend);
-  const queue = new SerialQueue();
+  const executor = new Executor();
+  const inFlight = new Set<Promise<unknown>>();
+  const run = <T>(task: Promise<T>): Promise<T> => {
+    inFlight.add(task);
+    void task.catch(() => undefined).finally(() => inFlight.delete(task));
+    return task;
+  };
   const faults = new Faults();
 
   const server = createServer((req, res) => {
-    handle(req, res, executor, queue, faults).catch((err: unknown) => {
+    handle(req, res, executor, (fn) => run(backend.withSession(fn)), faults).catch((err: unknown) => {
       // Only reachable on a bug or a dead socket; answer if we still can.
       if (!res.headersSent) sendJson(res, 500, errorBody(`internal error: ${(err as Error).message}`));
       else res.destroy();
@@ -68,40 +73,22 @@ export async function startNeonHttp(opts: NeonHttpOptions = {}): Promise<NeonHtt
   return {
     url: `http://${urlHost}:${port}/sql`,
     port,
-    close: () => (closing ??= shutdown(server, queue, backend)),
+    close: () => (closing ??= shutdown(server, inFlight, backend)),
   };
 }
 
 async function shutdown(
   server: ReturnType<typeof createServer>,
-  queue: SerialQueue,
+  inFlight: Set<Promise<unknown>>,
   backend: SqlBackend,
 ): Promise<void> {
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
   server.closeIdleConnections();
-  // Let requests already queued finish before the database goes away.
-  await queue.idle();
+  // Let requests already running finish before the database goes away.
+  await Promise.allSettled([...inFlight]);
   server.closeAllConnections();
   await closed;
   await backend.close();
-}
-
-/**
- * PGlite is one connection, and a batch is one transaction on it: requests
- * must run one after another or they would land inside each other's batch.
- */
-class SerialQueue {
-  #tail: Promise<unknown> = Promise.resolve();
-
-  run<T>(task: () => Promise<T>): Promise<T> {
-    const result = this.#tail.then(task);
-    this.#tail = result.catch(() => undefined);
-    return result;
-  }
-
-  idle(): Promise<void> {
-    return this.#tail.then(() => undefined);
-  }
 }
 
 /** The active fault and the requests it holds unanswered. */
@@ -125,7 +112,7 @@ async function handle(
   req: IncomingMessage,
   res: ServerResponse,
   executor: Executor,
-  queue: SerialQueue,
+  withSession: SqlBackend["withSession"],
   faults: Faults,
 ): Promise<void> {
   const path = new URL(req.url ?? "/", "http://localhost").pathname;
@@ -169,7 +156,7 @@ async function handle(
       if (fault.kind === "hang") return faults.hold(res);
       if (fault.kind === "answer") return sendJson(res, fault.status, fault.body);
     }
-    const body = await queue.run(() => executor.execute(payload, opts));
+    const body = await withSession((session) => executor.execute(session, payload, opts));
     if (payload.kind === "batch") echoBatchHeaders(res, opts);
     res.writeHead(200, { "Content-Type": "application/json" });
     res.end(body);

@@ -3,9 +3,10 @@
  * Neon client. Runs only when NEON_HTTP_TEST_POSTGRES_URL points at a server
  * we may create a scratch schema in; skipped otherwise.
  *
- * Unlike in-memory PGlite, node-postgres really yields between statements, so
- * this is where overlapping batches would corrupt each other without the
- * stand-in's request queue.
+ * Here the stand-in is pooled like the proxy: each request has a connection of
+ * its own and requests run side by side, so concurrent transactions meet as
+ * on Neon — serialization failures (40001), deadlocks (40P01) and unique
+ * violations between concurrent inserts (23505) all happen.
  */
 import { NeonDbError, neon, neonConfig } from "@neondatabase/serverless";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -19,11 +20,15 @@ describe.skipIf(!postgresUrl)("neon-http over a real Postgres", () => {
   const sql = neon("postgresql://user:pass@ep-local.localtest.me/neondb");
 
   beforeAll(async () => {
-    server = await startNeonHttp({ postgresUrl });
-    neonConfig.fetchEndpoint = server.url;
+    const admin = await startNeonHttp({ postgresUrl });
+    neonConfig.fetchEndpoint = admin.url;
     await sql.query(`CREATE SCHEMA ${schema}`);
-    // One session behind the stand-in: the search_path sticks for later requests.
-    await sql.query(`SET search_path TO ${schema}`);
+    await admin.close();
+    // Pooled sessions share no state: every connection gets the scratch schema from the URL.
+    const url = new URL(postgresUrl!);
+    url.searchParams.set("options", `-c search_path=${schema}`);
+    server = await startNeonHttp({ postgresUrl: url.toString() });
+    neonConfig.fetchEndpoint = server.url;
     await sql.query("CREATE TABLE ledger (tag text PRIMARY KEY, amount numeric NOT NULL)");
   });
 
@@ -92,5 +97,63 @@ describe.skipIf(!postgresUrl)("neon-http over a real Postgres", () => {
       .transaction([sql`INSERT INTO ledger VALUES ('ro', 0)`], { readOnly: true })
       .catch((e: unknown) => e);
     expect((write as NeonDbError).code).toBe("25006");
+  });
+
+  it("runs requests side by side on separate connections", async () => {
+    const pids = await Promise.all(
+      Array.from({ length: 4 }, () =>
+        sql.transaction([sql`SELECT pg_sleep(0.2)`, sql`SELECT pg_backend_pid() AS pid`]).then((r) => r[1]?.[0]?.pid),
+      ),
+    );
+    expect(new Set(pids).size).toBeGreaterThan(1);
+  });
+
+  it("concurrent inserts of one key: one wins, the other gets 23505", async () => {
+    const outcomes = await Promise.all(
+      Array.from({ length: 2 }, () =>
+        sql.transaction([sql`INSERT INTO ledger VALUES ('dup', 1)`, sql`SELECT pg_sleep(0.2)`]).then(
+          () => "ok",
+          (e: unknown) => (e as NeonDbError).code,
+        ),
+      ),
+    );
+    expect(outcomes.sort()).toEqual(["23505", "ok"]);
+  });
+
+  it("two batches locking rows in opposite order: one is a deadlock victim (40P01)", async () => {
+    await sql`INSERT INTO ledger VALUES ('lock-a', 0), ('lock-b', 0)`;
+    const lockBoth = (first: string, second: string) =>
+      sql
+        .transaction([
+          sql`UPDATE ledger SET amount = amount + 1 WHERE tag = ${first}`,
+          sql`SELECT pg_sleep(0.3)`,
+          sql`UPDATE ledger SET amount = amount + 1 WHERE tag = ${second}`,
+        ])
+        .then(
+          () => "ok",
+          (e: unknown) => (e as NeonDbError).code,
+        );
+    const outcomes = await Promise.all([lockBoth("lock-a", "lock-b"), lockBoth("lock-b", "lock-a")]);
+    expect(outcomes.sort()).toEqual(["40P01", "ok"]);
+  });
+
+  it("serializable batches with a write skew: one fails with 40001", async () => {
+    await sql`INSERT INTO ledger VALUES ('skew-x', 1), ('skew-y', 1)`;
+    const skew = (write: string) =>
+      sql
+        .transaction(
+          [
+            sql`SELECT sum(amount) FROM ledger WHERE tag IN ('skew-x', 'skew-y')`,
+            sql`SELECT pg_sleep(0.3)`,
+            sql`UPDATE ledger SET amount = amount - 1 WHERE tag = ${write}`,
+          ],
+          { isolationLevel: "Serializable" },
+        )
+        .then(
+          () => "ok",
+          (e: unknown) => (e as NeonDbError).code,
+        );
+    const outcomes = await Promise.all([skew("skew-x"), skew("skew-y")]);
+    expect(outcomes.sort()).toEqual(["40001", "ok"]);
   });
 });

@@ -3,7 +3,9 @@
  * record never moves backwards, one writer never clears another's pending mark, and the list
  * repairs what it has reason to doubt, within Workers' subrequest limits.
  */
-import { afterEach, describe, expect, it } from "vitest";
+import { env } from "cloudflare:test";
+import { neon, neonConfig } from "@neondatabase/serverless";
+import { afterEach, describe, expect, inject, it } from "vitest";
 import { MAX_REPAIRS_PER_LIST } from "../../src/keys/key-store";
 import { neonControl, sql, vaultControl, vaultRaw } from "./support/stack";
 import { newTenant } from "./support/tokens";
@@ -138,3 +140,56 @@ describe("repairing many records in one list", () => {
     for (const k of second.json.items) expect(k).toMatchObject({ version: 1 });
   });
 });
+
+const pooled = inject("pooledNeonUrl");
+
+describe.skipIf(!pooled)(
+  "the key API against the pooled Neon stand-in (a real Postgres, requests side by side)",
+  () => {
+    const onPooled = { NEON_FETCH_ENDPOINT: pooled };
+    const pooledSql = () => {
+      neonConfig.fetchEndpoint = pooled;
+      return neon(env.DATABASE_URL!);
+    };
+
+    it("50 concurrent rotations of one key and 20 services rotated 5 times at once: zero lost or mismatched records", async () => {
+      const tenant = newTenant();
+      expect((await store(tenant, key("pool0"), onPooled)).status).toBe(201);
+      const one = await Promise.all(Array.from({ length: 50 }, (_, i) => store(tenant, key(`pl${i}`), onPooled)));
+      expect(one.map((r) => r.status)).toEqual(Array(50).fill(200));
+      const services = Array.from({ length: 20 }, (_, i) => `svc-${String(i).padStart(2, "0")}`);
+      const many = await Promise.all(
+        services.flatMap((service) =>
+          Array.from({ length: 5 }, (_, r) =>
+            call("POST", `/vault/keys/${service}`, {
+              as: { tenant },
+              body: { service, api_key: key(`${service}r${r}`) },
+              env: onPooled,
+            }),
+          ),
+        ),
+      );
+      expect(many.every((r) => r.status === 200 || r.status === 201)).toBe(true);
+      const rows = await pooledSql().query(
+        "SELECT connector_id, vault_version, key_hint, pending_writes, sync_status FROM connector_configs WHERE tenant_id = $1 ORDER BY connector_id",
+        [tenant],
+      );
+      expect(rows).toHaveLength(21);
+      for (const row of rows) {
+        const secret = (await vaultRaw("GET", keysPath(tenant, row.connector_id))).json.data;
+        expect(row).toEqual({
+          connector_id: row.connector_id,
+          vault_version: secret.metadata.version,
+          key_hint: secret.data.key_hint,
+          pending_writes: 0,
+          sync_status: "synced",
+        });
+        expect(secret.metadata.version).toBe(row.connector_id === "openai" ? 51 : 5);
+      }
+      const list = await call("GET", "/vault/keys", { as: { tenant }, env: onPooled });
+      expect(list.json.items.map((k: any) => [k.service, k.version])).toEqual(
+        rows.map((r) => [r.connector_id, r.vault_version]),
+      );
+    });
+  },
+);
