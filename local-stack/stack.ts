@@ -10,6 +10,7 @@ import { migrateDatabase } from "../scripts/migrate";
 import { setupVault } from "../scripts/vault-setup";
 import type { SettingsEnv } from "../src/config";
 import { startLlmProvider, type LlmProviderStandIn } from "./llm-provider/server";
+import type { Credentials } from "./neon-http/protocol";
 import { startNeonHttp, type NeonHttpServer } from "./neon-http/server";
 import { DEV } from "./settings";
 import { startVault, type VaultStandIn } from "./vault/server";
@@ -48,6 +49,7 @@ export async function startLocalStack(opts: StackOptions): Promise<LocalStack> {
           port: opts.persist ? DEV.ports.neon : 0,
           dataDir: opts.persist && !opts.postgresUrl ? join(DEV.dataDir, "pgdata") : undefined,
           postgresUrl: opts.postgresUrl,
+          credentials: credentialsOf(DEV.databaseUrl),
         });
     if (neon) {
       started.push(neon);
@@ -77,7 +79,9 @@ export async function startLocalStack(opts: StackOptions): Promise<LocalStack> {
     const vars: Record<string, string> = {
       APP_ENV: opts.persist ? "development" : "test",
       DATABASE_URL: databaseUrl,
-      ...(neon ? { NEON_FETCH_ENDPOINT: neon.url } : {}),
+      // PGlite runs Postgres in WASM, an order of magnitude slower than Neon (a 100-chunk document
+      // insert takes seconds on a loaded laptop): the stand-in gets a longer timeout than production's.
+      ...(neon ? { NEON_FETCH_ENDPOINT: neon.url, DATABASE_TIMEOUT_MS: "30000" } : {}),
       ...(vault
         ? { VAULT_ADDR: vault.url, VAULT_ROLE_ID: DEV.vaultAppRole.roleId, VAULT_SECRET_ID: DEV.vaultAppRole.secretId }
         : {}),
@@ -102,4 +106,14 @@ export async function startLocalStack(opts: StackOptions): Promise<LocalStack> {
     for (const s of started.reverse()) await s.close().catch(() => {});
     throw err;
   }
+}
+
+/** The role, password and database of a postgres:// URL: what the Neon stand-in accepts. */
+function credentialsOf(databaseUrl: string): Credentials {
+  const url = new URL(databaseUrl);
+  return {
+    user: decodeURIComponent(url.username),
+    password: decodeURIComponent(url.password),
+    database: decodeURIComponent(url.pathname.slice(1)),
+  };
 }

@@ -139,12 +139,19 @@ export function parseRequestOptions(header: HeaderGetter): RequestOptions {
   };
 }
 
+/** The role, password and database a stand-in accepts, as Neon knows them for an endpoint. */
+export interface Credentials {
+  user: string;
+  password: string;
+  database: string;
+}
+
 /**
  * Checks `Neon-Connection-String` like the proxy's `get_conn_info`, so a client
- * misconfigured locally fails here too. Database and credentials are not
- * checked further: the stand-in fronts a single database.
+ * misconfigured locally fails here too; with `credentials`, the role, password
+ * and database are checked as Neon does after that (see `checkCredentials`).
  */
-export function checkConnectionString(header: HeaderGetter): void {
+export function checkConnectionString(header: HeaderGetter, credentials?: Credentials): void {
   const raw = header(HEADER.connectionString);
   if (raw === undefined) throw new ProxyError(400, `invalid header: ${HEADER.connectionString}`);
   let url: URL;
@@ -163,6 +170,28 @@ export function checkConnectionString(header: HeaderGetter): void {
     throw new ProxyError(400, "missing authentication credentials: required password");
   }
   if (url.hostname === "") throw new ProxyError(400, "missing hostname");
+  if (credentials) checkCredentials(url, hasBearer, credentials);
+}
+
+/**
+ * Neon authenticates the role's password itself (`AuthError::PasswordFailed`: 400, message only,
+ * the same for an unknown role, so roles cannot be probed), then the compute refuses a database
+ * that does not exist with its own FATAL 3D000, which the proxy passes on with its fields.
+ */
+function checkCredentials(url: URL, hasBearer: boolean, expected: Credentials): void {
+  const user = decodeURIComponent(url.username);
+  if (!hasBearer && (user !== expected.user || decodeURIComponent(url.password) !== expected.password)) {
+    throw new ProxyError(400, `password authentication failed for user '${user}'`);
+  }
+  const database = decodeURIComponent(url.pathname.replace(/^\//, ""));
+  if (database !== expected.database) {
+    throw new PostgresError(`database "${database}" does not exist`, {
+      code: "3D000",
+      severity: "FATAL",
+      file: "postinit.c",
+      routine: "InitPostgres",
+    });
+  }
 }
 
 const UNTAGGED_MISMATCH = "data did not match any variant of untagged enum Payload";

@@ -17,6 +17,7 @@ import {
   PostgresError,
   ProxyError,
   checkConnectionString,
+  type Credentials,
   errorBody,
   parsePayload,
   parseRequestOptions,
@@ -28,6 +29,8 @@ export interface NeonHttpOptions {
   host?: string; // default "127.0.0.1"
   dataDir?: string; // PGlite data folder to persist in; undefined = in memory
   postgresUrl?: string; // when given, front this real Postgres (node-postgres `pg`) instead of PGlite
+  /** When given, only this role, password and database are accepted, as Neon does for an endpoint. */
+  credentials?: Credentials;
 }
 
 export interface NeonHttpServer {
@@ -49,7 +52,7 @@ export async function startNeonHttp(opts: NeonHttpOptions = {}): Promise<NeonHtt
   const faults = new Faults();
 
   const server = createServer((req, res) => {
-    handle(req, res, executor, (fn) => run(backend.withSession(fn)), faults).catch((err: unknown) => {
+    handle(req, res, executor, (fn) => run(backend.withSession(fn)), faults, opts.credentials).catch((err: unknown) => {
       // Only reachable on a bug or a dead socket; answer if we still can.
       if (!res.headersSent) sendJson(res, 500, errorBody(`internal error: ${(err as Error).message}`));
       else res.destroy();
@@ -114,6 +117,7 @@ async function handle(
   executor: Executor,
   withSession: SqlBackend["withSession"],
   faults: Faults,
+  credentials: Credentials | undefined,
 ): Promise<void> {
   const path = new URL(req.url ?? "/", "http://localhost").pathname;
   if (path.startsWith("/__standin/")) {
@@ -147,7 +151,7 @@ async function handle(
   };
   try {
     // Same order as the proxy: connection info, headers, body, then the query.
-    checkConnectionString(header);
+    checkConnectionString(header, credentials);
     const opts = parseRequestOptions(header);
     const payload = parsePayload(await readBody(req, MAX_REQUEST_BYTES));
     const fault = faults.take(payload.kind === "single" ? [payload.query] : payload.queries);

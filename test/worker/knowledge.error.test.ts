@@ -147,8 +147,6 @@ describe("knowledge: batches within the documented limits", () => {
   // the same way; two keep the test quick on PGlite, whose HNSW inserts run in WASM.)
   const bigDocuments = (seed: string) =>
     Array.from({ length: 2 }, (_, i) => ({ title: `Manual ${i}`, content: longContent(`${seed}${i}`, 199_000) }));
-  // PGlite inserts ~10x slower than Postgres on a loaded machine; production keeps the 5 s default.
-  const SLOW_PGLITE = { DATABASE_TIMEOUT_MS: "30000" };
 
   it("two documents of 199,000 characters are stored in several requests, every chunk of every document", async () => {
     const tenant = newTenant();
@@ -156,7 +154,6 @@ describe("knowledge: batches within the documented limits", () => {
     const r = await call("POST", "/knowledge/documents/batch", {
       as: { tenant },
       body: { documents: bigDocuments("a") },
-      env: SLOW_PGLITE,
     });
     expect(r.status).toBe(201);
     expect(r.json.documents).toHaveLength(2);
@@ -210,7 +207,6 @@ describe("knowledge: batches within the documented limits", () => {
       const r = await call("POST", "/knowledge/documents/batch", {
         as: { tenant },
         body: { documents: bigDocuments("b") },
-        env: SLOW_PGLITE,
       });
       expect(r.status).toBe(503);
       expect(r.json.code).toBe("database_unavailable");
