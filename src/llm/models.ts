@@ -73,19 +73,17 @@ export function maxTemperature(provider: ProviderId): number {
   return FAMILIES[provider].maxTemperature;
 }
 
-/** Whether `model` has the prefix `provider` owns (false when it owns none). */
-function owns(provider: ProviderId, model: string): boolean {
-  const prefix = FAMILIES[provider].modelPrefix;
-  return prefix !== undefined && model.startsWith(prefix);
-}
-
 /** Why `model` cannot be used with `provider`, or null. Catches the common paste of a model into the wrong provider. */
 export function modelProviderProblem(provider: ProviderId, model: string): string | null {
+  // The provider owning the model's prefix, if any provider owns it.
+  const owner = PROVIDER_IDS.find((p) => {
+    const owned = FAMILIES[p].modelPrefix;
+    return owned !== undefined && model.startsWith(owned);
+  });
   const prefix = FAMILIES[provider].modelPrefix;
-  if (prefix && !owns(provider, model))
+  if (prefix && owner !== provider)
     return `llm_model ${model} is not an ${PROVIDER_CATALOG[provider].displayName} model (expected ${prefix}-…)`;
-  const owner = PROVIDER_IDS.find((other) => other !== provider && owns(other, model));
-  if (owner)
+  if (owner && owner !== provider)
     return `llm_model ${model} is an ${PROVIDER_CATALOG[owner].displayName} model; set llm_provider to ${owner}`;
   return null;
 }
