@@ -1,9 +1,9 @@
-import { sql } from "drizzle-orm";
+import { uuidv7 } from "uuidv7";
 import type { Database } from "../db/client";
-import { prepared } from "../db/prepared";
-import { auditLogs } from "../db/schema";
 import { describeError } from "../errors/problem";
 import { redact, type Logger } from "../lib/logger";
+import type { AuditRecord } from "./chain";
+import { type AuditMessage, type SecurityEvent, writeAuditMessages } from "./store";
 
 export type AuditOutcome = "success" | "denied" | "error";
 
@@ -23,53 +23,33 @@ export interface RequestFacts {
   requestId: string;
   ip: string | null;
   userAgent: string | null;
+  method: string;
+  path: string;
 }
 
+/** Retries of the direct insert, used only when the queue refuses the send. */
 const RETRY_DELAYS_MS = [50, 250, 1000];
 
-const COLUMNS = [
-  "tenant_id",
-  "user_id",
-  "action",
-  "resource_type",
-  "resource_id",
-  "outcome",
-  "request_id",
-  "ip_address",
-  "user_agent",
-  "details",
-] as const;
-
-/** The audit insert, prepared once per database handle: it runs on every request. */
-const insertAudit = (db: Database) =>
-  prepared(db, "audit_insert", (d) =>
-    d
-      .insert(auditLogs)
-      .values(
-        Object.fromEntries(COLUMNS.map((c) => [c, sql.placeholder(c)])) as unknown as typeof auditLogs.$inferInsert,
-      )
-      .prepare("audit_insert"),
-  );
-
 /**
- * Writes audit rows off the response's critical path: each `record` hands a
- * promise to `waitUntil`. A failed insert is retried, then logged as an error
- * with everything but the secret details — never silently dropped.
+ * Records audit events off the response's critical path: each call stamps the
+ * event (a UUIDv7 id, the time) and hands `waitUntil` a send to the audit queue;
+ * the queue's consumer writes it (see consumer.ts). If the send itself fails,
+ * the event is written directly, with retries, and only then logged as
+ * `audit.write_failed` — never silently dropped.
  */
 export class AuditLog {
   constructor(
+    private readonly queue: Queue<AuditMessage> | undefined,
     private readonly db: Database,
     private readonly waitUntil: (p: Promise<unknown>) => void,
     private readonly logger: Logger,
     private readonly facts: RequestFacts,
   ) {}
 
+  /** An action on a tenant's resources, whatever its outcome. */
   record(entry: AuditEntry): void {
-    this.waitUntil(this.write(entry));
-  }
-
-  private async write(entry: AuditEntry): Promise<void> {
-    const row = {
+    const record: AuditRecord = {
+      id: uuidv7(),
       tenant_id: entry.tenantId,
       user_id: entry.userId,
       action: entry.action,
@@ -80,19 +60,56 @@ export class AuditLog {
       ip_address: this.facts.ip,
       user_agent: this.facts.userAgent?.slice(0, 512) ?? null,
       details: redact(entry.details ?? {}) as Record<string, unknown>,
+      created_at: new Date().toISOString(),
     };
+    this.waitUntil(this.send({ kind: "audit", record }));
+  }
+
+  /** An attempt without a verified tenant (bad or missing token), with why it was refused; never the token. */
+  security(reason: string): void {
+    const event: SecurityEvent = {
+      id: uuidv7(),
+      reason,
+      method: this.facts.method,
+      path: this.facts.path.slice(0, 256),
+      request_id: this.facts.requestId,
+      ip_address: this.facts.ip,
+      user_agent: this.facts.userAgent?.slice(0, 512) ?? null,
+      created_at: new Date().toISOString(),
+    };
+    this.waitUntil(this.send({ kind: "security", event }));
+  }
+
+  private async send(message: AuditMessage): Promise<void> {
+    if (this.queue) {
+      try {
+        await this.queue.send(message, { contentType: "json" });
+        return;
+      } catch (err) {
+        this.logger.warn("audit.queue_send_failed", { reason: describeError(err) });
+      }
+    }
+    await this.writeDirectly(message);
+  }
+
+  private async writeDirectly(message: AuditMessage): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       try {
-        await insertAudit(this.db).execute(row);
+        await writeAuditMessages(this.db, [message]);
         return;
       } catch (err) {
         const delay = RETRY_DELAYS_MS[attempt];
         if (delay === undefined) {
           this.logger.error("audit.write_failed", {
-            tenant_id: entry.tenantId,
-            audit_action: entry.action,
-            resource_id: entry.resourceId,
-            outcome: entry.outcome,
+            ...(message.kind === "audit"
+              ? {
+                  event_id: message.record.id,
+                  tenant_id: message.record.tenant_id,
+                  audit_action: message.record.action,
+                  resource_id: message.record.resource_id,
+                  outcome: message.record.outcome,
+                }
+              : { event_id: message.event.id, security_reason: message.event.reason }),
             attempts: attempt + 1,
             reason: describeError(err),
           });

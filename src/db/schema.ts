@@ -8,6 +8,7 @@
  */
 import { sql } from "drizzle-orm";
 import {
+  bigint,
   boolean,
   customType,
   index,
@@ -31,12 +32,21 @@ const timestamps = {
   updated_at: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
 };
 
-/** One row per action on a tenant's resources, including reads and denied attempts. Append-only. */
+/**
+ * One row per action on a tenant's resources, including reads and denied attempts. Append-only.
+ * Added: each tenant's rows form a hash chain (src/audit/chain.ts, README "Audit trail"),
+ * appended only by the function audit_append (migration 0005).
+ */
 export const auditLogs = pgTable(
   "audit_logs",
   {
+    // Added: a UUIDv7 given when the request records the event, so ids sort by time and a
+    // redelivered event is recognised (inserts are idempotent on it).
     id: uuid("id").primaryKey().defaultRandom(),
     tenant_id: uuid("tenant_id").notNull(),
+    // Added: the row's place in its tenant's chain: 1, 2, 3, … without gaps. Null only
+    // for rows written before the chain existed (migration 0004).
+    seq: bigint("seq", { mode: "number" }),
     user_id: text("user_id"),
     action: text("action").notNull(),
     resource_type: text("resource_type").notNull(),
@@ -49,13 +59,46 @@ export const auditLogs = pgTable(
     user_agent: text("user_agent"),
     // Non-secret facts: vault_version, key_hint, error code. Never a key or token.
     details: jsonb("details").$type<Record<string, unknown>>().notNull().default({}),
+    // When the request recorded the event (not when the queue delivered it).
     created_at: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+    // Added: the previous row's hash (64 zeros for seq 1) and this row's SHA-256, hex.
+    prev_hash: text("prev_hash"),
+    hash: text("hash"),
   },
   (t) => [
     // Added: the audit page reads newest first per tenant with a (created_at, id) cursor.
     index("audit_logs_tenant_created_idx").on(t.tenant_id, t.created_at.desc(), t.id.desc()),
     index("audit_logs_tenant_action_idx").on(t.tenant_id, t.action),
+    // Added: one row per place in a chain; verify and export read in this order.
+    uniqueIndex("audit_logs_tenant_seq_uq").on(t.tenant_id, t.seq),
   ],
+);
+
+/** Added: the last link of each tenant's audit chain, locked by audit_append while it appends. */
+export const auditChainHeads = pgTable("audit_chain_heads", {
+  tenant_id: uuid("tenant_id").primaryKey(),
+  seq: bigint("seq", { mode: "number" }).notNull(),
+  hash: text("hash").notNull(),
+  updated_at: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+});
+
+/**
+ * Added: attempts without a verified tenant (bad or missing token), for operators:
+ * who is knocking, never with what token. Not part of any tenant's chain.
+ */
+export const securityEvents = pgTable(
+  "security_events",
+  {
+    id: uuid("id").primaryKey(),
+    reason: text("reason").notNull(),
+    method: text("method").notNull(),
+    path: text("path").notNull(),
+    request_id: text("request_id"),
+    ip_address: text("ip_address"),
+    user_agent: text("user_agent"),
+    created_at: timestamp("created_at", { withTimezone: true }).notNull(),
+  },
+  (t) => [index("security_events_created_idx").on(t.created_at.desc())],
 );
 
 /** A tenant's connection to an external service; for BYOK, one row per stored provider key. */
@@ -148,5 +191,5 @@ export const knowledgeBase = pgTable(
   ],
 );
 
-export const schema = { auditLogs, connectorConfigs, agentConfigs, knowledgeBase };
+export const schema = { auditLogs, auditChainHeads, securityEvents, connectorConfigs, agentConfigs, knowledgeBase };
 export { sql };

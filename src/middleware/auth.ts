@@ -60,9 +60,21 @@ function unauthorized(detail: string, bearerError?: string): ApiError {
 /** Verifies the bearer JWT (jose) and sets `tenant`: the principal and its tenant's stores. Every failure is one generic 401. */
 export const authenticate = () =>
   createMiddleware<AppEnv>(async (c, next) => {
-    const header = c.req.header("authorization") ?? "";
-    const match = /^Bearer ([A-Za-z0-9_.-]+)$/.exec(header);
-    if (!match) throw unauthorized("A bearer token is required.");
+    // Every refusal is logged and recorded as a tenant-less security event (why, never the token).
+    const reject = (
+      reason: string,
+      detail = "The bearer token is invalid or expired.",
+      bearerError = "invalid_token",
+    ) => {
+      c.get("logger").warn("auth.rejected", { reason });
+      c.get("audit").security(reason);
+      return unauthorized(detail, bearerError);
+    };
+    const header = c.req.header("authorization");
+    const match = /^Bearer ([A-Za-z0-9_.-]+)$/.exec(header ?? "");
+    if (!match) {
+      throw reject(header ? "malformed_header" : "missing_token", "A bearer token is required.", "");
+    }
     const { jwt } = c.get("config");
     const { key, algorithms } = await verificationKey(jwt);
     let payload: Record<string, unknown>;
@@ -78,9 +90,9 @@ export const authenticate = () =>
       });
       payload = verified.payload;
     } catch (err) {
-      // Which check failed goes to the log (jose's error code), not to the caller.
-      c.get("logger").warn("auth.rejected", { reason: (err as { code?: unknown }).code ?? "error" });
-      throw unauthorized("The bearer token is invalid or expired.", "invalid_token");
+      // Which check failed goes to the log and the security event (jose's error code), not to the caller.
+      const code = (err as { code?: unknown }).code;
+      throw reject(typeof code === "string" ? code : "error");
     }
     const tenantId = payload[jwt.tenantClaim];
     const rolesClaim = payload[jwt.rolesClaim];
@@ -92,8 +104,7 @@ export const authenticate = () =>
     // jose has no lifetime option: maxTokenAge bounds the age, this bounds what the issuer granted.
     const lifetime = (payload.exp as number) - (payload.iat as number);
     if (lifetime > jwt.maxTokenAgeSeconds) {
-      c.get("logger").warn("auth.rejected", { reason: "lifetime" });
-      throw unauthorized("The bearer token is invalid or expired.", "invalid_token");
+      throw reject("lifetime");
     }
     if (
       typeof tenantId !== "string" ||
@@ -101,8 +112,7 @@ export const authenticate = () =>
       typeof payload.sub !== "string" ||
       !SUBJECT.test(payload.sub)
     ) {
-      c.get("logger").warn("auth.rejected", { reason: "claims" });
-      throw unauthorized("The bearer token is invalid or expired.", "invalid_token");
+      throw reject("claims");
     }
     const principal: Principal = {
       tenantId: tenantId.toLowerCase(),

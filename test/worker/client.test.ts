@@ -1,10 +1,10 @@
-import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { afterEach, describe, expect, it } from "vitest";
 import { BrainApiError, createBrainApi, isBrainApiError } from "../../src/client";
-import type { Bindings } from "../../src/env";
 import worker from "../../src/index";
 import { vaultControl } from "./support/stack";
 import { mintToken, newTenant } from "./support/tokens";
+import { withAuditQueue } from "./support/worker";
 
 const OPENAI_KEY = "sk-proj-clientTestKey0123456789abcdefWXYZ";
 const ANTHROPIC_KEY = "sk-ant-api03-clientTestKey0123456789abcdABCD";
@@ -12,9 +12,11 @@ const ANTHROPIC_KEY = "sk-ant-api03-clientTestKey0123456789abcdABCD";
 /** The Worker's fetch handler as a `fetch`: each call waits for its `waitUntil` work (audit writes). */
 async function workerFetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
   const ctx = createExecutionContext();
-  const res = await worker.fetch(new Request(input, init), env as Bindings, ctx);
+  const audit = withAuditQueue();
+  const res = await worker.fetch(new Request(input, init), audit.env, ctx);
   const body = await res.arrayBuffer();
   await waitOnExecutionContext(ctx);
+  await audit.deliver();
   return new Response(res.status === 204 ? null : body, res);
 }
 

@@ -1,7 +1,7 @@
-import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import worker from "../../../src/index";
-import type { Bindings } from "../../../src/env";
 import { mintToken, type TokenOptions } from "./tokens";
+import { withAuditQueue } from "./worker";
 
 export interface SseChunk {
   /** ms since the request was sent */
@@ -55,12 +55,20 @@ export async function openStream(
 ): Promise<{ res: Response; settled: () => Promise<void> }> {
   const headers = new Headers({ authorization: `Bearer ${await mintToken(as)}`, "content-type": "application/json" });
   const ctx = createExecutionContext();
+  const audit = withAuditQueue();
   const res = await worker.fetch(
     new Request(`https://gateway.test${path}`, { method: "POST", headers, body: JSON.stringify(body) }),
-    env as Bindings,
+    audit.env,
     ctx,
   );
-  return { res, settled: () => waitOnExecutionContext(ctx) };
+  // After the waitUntil work, what it sent to the audit queue goes to the Worker's consumer.
+  return {
+    res,
+    settled: async () => {
+      await waitOnExecutionContext(ctx);
+      await audit.deliver();
+    },
+  };
 }
 
 /** Parses `event:`/`data:` blocks; data is JSON. */

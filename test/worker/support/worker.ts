@@ -1,5 +1,12 @@
-import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
+import {
+  createExecutionContext,
+  createMessageBatch,
+  env,
+  getQueueResult,
+  waitOnExecutionContext,
+} from "cloudflare:test";
 import worker from "../../../src/index";
+import type { AuditMessage } from "../../../src/audit/store";
 import type { Bindings } from "../../../src/env";
 import { mintToken, type TokenOptions } from "./tokens";
 
@@ -22,8 +29,52 @@ export interface CallResult {
 }
 
 /**
- * Calls the Worker's fetch handler the way the runtime does, then waits for
- * every `waitUntil` (audit writes) to settle before returning.
+ * Hands queued audit messages to the Worker's real `queue()` handler, as the
+ * platform would, and waits for it. A batch the consumer asks to retry is
+ * delivered again with the test stack's own env (the platform retries later,
+ * when the database is back), up to `attempts` deliveries in all. Returns the
+ * last result.
+ */
+export async function deliverAudit(messages: AuditMessage[], e: Bindings = env as Bindings, attempts = 3) {
+  let result: Awaited<ReturnType<typeof getQueueResult>> | undefined;
+  for (let attempt = 1; attempt <= attempts && messages.length > 0; attempt++) {
+    const batch = createMessageBatch<AuditMessage>(
+      "brain-gateway-audit",
+      messages.map((body, i) => ({ id: `m${i}`, timestamp: new Date(), attempts: attempt, body })),
+    );
+    const ctx = createExecutionContext();
+    await worker.queue(batch, attempt === 1 ? e : (env as Bindings));
+    result = await getQueueResult(batch, ctx);
+    if (!result.retryBatch.retry) break;
+  }
+  return result;
+}
+
+/** A producer binding that keeps what the request sends, so `call` can deliver it to the consumer deterministically. */
+function recordingQueue(sent: AuditMessage[]): Queue<AuditMessage> {
+  return {
+    send: async (body: AuditMessage) => void sent.push(body),
+    sendBatch: async (msgs: Iterable<MessageSendRequest<AuditMessage>>) =>
+      void sent.push(...[...msgs].map((m) => m.body)),
+  } as unknown as Queue<AuditMessage>;
+}
+
+/**
+ * The test env for one request, with a recording audit queue: after the
+ * request's `waitUntil` work settled, `deliver()` hands what it sent to the
+ * Worker's queue consumer, so audit rows are in Postgres when it resolves.
+ */
+export function withAuditQueue(overrides?: Partial<Bindings>) {
+  const sent: AuditMessage[] = [];
+  const e = { ...env, AUDIT_QUEUE: recordingQueue(sent), ...overrides } as Bindings;
+  return { env: e, sent, deliver: () => deliverAudit(sent, e) };
+}
+
+/**
+ * Calls the Worker's fetch handler the way the runtime does, waits for every
+ * `waitUntil` (audit sends) to settle, then delivers what was sent to the audit
+ * queue to the Worker's queue consumer, so audit rows are in Postgres when it
+ * returns. (test/worker/audit.queue.test.ts drives the real Miniflare queue.)
  */
 export async function call(method: string, path: string, o: CallOptions = {}): Promise<CallResult> {
   const headers = new Headers(o.headers);
@@ -36,10 +87,11 @@ export async function call(method: string, path: string, o: CallOptions = {}): P
   }
   const request = new Request(`https://gateway.test${path}`, { method, headers, body });
   const ctx = createExecutionContext();
-  const e = o.env ? { ...env, ...o.env } : env;
-  const res = await worker.fetch(request, e as Bindings, ctx);
+  const audit = withAuditQueue(o.env);
+  const res = await worker.fetch(request, audit.env, ctx);
   const text = await res.text();
   await waitOnExecutionContext(ctx);
+  await audit.deliver();
   let json: unknown;
   try {
     json = text ? JSON.parse(text) : undefined;

@@ -1,0 +1,53 @@
+import { sql } from "drizzle-orm";
+import type { Database } from "../db/client";
+import { securityEvents } from "../db/schema";
+import { canonicalText, type AuditRecord } from "./chain";
+
+/** An attempt without a verified tenant (bad or missing token): operators' view of brute force. Never the token. */
+export interface SecurityEvent {
+  id: string;
+  /** Why it was refused: missing_token, malformed_header, or jose's code (ERR_JWT_EXPIRED, …), claims. */
+  reason: string;
+  method: string;
+  path: string;
+  request_id: string | null;
+  ip_address: string | null;
+  user_agent: string | null;
+  /** ISO 8601 UTC, when the request was refused. */
+  created_at: string;
+}
+
+/** What travels on the audit queue: a tenant's audit record, or a tenant-less security event. */
+export type AuditMessage = { kind: "audit"; record: AuditRecord } | { kind: "security"; event: SecurityEvent };
+
+/**
+ * Writes messages in at most two statements: audit records are appended to
+ * their tenants' chains by `audit_append` (one statement: locks each tenant's
+ * chain head, skips ids already stored, hashes, inserts), security events in
+ * one multi-row insert. Both are idempotent on the event id, so a redelivered
+ * batch writes nothing twice. Returns how many rows were new.
+ */
+export async function writeAuditMessages(db: Database, messages: readonly AuditMessage[]): Promise<number> {
+  const records: string[] = [];
+  const events: SecurityEvent[] = [];
+  for (const m of messages) {
+    if (m.kind === "audit") records.push(canonicalText(m.record));
+    else events.push(m.event);
+  }
+  let written = 0;
+  if (records.length > 0) {
+    const result = await db.execute<{ appended: number }>(
+      sql`SELECT audit_append(${JSON.stringify(records)}::jsonb) AS appended`,
+    );
+    written += Number(result.rows[0]?.appended ?? 0);
+  }
+  if (events.length > 0) {
+    const inserted = await db
+      .insert(securityEvents)
+      .values(events.map((e) => ({ ...e, created_at: new Date(e.created_at) })))
+      .onConflictDoNothing({ target: securityEvents.id })
+      .returning({ id: securityEvents.id });
+    written += inserted.length;
+  }
+  return written;
+}
