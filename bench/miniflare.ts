@@ -18,10 +18,14 @@ export interface WorkerSpec {
   outbound?: string;
   /** Bind TENANT_RATE_LIMITER (Miniflare's local simulation), as wrangler.toml does in production. */
   rateLimiter?: boolean;
+  /** Further Miniflare worker options (e.g. the audit queues' producers and consumers). */
+  extra?: Record<string, unknown>;
 }
 
 export interface Harness {
   url(name: string): URL;
+  /** A queue producer binding of a Worker, usable from Node. */
+  queue(binding: string, worker: string): ReturnType<Miniflare["getQueueProducer"]>;
   /** Lines the Workers logged (console.*), counted and discarded so they do not cost terminal time. */
   logLines(): number;
   dispose(): Promise<void>;
@@ -51,6 +55,7 @@ export async function startWorkers(workers: WorkerSpec[]): Promise<Harness> {
             }
           : {}),
         unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }],
+        ...w.extra,
       })),
     }),
   );
@@ -63,6 +68,7 @@ export async function startWorkers(workers: WorkerSpec[]): Promise<Harness> {
       if (!u) throw new Error(`no worker ${name}`);
       return u;
     },
+    queue: (binding, worker) => mf.getQueueProducer(binding, worker),
     logLines: () => lines,
     dispose: () => mf.dispose(),
   };

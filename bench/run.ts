@@ -10,6 +10,7 @@ import { readFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
 import { startLocalStack } from "../local-stack/stack";
+import { benchAudit } from "./audit";
 import { benchChat } from "./chat";
 import { benchKeys } from "./keys";
 import { benchKnowledge } from "./knowledge";
@@ -87,6 +88,10 @@ try {
   const chat = await benchChat(bundle, stack, quick ? { rounds: 10 } : { rounds: 40 });
   rows.push(...chat.rows);
   notes.push(...chat.notes);
+
+  const audit = await benchAudit(bundle, stack, quick ? { rounds: 100, rows: 1000 } : { rounds: 400, rows: 5000 });
+  rows.push(...audit.rows);
+  notes.push(...audit.notes);
 
   // On its own in-memory Neon stand-in (the labelled set never mixes with the 10k chunks above).
   rows.push(section("4c. ranking quality: vector only vs hybrid (RRF)"));

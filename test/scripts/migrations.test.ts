@@ -55,9 +55,11 @@ describe("schema and migrations", () => {
       );
       expect(tables.map((t) => t.table_name)).toEqual([
         "agent_configs",
+        "audit_chain_heads",
         "audit_logs",
         "connector_configs",
         "knowledge_base",
+        "security_events",
       ]);
       const [idx] = await sql.query(
         `SELECT indexdef FROM pg_indexes WHERE indexname = 'knowledge_base_embedding_hnsw_idx'`,
