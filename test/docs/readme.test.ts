@@ -56,7 +56,8 @@ describe('README "Settings" is the settings schema (src/config.ts SETTINGS)', ()
 
   it("lists bindings that wrangler.toml declares", () => {
     for (const r of rows.filter((r) => r.secret === "binding")) {
-      expect(wranglerToml, r.name).toContain(`name = "${r.name}"`);
+      // `name =` for [[ratelimits]], `binding =` for [[queues.producers]].
+      expect(wranglerToml, r.name).toMatch(new RegExp(`^(name|binding) = "${r.name}"$`, "m"));
     }
   });
 
