@@ -3,7 +3,7 @@ import type { Database } from "../db/client";
 import { describeError } from "../errors/problem";
 import { redact, type Logger } from "../lib/logger";
 import type { AuditRecord } from "./chain";
-import { type AuditMessage, type SecurityEvent, writeAuditMessages } from "./store";
+import { type AuditMessage, type AuditQueue, type SecurityEvent, writeAuditMessages } from "./store";
 
 export type AuditOutcome = "success" | "denied" | "error";
 
@@ -39,7 +39,7 @@ const RETRY_DELAYS_MS = [50, 250, 1000];
  */
 export class AuditLog {
   constructor(
-    private readonly queue: Queue<AuditMessage> | undefined,
+    private readonly queue: AuditQueue | undefined,
     private readonly db: Database,
     private readonly waitUntil: (p: Promise<unknown>) => void,
     private readonly logger: Logger,

@@ -9,7 +9,7 @@
  *   hash      = hex(SHA-256(UTF-8(prev_hash + "\n" + seq + "\n" + canonical)))
  *   prev_hash = the previous row's hash; GENESIS_HASH (64 zeros) for seq 1
  *
- * Postgres computes `hash` while it appends (function audit_append, migration 0005),
+ * Postgres computes `hash` while it appends (function audit_append, migration 0006),
  * from the canonical text the consumer sends, and stores the fields parsed from that
  * same text; anyone re-computes it from the stored fields with this file or the README.
  */

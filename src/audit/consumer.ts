@@ -3,7 +3,7 @@ import { createDb } from "../db/client";
 import type { Bindings } from "../env";
 import { describeError } from "../errors/problem";
 import { createLogger, type Logger } from "../lib/logger";
-import { type AuditMessage, writeAuditMessages } from "./store";
+import { type AuditBatch, type AuditQueue, writeAuditMessages } from "./store";
 
 /** The dead-letter queue's name (wrangler.toml `dead_letter_queue`): its batches are handled as a last resort. */
 export const AUDIT_DEAD_LETTER_QUEUE = "brain-gateway-audit-dlq";
@@ -23,7 +23,7 @@ export const retryDelaySeconds = (attempts: number) => Math.min(2 ** Math.max(at
  * queue, whose consumer keeps retrying every few minutes and logs each failure
  * as an error (`audit.dead_letter`).
  */
-export async function consumeAuditBatch(batch: MessageBatch<AuditMessage>, env: Bindings): Promise<void> {
+export async function consumeAuditBatch(batch: AuditBatch, env: Bindings): Promise<void> {
   const dead = batch.queue === AUDIT_DEAD_LETTER_QUEUE;
   const logger = createLogger({ queue: batch.queue });
   const attempts = Math.max(...batch.messages.map((m) => m.attempts));
@@ -49,7 +49,7 @@ export async function consumeAuditBatch(batch: MessageBatch<AuditMessage>, env: 
   }
 }
 
-async function retryDeadLetters(batch: MessageBatch<AuditMessage>, env: Bindings, logger: Logger, err: unknown) {
+async function retryDeadLetters(batch: AuditBatch, env: Bindings, logger: Logger, err: unknown) {
   const tenants = [
     ...new Set(batch.messages.map((m) => (m.body.kind === "audit" ? m.body.record.tenant_id : "(security)"))),
   ];
@@ -64,7 +64,7 @@ async function retryDeadLetters(batch: MessageBatch<AuditMessage>, env: Bindings
   for (const m of batch.messages) {
     if (m.attempts >= DEAD_LETTER_MAX_RETRIES && env.AUDIT_DLQ) {
       // The DLQ's own retries are bounded; a message about to run out goes round again instead of being dropped.
-      await env.AUDIT_DLQ.send(m.body, { delaySeconds: DEAD_LETTER_RETRY_SECONDS });
+      await (env.AUDIT_DLQ as AuditQueue).send(m.body, { delaySeconds: DEAD_LETTER_RETRY_SECONDS });
       m.ack();
     } else m.retry({ delaySeconds: DEAD_LETTER_RETRY_SECONDS });
   }

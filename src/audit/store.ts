@@ -20,6 +20,28 @@ export interface SecurityEvent {
 /** What travels on the audit queue: a tenant's audit record, or a tenant-less security event. */
 export type AuditMessage = { kind: "audit"; record: AuditRecord } | { kind: "security"; event: SecurityEvent };
 
+// The parts of the Queues API the audit trail uses, declared here so that code reached from
+// browser code (the typed client imports the app's types) needs no Workers globals.
+/** The producer side of a queue binding (`Queue`). */
+export interface AuditQueue {
+  send(body: AuditMessage, options?: { contentType?: "json"; delaySeconds?: number }): Promise<unknown>;
+}
+/** One delivered message (`Message`). */
+export interface AuditDelivery {
+  readonly body: AuditMessage;
+  readonly attempts: number;
+  readonly timestamp: Date;
+  ack(): void;
+  retry(options?: { delaySeconds?: number }): void;
+}
+/** A batch handed to `queue()` (`MessageBatch`). */
+export interface AuditBatch {
+  readonly queue: string;
+  readonly messages: readonly AuditDelivery[];
+  ackAll(): void;
+  retryAll(options?: { delaySeconds?: number }): void;
+}
+
 /**
  * Writes messages in at most two statements: audit records are appended to
  * their tenants' chains by `audit_append` (one statement: locks each tenant's

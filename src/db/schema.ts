@@ -35,7 +35,7 @@ const timestamps = {
 /**
  * One row per action on a tenant's resources, including reads and denied attempts. Append-only.
  * Added: each tenant's rows form a hash chain (src/audit/chain.ts, README "Audit trail"),
- * appended only by the function audit_append (migration 0005).
+ * appended only by the function audit_append (migration 0006).
  */
 export const auditLogs = pgTable(
   "audit_logs",
@@ -45,7 +45,7 @@ export const auditLogs = pgTable(
     id: uuid("id").primaryKey().defaultRandom(),
     tenant_id: uuid("tenant_id").notNull(),
     // Added: the row's place in its tenant's chain: 1, 2, 3, … without gaps. Null only
-    // for rows written before the chain existed (migration 0004).
+    // for rows written before the chain existed (migration 0005).
     seq: bigint("seq", { mode: "number" }),
     user_id: text("user_id"),
     action: text("action").notNull(),

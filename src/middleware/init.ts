@@ -1,6 +1,6 @@
 import { createMiddleware } from "hono/factory";
 import { AuditLog } from "../audit/audit-log";
-import type { AuditMessage } from "../audit/store";
+import type { AuditQueue } from "../audit/store";
 import { getConfig } from "../config";
 import { createDb } from "../db/client";
 import type { AppEnv } from "../env";
@@ -24,19 +24,13 @@ export const init = () =>
     c.set("vault", new VaultClient(config.vault));
     c.set(
       "audit",
-      new AuditLog(
-        c.env.AUDIT_QUEUE as Queue<AuditMessage> | undefined,
-        db,
-        (p) => c.executionCtx.waitUntil(p),
-        logger,
-        {
-          requestId,
-          ip: c.req.header("cf-connecting-ip") ?? null,
-          userAgent: c.req.header("user-agent") ?? null,
-          method: c.req.method,
-          path: c.req.path,
-        },
-      ),
+      new AuditLog(c.env.AUDIT_QUEUE as AuditQueue | undefined, db, (p) => c.executionCtx.waitUntil(p), logger, {
+        requestId,
+        ip: c.req.header("cf-connecting-ip") ?? null,
+        userAgent: c.req.header("user-agent") ?? null,
+        method: c.req.method,
+        path: c.req.path,
+      }),
     );
     const started = Date.now();
     await next();
