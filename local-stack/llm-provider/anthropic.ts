@@ -164,11 +164,12 @@ export async function handleAnthropic(
   subpath: string,
   ctx: HandlerContext,
 ): Promise<void> {
-  if (req.method !== "POST" || subpath !== "/v1/messages") {
+  const models = req.method === "GET" && subpath === "/v1/models";
+  if (!models && (req.method !== "POST" || subpath !== "/v1/messages")) {
     sendError(res, 404, "not_found_error", "Not Found");
     return;
   }
-  const body = await readJsonBody(req);
+  const body = models ? ({ kind: "json", value: undefined } as const) : await readJsonBody(req);
   const key = readCredential("anthropic", req.headers);
   const verdict = classifyKey("anthropic", key);
   if (key === null || verdict === "missing") {
@@ -213,6 +214,22 @@ export async function handleAnthropic(
   }
   if (!/^\d{4}-\d{2}-\d{2}$/.test(version)) {
     refuse(400, "invalid_request_error", `anthropic-version: invalid version "${version}"`);
+    return;
+  }
+  if (models) {
+    // What a key check calls: authenticated, free, no tokens.
+    ctx.calls.record("anthropic", path, key, undefined, 200);
+    sendJson(res, 200, {
+      data: ["claude-sonnet-4-5", "claude-3-haiku-20240307"].map((id) => ({
+        type: "model",
+        id,
+        display_name: id,
+        created_at: "2025-09-29T00:00:00Z",
+      })),
+      has_more: false,
+      first_id: "claude-sonnet-4-5",
+      last_id: "claude-3-haiku-20240307",
+    });
     return;
   }
   if (body.kind === "too_large") {

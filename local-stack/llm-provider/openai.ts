@@ -264,7 +264,11 @@ export async function handleOpenAI(
   ctx: HandlerContext,
 ): Promise<void> {
   const route =
-    req.method === "POST" && (subpath === "/chat/completions" || subpath === "/embeddings") ? subpath : null;
+    req.method === "POST" && (subpath === "/chat/completions" || subpath === "/embeddings")
+      ? subpath
+      : req.method === "GET" && subpath === "/models"
+        ? subpath
+        : null;
   if (route === null) {
     sendError(res, 404, invalidRequest(`Invalid URL (${req.method ?? "GET"} /v1${subpath})`));
     return;
@@ -340,6 +344,21 @@ export async function handleOpenAI(
         "We could not parse the JSON body of your request. (HINT: This likely means you aren't using your HTTP library correctly. The OpenAI API expects a JSON payload, but what was sent was not valid JSON. If you have trouble figuring out how to fix this, please contact us through our help center at help.openai.com.)",
       ),
     );
+    return;
+  }
+
+  if (route === "/models") {
+    // What a key check calls: authenticated, free, no tokens.
+    ctx.calls.record("openai", path, key, undefined, 200);
+    sendJson(res, 200, {
+      object: "list",
+      data: ["gpt-4o-mini", "gpt-4o", "text-embedding-3-small"].map((id) => ({
+        id,
+        object: "model",
+        created: 1_715_367_049,
+        owned_by: "system",
+      })),
+    });
     return;
   }
 

@@ -17,6 +17,7 @@ export interface AgentFields {
   max_tokens: number;
   enabled_tools: string[];
   is_active: boolean;
+  metadata: Record<string, unknown>;
 }
 
 /** An agent as the API returns it (temperature as a number, not numeric's string). */
@@ -40,6 +41,7 @@ export function toAgent(r: Row): Agent {
     max_tokens: r.max_tokens,
     enabled_tools: r.enabled_tools,
     is_active: r.is_active,
+    metadata: r.metadata,
     created_by: r.created_by,
     created_at: r.created_at.toISOString(),
     updated_at: r.updated_at.toISOString(),

@@ -13,6 +13,7 @@ export const AGENT_DEFAULTS = {
   max_tokens: 1024,
   enabled_tools: [] as string[],
   is_active: true,
+  metadata: {} as Record<string, unknown>,
 } as const;
 
 export interface FieldProblem {

@@ -124,6 +124,15 @@ export const connectorConfigs = pgTable(
     pending_writes: integer("pending_writes").notNull().default(0),
     // Added: the latest mark; a mark older than any write can take is a writer that died.
     pending_since: timestamp("pending_since", { withTimezone: true }),
+    // Added: what the provider last said of the key (valid | rejected | unknown), when, and of which
+    // version: a rotation leaves the new version unverified without touching these.
+    verification: text("verification"),
+    verified_version: integer("verified_version"),
+    last_verified_at: timestamp("last_verified_at", { withTimezone: true }),
+    // Added: when chat or embeddings last used the key (written off the response's path).
+    last_used_at: timestamp("last_used_at", { withTimezone: true }),
+    // Added: the date the tenant says the provider key stops working (also kept in Vault with the key).
+    expires_at: timestamp("expires_at", { withTimezone: true }),
     ...timestamps,
   },
   (t) => [
@@ -148,6 +157,8 @@ export const agentConfigs = pgTable(
     max_tokens: integer("max_tokens").notNull().default(1024),
     enabled_tools: jsonb("enabled_tools").$type<string[]>().notNull().default([]),
     is_active: boolean("is_active").notNull().default(true),
+    // The plan's column: the tenant's own JSON (labels, owner, …), bounded by the API (8 KiB).
+    metadata: jsonb("metadata").$type<Record<string, unknown>>().notNull().default({}),
     created_by: text("created_by"),
     ...timestamps,
   },

@@ -175,9 +175,9 @@ describe.skipIf(chromiumMissing)("BYOK page in chromium", () => {
   });
 
   it("explains a rejected key next to its field", async () => {
-    await saveWithKeyboard("OpenAI API key", "not-an-openai-key-0123456789");
+    await saveWithKeyboard("OpenAI API key", "sk-ant-api03-wrongSlot0123456789abcdef");
     const fieldError = page.locator('form[data-service="openai"] .field-error');
-    await fieldError.getByText("does not look like a openai key", { exact: false }).waitFor();
+    await fieldError.getByText("is an anthropic key (sk-ant-…), not an openai key", { exact: false }).waitFor();
     expect(await fieldError.textContent()).toContain("Code: validation_failed");
     expect(await page.getByLabel("OpenAI API key", { exact: true }).getAttribute("aria-invalid")).toBe("true");
     expect(await page.getByLabel("OpenAI API key", { exact: true }).inputValue()).toBe("");

@@ -16,7 +16,6 @@ describe("agents: validation a user would expect", () => {
     [{ agent_id: "Support Bot", name: "x" }, "agent_id"],
     [{ agent_id: "-bot", name: "x" }, "agent_id"],
     [{ agent_id: "a".repeat(65), name: "x" }, "agent_id"],
-    [{ agent_id: "bot" }, "name"],
     [{ agent_id: "bot", name: "  " }, "name"],
     [{ agent_id: "bot", name: "x", temperature: 2.5 }, "temperature"],
     [{ agent_id: "bot", name: "x", temperature: -0.1 }, "temperature"],
@@ -41,6 +40,9 @@ describe("agents: validation a user would expect", () => {
     [{ agent_id: "bot", name: "x", system_prompt: "p".repeat(20_001) }, "system_prompt"],
     [{ agent_id: "bot", name: "x", system_prompt: "" }, "system_prompt"],
     [{ agent_id: "bot", name: "x", tenant_id: "00000000-0000-4000-8000-000000000000" }, ""],
+    [{ agent_id: "bot", metadata: ["not", "an", "object"] }, "metadata"],
+    [{ agent_id: "bot", metadata: { blob: "x".repeat(9000) } }, "metadata"],
+    [{ agent_id: "bot", metadata: { nested: { text: "nul\u0000" } } }, "metadata.nested.text"],
   ])("POST /agents refuses %j", async (body, path) => {
     await invalid(newTenant(), "POST", "/agents", body, path);
   });

@@ -118,11 +118,11 @@ describe("typed client: errors carry the problem details", () => {
 
   it("validation_failed with field errors, never echoing the key", async () => {
     const { api } = clientFor();
-    const badKey = "not-an-openai-key-0123456789";
+    const badKey = "sk-ant-api03-wrongSlot0123456789abcdef";
     const err = await rejection(api.vault.storeKey("openai", badKey));
     expect(err).toMatchObject({ status: 400, code: "validation_failed" });
     expect(err.errors).toEqual([
-      { path: "api_key", message: expect.stringContaining("does not look like a openai key") },
+      { path: "api_key", message: expect.stringContaining("is an anthropic key (sk-ant-…), not an openai key") },
     ]);
     expect(JSON.stringify(err)).not.toContain(badKey);
     expect(err.message).not.toContain(badKey);

@@ -21,9 +21,21 @@ describe("BYOK keys: bad input", () => {
     ["a body service different from the path", "/vault/keys/openai", { service: "anthropic", api_key: KEY }],
     ["a missing api_key", "/vault/keys/openai", { service: "openai" }],
     ["an unknown field", "/vault/keys/openai", { service: "openai", api_key: KEY, extra: 1 }],
-    ["an OpenAI key of the wrong shape", "/vault/keys/openai", { service: "openai", api_key: "not-an-openai-key-123" }],
-    ["an Anthropic key of the wrong shape", "/vault/keys/anthropic", { service: "anthropic", api_key: KEY }],
+    [
+      "an Anthropic key saved as openai",
+      "/vault/keys/openai",
+      { service: "openai", api_key: "sk-ant-api03-wrongSlotKey0123456789abcd" },
+    ],
+    ["an OpenAI key saved as anthropic", "/vault/keys/anthropic", { service: "anthropic", api_key: KEY }],
+    [
+      "a Groq key saved as openai",
+      "/vault/keys/openai",
+      { service: "openai", api_key: "gsk_wrongSlotKey0123456789abcdefgh" },
+    ],
     ["a key with spaces", "/vault/keys/custom", { service: "custom", api_key: "has spaces in it 123" }],
+    ["a key with a pasted newline", "/vault/keys/openai", { service: "openai", api_key: `${KEY}\n` }],
+    ["a key with a non-printable character", "/vault/keys/openai", { service: "openai", api_key: `${KEY}\u200b` }],
+    ["a key of 7 characters", "/vault/keys/custom", { service: "custom", api_key: "k".repeat(7) }],
     ["a key over 512 characters", "/vault/keys/custom", { service: "custom", api_key: "k".repeat(513) }],
     [
       "metadata setting a server-owned field",

@@ -25,6 +25,7 @@ export const agentsRouter = createRouter()
         ...AGENT_DEFAULTS,
         description: null,
         ...given,
+        name: given.name ?? agent_id,
         enabled_tools: given.enabled_tools ?? [],
       };
       rejectProblems(agentProblems(fields));

@@ -1,7 +1,7 @@
 import { KNOWN_TOOLS } from "../../agents/validation";
 import { PROVIDER_IDS } from "../../llm/catalog";
 import { z } from "../../lib/openapi";
-import { storableText } from "../../lib/text";
+import { storableJson, storableText } from "../../lib/text";
 
 /** A tenant's handle for an agent: lowercase slug, 1–64 characters, no leading or trailing hyphen. */
 export const AGENT_SLUG = /^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$/;
@@ -16,6 +16,21 @@ export const AgentParam = z.object({
     .regex(AGENT_SLUG, slugMessage)
     .openapi({ param: { name: "agent_id", in: "path" }, example: "support-bot" }),
 });
+
+const MAX_AGENT_METADATA_BYTES = 8192;
+
+/** The plan's `metadata`: any JSON object the tenant wants kept with the agent, at most 8 KiB. */
+const AgentMetadata = storableJson(
+  z
+    .record(
+      z.string().min(1, "metadata keys must not be empty").max(64, "metadata keys are at most 64 characters"),
+      z.json(),
+    )
+    .refine(
+      (m) => new TextEncoder().encode(JSON.stringify(m)).byteLength <= MAX_AGENT_METADATA_BYTES,
+      "metadata is at most 8 KiB of JSON",
+    ),
+).openapi("AgentMetadata", { example: { team: "support", tier: "gold" } });
 
 const twoDecimals = (t: number) => Math.abs(Math.round(t * 100) - t * 100) < 1e-6;
 
@@ -46,12 +61,13 @@ const fields = {
     .max(KNOWN_TOOLS.length, `enabled_tools has at most ${KNOWN_TOOLS.length} entries`)
     .refine((t) => new Set(t).size === t.length, "enabled_tools must not repeat a tool"),
   is_active: z.boolean(),
+  metadata: AgentMetadata,
 };
 
 export const CreateAgentBody = z
   .strictObject({
     agent_id: AgentIdSchema,
-    name: fields.name,
+    name: fields.name.optional().openapi({ description: "Defaults to agent_id." }),
     description: fields.description.optional(),
     system_prompt: fields.system_prompt.optional().openapi({ default: "You are a helpful assistant." }),
     llm_provider: fields.llm_provider.optional().openapi({ default: "openai" }),
@@ -62,6 +78,7 @@ export const CreateAgentBody = z
       .openapi({ default: 1024, description: "Output tokens; the model family's ceiling applies." }),
     enabled_tools: fields.enabled_tools.optional().openapi({ default: [] }),
     is_active: fields.is_active.optional().openapi({ default: true }),
+    metadata: fields.metadata.optional().openapi({ default: {} }),
   })
   .openapi("CreateAgentRequest");
 
@@ -76,6 +93,7 @@ export const UpdateAgentBody = z
     max_tokens: fields.max_tokens.optional(),
     enabled_tools: fields.enabled_tools.optional(),
     is_active: fields.is_active.optional(),
+    metadata: fields.metadata.optional(),
   })
   .refine((b) => Object.keys(b).length > 0, "the body must change at least one field")
   .openapi("UpdateAgentRequest");
@@ -92,6 +110,7 @@ export const AgentSchema = z
     max_tokens: z.number().int(),
     enabled_tools: z.array(z.string()),
     is_active: z.boolean(),
+    metadata: z.record(z.string(), z.unknown()),
     created_by: z.string().nullable(),
     created_at: z.string(),
     updated_at: z.string(),

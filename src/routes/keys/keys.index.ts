@@ -1,6 +1,9 @@
 import { audited } from "../../audit/audited";
 import { ApiError } from "../../errors/problem";
-import { keyShapeProblem } from "../../keys/key-shapes";
+<<<<<<< HEAD
+=======
+import { checkKeyShape } from "../../keys/key-shapes";
+>>>>>>> e53f227 (Keys: a key of an unusual shape is stored with warnings (the plan's sk-test-key works); refused only when certainly wrong (another provider's key in the slot, whitespace/non-printable, absurd length), 'an openai key'. Agents: the plan's fields alone create one (name defaults to agent_id; metadata JSON ≤ 8 KiB stored and returned). Key record columns for verification, last use and expiry (used next))
 import { createRouter } from "../../lib/openapi";
 import { deleteKey, getKey, listKeys, storeKey } from "./keys.routes";
 
@@ -10,8 +13,9 @@ export const keysRouter = createRouter()
     const body = c.req.valid("json");
     return await audited(c, async (note) => {
       if (body.service !== service) throw new ApiError("validation_failed", "body service must match the path");
-      const shape = keyShapeProblem(service, body.api_key);
-      if (shape) throw new ApiError("validation_failed", shape, { errors: [{ path: "api_key", message: shape }] });
+      const { refusal, warning } = checkKeyShape(service, body.api_key);
+      if (refusal)
+        throw new ApiError("validation_failed", refusal, { errors: [{ path: "api_key", message: refusal }] });
       const { keys, principal } = c.get("tenant");
       const result = await keys.store({
         service,
@@ -22,6 +26,7 @@ export const keysRouter = createRouter()
       });
       note.action = result.created ? "key.create" : "key.rotate";
       Object.assign(note.details, { vault_version: result.version, key_hint: result.keyHint });
+      if (warning) note.details.warnings = [warning];
       const payload = {
         status: "success" as const,
         action: result.created ? ("created" as const) : ("rotated" as const),
@@ -29,6 +34,7 @@ export const keysRouter = createRouter()
         vault_path: keys.pathOf(service),
         version: result.version,
         key_hint: result.keyHint,
+        ...(warning ? { warnings: [warning] } : {}),
       };
       return result.created ? c.json(payload, 201) : c.json(payload, 200);
     });

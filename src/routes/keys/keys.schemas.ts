@@ -65,6 +65,9 @@ export const StoreKeyResponse = z
     vault_path: z.string(),
     version: z.number().int(),
     key_hint: z.string(),
+    warnings: z.array(z.string()).optional().openapi({
+      description: "Why the key may not work (e.g. its shape is not the provider's usual one); it was stored anyway.",
+    }),
   })
   .openapi("StoreKeyResponse");
 
