@@ -19,12 +19,15 @@ export const AgentParam = z.object({
 
 const MAX_AGENT_METADATA_BYTES = 8192;
 
-/** The plan's `metadata`: any JSON object the tenant wants kept with the agent, at most 8 KiB. */
+/**
+ * The plan's `metadata`: any JSON object the tenant wants kept with the agent, at most 8 KiB
+ * (values are whatever the JSON body held: z.unknown, since z.json() has no OpenAPI form).
+ */
 const AgentMetadata = storableJson(
   z
     .record(
       z.string().min(1, "metadata keys must not be empty").max(64, "metadata keys are at most 64 characters"),
-      z.json(),
+      z.unknown(),
     )
     .refine(
       (m) => new TextEncoder().encode(JSON.stringify(m)).byteLength <= MAX_AGENT_METADATA_BYTES,
@@ -78,7 +81,7 @@ export const CreateAgentBody = z
       .openapi({ default: 1024, description: "Output tokens; the model family's ceiling applies." }),
     enabled_tools: fields.enabled_tools.optional().openapi({ default: [] }),
     is_active: fields.is_active.optional().openapi({ default: true }),
-    metadata: fields.metadata.optional().openapi({ default: {} }),
+    metadata: fields.metadata.optional(),
   })
   .openapi("CreateAgentRequest");
 
