@@ -1,9 +1,6 @@
 import { audited } from "../../audit/audited";
 import { ApiError } from "../../errors/problem";
-<<<<<<< HEAD
-=======
 import { checkKeyShape } from "../../keys/key-shapes";
->>>>>>> e53f227 (Keys: a key of an unusual shape is stored with warnings (the plan's sk-test-key works); refused only when certainly wrong (another provider's key in the slot, whitespace/non-printable, absurd length), 'an openai key'. Agents: the plan's fields alone create one (name defaults to agent_id; metadata JSON ≤ 8 KiB stored and returned). Key record columns for verification, last use and expiry (used next))
 import { createRouter } from "../../lib/openapi";
 import { deleteKey, getKey, listKeys, storeKey } from "./keys.routes";
 
