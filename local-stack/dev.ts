@@ -72,9 +72,11 @@ prettyWorkerLogs(wrangler.stdout!, process.stdout);
 prettyWorkerLogs(wrangler.stderr!, process.stderr);
 
 let stopping = false;
+let cron: NodeJS.Timeout | undefined;
 async function stop(code: number) {
   if (stopping) return;
   stopping = true;
+  if (cron) clearInterval(cron);
   log("stopping…");
   if (wrangler.exitCode === null) {
     wrangler.kill("SIGTERM");
@@ -104,6 +106,15 @@ while (!stopping && Date.now() < deadline) {
     log(`BYOK page       ${base}/byok`);
     log(`token           npm run token -- --tenant <uuid> --roles admin`);
     log("Ctrl-C stops the Worker and every stand-in.");
+    // wrangler dev does not fire Cron Triggers by itself; fire wrangler.toml's (*/5 * * * *) the way
+    // it offers, so scheduled connector syncs run locally as they would on Cloudflare.
+    cron = setInterval(() => {
+      if (new Date().getUTCMinutes() % 5 !== 0) return;
+      fetch(`${base}/cdn-cgi/local/scheduled?cron=${encodeURIComponent("*/5 * * * *")}`).then(
+        (r) => r.body?.cancel(),
+        () => {},
+      );
+    }, 60_000);
     break;
   }
   await new Promise((r) => setTimeout(r, 500));

@@ -11,6 +11,8 @@ export const DEV = {
     neon: port("LOCAL_NEON_PORT", 4444),
     vault: port("LOCAL_VAULT_PORT", 8200),
     llm: port("LOCAL_LLM_PORT", 8300),
+    wordpress: port("LOCAL_WORDPRESS_PORT", 8400),
+    shopify: port("LOCAL_SHOPIFY_PORT", 8500),
     inspector: port("LOCAL_INSPECTOR_PORT", 9229),
   },
   /** The stand-in ignores user and password; Neon would check them. */

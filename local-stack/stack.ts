@@ -14,6 +14,8 @@ import type { Credentials } from "./neon-http/protocol";
 import { startNeonHttp, type NeonHttpServer } from "./neon-http/server";
 import { DEV } from "./settings";
 import { startVault, type VaultStandIn } from "./vault/server";
+import { DEV_SHOPIFY_TOKEN, type ShopifyStandIn, startShopify } from "./shopify/server";
+import { DEV_WP_APP_PASSWORD, DEV_WP_USER, startWordPress, type WordPressStandIn } from "./wordpress/server";
 
 export interface StackOptions {
   /** Persist data under DEV.dataDir and use the fixed dev ports. */
@@ -35,6 +37,10 @@ export interface LocalStack {
   /** The stand-in's root token, for tests and set-up that act as Vault's operator (never the Worker's). */
   vaultRootToken: string | undefined;
   llm: LlmProviderStandIn;
+  /** A WordPress site to connect (not a Worker setting: a tenant gives its URL to POST /connectors). */
+  wordpress: WordPressStandIn;
+  /** A Shopify shop to connect, likewise. */
+  shopify: ShopifyStandIn;
   close(): Promise<void>;
 }
 
@@ -72,6 +78,12 @@ export async function startLocalStack(opts: StackOptions): Promise<LocalStack> {
     const llm = await startLlmProvider({ port: opts.persist ? DEV.ports.llm : 0 });
     started.push(llm);
     log(`llm stand-in    ${llm.url}`);
+    const wordpress = await startWordPress({ port: opts.persist ? DEV.ports.wordpress : 0 });
+    started.push(wordpress);
+    log(`wordpress       ${wordpress.url}  (user ${DEV_WP_USER}, application password "${DEV_WP_APP_PASSWORD}")`);
+    const shopify = await startShopify({ port: opts.persist ? DEV.ports.shopify : 0 });
+    started.push(shopify);
+    log(`shopify         ${shopify.url}  (access token ${DEV_SHOPIFY_TOKEN})`);
     const databaseUrl = opts.externalDatabaseUrl ?? DEV.databaseUrl;
     const applied = await migrateDatabase({ databaseUrl, fetchEndpoint: neon?.url });
     log(`migrations      ${applied} applied`);
@@ -91,6 +103,8 @@ export async function startLocalStack(opts: StackOptions): Promise<LocalStack> {
       CORS_ORIGINS: DEV.portalOrigins.join(","),
       OPENAI_BASE_URL: llm.openaiBaseUrl,
       ANTHROPIC_BASE_URL: llm.anthropicBaseUrl,
+      // The content stand-ins listen on loopback over http; only development and tests may reach them.
+      CONNECTORS_ALLOW_LOOPBACK: "true",
     } satisfies SettingsEnv;
     return {
       vars,
@@ -98,6 +112,8 @@ export async function startLocalStack(opts: StackOptions): Promise<LocalStack> {
       vault,
       vaultRootToken: vault ? DEV.vaultRootToken : undefined,
       llm,
+      wordpress,
+      shopify,
       close: async () => {
         for (const s of started.reverse()) await s.close().catch(() => {});
       },

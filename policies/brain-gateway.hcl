@@ -16,6 +16,15 @@ path "secret/metadata/tenants/+/api_keys/*" {
   capabilities = ["read", "list", "delete"]
 }
 
+# Content connectors' credentials (WordPress, Shopify): stored at create (create), rotated (update),
+# read by each sync step (read); deleted with every version when the connector is deleted.
+path "secret/data/tenants/+/connectors/*" {
+  capabilities = ["create", "read", "update"]
+}
+path "secret/metadata/tenants/+/connectors/*" {
+  capabilities = ["delete"]
+}
+
 # The gateway asks Vault about its own token to tell an expired token from a policy denial
 # (older Vault answers both with a bare "permission denied"). Vault's default policy grants this
 # too; it is repeated here so the gateway works with token_no_default_policy.

@@ -13,6 +13,7 @@ import { healthRouter, readyRouter } from "./routes/health/health.index";
 import { keysRouter } from "./routes/keys/keys.index";
 import { agentsRouter } from "./routes/agents/agents.index";
 import { chatRouter } from "./routes/chat/chat.index";
+import { connectorsRouter } from "./routes/connectors/connectors.index";
 import { knowledgeRouter } from "./routes/knowledge/knowledge.index";
 import { portalRouter } from "./routes/portal/portal.index";
 
@@ -87,7 +88,8 @@ function authenticatedApi() {
     .route("/", auditLogsRouter)
     .route("/", agentsRouter)
     .route("/", knowledgeRouter)
-    .route("/", chatRouter);
+    .route("/", chatRouter)
+    .route("/", connectorsRouter);
 }
 
 /** The API's type, for Hono's typed client (`hc<AppType>`). */

@@ -87,6 +87,13 @@ export const SETTINGS = {
     .enum(["true", "false"])
     .default("false")
     .transform((v) => v === "true"),
+  // Connectors reach user-given URLs: only local development may point them at loopback stand-ins over http.
+  CONNECTORS_ALLOW_LOOPBACK: z
+    .enum(["true", "false"])
+    .default("false")
+    .transform((v) => v === "true"),
+  // Each call to a connected site or shop.
+  CONNECTOR_TIMEOUT_MS: intSetting(15_000, 1000, 120_000),
 };
 
 export type SettingName = keyof typeof SETTINGS;
@@ -118,6 +125,14 @@ const ConfigSchema = z
     // The dev sign-in mints admin tokens: it must never exist in production.
     if (c.DEV_LOGIN && c.APP_ENV === "production") {
       ctx.addIssue({ code: "custom", path: ["DEV_LOGIN"], message: "must not be enabled when APP_ENV is production" });
+    }
+    // Loopback and http would let a tenant's connector reach the Worker's own network neighbours.
+    if (c.CONNECTORS_ALLOW_LOOPBACK && c.APP_ENV === "production") {
+      ctx.addIssue({
+        code: "custom",
+        path: ["CONNECTORS_ALLOW_LOOPBACK"],
+        message: "must not be enabled when APP_ENV is production",
+      });
     }
   })
   .transform((c) => ({
@@ -159,6 +174,8 @@ const ConfigSchema = z
       embeddingModel: c.EMBEDDING_MODEL,
     },
     devLogin: c.DEV_LOGIN,
+    /** How far connectors may reach (SSRF rules) and their call timeout. */
+    connectors: { allowLoopback: c.CONNECTORS_ALLOW_LOOPBACK, timeoutMs: c.CONNECTOR_TIMEOUT_MS },
   }));
 
 /** Validated, typed settings. */

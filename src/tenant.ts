@@ -1,4 +1,5 @@
 import { AgentStore } from "./agents/agent-store";
+import { ConnectorStore } from "./connectors/connector-store";
 import type { Database } from "./db/client";
 import { KeyStore } from "./keys/key-store";
 import { KnowledgeStore } from "./knowledge/knowledge-store";
@@ -15,14 +16,16 @@ export interface Tenant {
   keys: KeyStore;
   agents: AgentStore;
   knowledge: KnowledgeStore;
+  connectors: ConnectorStore;
 }
 
-/** Binds the stores to the verified principal's tenant (three small objects: no I/O happens here). */
+/** Binds the stores to the verified principal's tenant (small objects: no I/O happens here). */
 export function tenantOf(principal: Principal, db: Database, vault: VaultClient): Tenant {
   return {
     principal,
     keys: new KeyStore(db, vault, principal.tenantId),
     agents: new AgentStore(db, principal.tenantId),
     knowledge: new KnowledgeStore(db, principal.tenantId),
+    connectors: new ConnectorStore(db, vault, principal.tenantId),
   };
 }

@@ -11,7 +11,12 @@ const TEST_NAMESPACE = "admin";
 export default async function setup(project: TestProject) {
   const stack = await startLocalStack({ persist: false });
   const jwks = await startJwksServer();
-  project.provide("stackVars", stack.vars);
+  // TEST_WORDPRESS_URL and TEST_SHOPIFY_URL are for the tests only (the Worker reads no such setting).
+  project.provide("stackVars", {
+    ...stack.vars,
+    TEST_WORDPRESS_URL: stack.wordpress.url,
+    TEST_SHOPIFY_URL: stack.shopify.url,
+  });
   project.provide("vaultRootToken", stack.vaultRootToken!);
   project.provide("gatewayPolicy", gatewayPolicy());
   // A second tenant of Vault (Enterprise / HCP namespace) set up like the root one, to prove namespaces separate.

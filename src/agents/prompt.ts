@@ -20,15 +20,19 @@ export interface Source {
   document_id: string;
   chunk_index: number;
   title: string | null;
+  /** Where the passage comes from, for documents synced by a connector (metadata.source_url); else null. */
+  url: string | null;
   score: number;
 }
 
 export function toSource(hit: SearchHit): Source {
+  const url = hit.metadata?.source_url;
   return {
     ref: `${hit.title ?? hit.document_id}#${hit.chunk_index}`,
     document_id: hit.document_id,
     chunk_index: hit.chunk_index,
     title: hit.title,
+    url: typeof url === "string" && /^https?:\/\//.test(url) ? url : null,
     score: hit.score,
   };
 }
@@ -40,9 +44,12 @@ export function toSource(hit: SearchHit): Source {
  */
 export function buildSystemPrompt(agentPrompt: string, hits: SearchHit[]): string {
   if (hits.length === 0) return agentPrompt;
-  const lines = hits.map(
-    (h) => `[source: ${toSource(h).ref.replace(/[\]\n\r]/g, " ")}] ${h.content.replace(/\s+/g, " ").trim()}`,
-  );
+  const lines = hits.map((h) => {
+    const source = toSource(h);
+    // A synced document is cited with its URL so the answer can link to it.
+    const name = source.url ? `${source.ref} ${source.url}` : source.ref;
+    return `[source: ${name.replace(/[\]\n\r\s]+/g, " ")}] ${h.content.replace(/\s+/g, " ").trim()}`;
+  });
   return [
     agentPrompt,
     "",

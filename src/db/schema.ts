@@ -133,12 +133,77 @@ export const connectorConfigs = pgTable(
     last_used_at: timestamp("last_used_at", { withTimezone: true }),
     // Added: the date the tenant says the provider key stops working (also kept in Vault with the key).
     expires_at: timestamp("expires_at", { withTimezone: true }),
+    // Added for content connectors (wordpress, shopify): the sync schedule (null = off), when the
+    // cron trigger next starts a run, and where the last successful run stopped (per-type cursor).
+    schedule_minutes: integer("schedule_minutes"),
+    next_sync_at: timestamp("next_sync_at", { withTimezone: true }),
+    sync_cursor: jsonb("sync_cursor").$type<Record<string, string>>(),
     ...timestamps,
   },
   (t) => [
     // Added: one record per tenant and service; the upsert relies on it.
     uniqueIndex("connector_configs_tenant_connector_uq").on(t.tenant_id, t.connector_id),
+    // Added: the cron trigger's "which schedules are due" scan.
+    index("connector_configs_next_sync_idx").on(t.next_sync_at).where(sql`${t.next_sync_at} IS NOT NULL`),
   ],
+);
+
+/** One sync of a content connector; `id` is also its Workflow instance id. */
+export const connectorRuns = pgTable(
+  "connector_runs",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    tenant_id: uuid("tenant_id").notNull(),
+    connector_id: uuid("connector_id")
+      .notNull()
+      .references(() => connectorConfigs.id, { onDelete: "cascade" }),
+    /** manual | schedule */
+    trigger: text("trigger").notNull(),
+    /** queued | running | succeeded | failed */
+    status: text("status").notNull().default("queued"),
+    seen: integer("seen").notNull().default(0),
+    added: integer("added").notNull().default(0),
+    updated: integer("updated").notNull().default(0),
+    unchanged: integer("unchanged").notNull().default(0),
+    removed: integer("removed").notNull().default(0),
+    failed: integer("failed").notNull().default(0),
+    embedding_calls: integer("embedding_calls").notNull().default(0),
+    /** The failed step and a stable code with a safe message; never an upstream body. */
+    error: jsonb("error").$type<{ step: string; code: string; message: string }>(),
+    started_at: timestamp("started_at", { withTimezone: true }),
+    finished_at: timestamp("finished_at", { withTimezone: true }),
+    created_by: text("created_by"),
+    ...timestamps,
+  },
+  (t) => [
+    index("connector_runs_tenant_connector_idx").on(t.tenant_id, t.connector_id, t.created_at.desc()),
+    // Two runs of one connector never overlap: at most one queued or running run per connector.
+    uniqueIndex("connector_runs_one_active_uq").on(t.connector_id).where(sql`${t.status} IN ('queued', 'running')`),
+  ],
+);
+
+/** What a connector synced: one row per source item, its knowledge document and content hash. */
+export const connectorItems = pgTable(
+  "connector_items",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    tenant_id: uuid("tenant_id").notNull(),
+    connector_id: uuid("connector_id")
+      .notNull()
+      .references(() => connectorConfigs.id, { onDelete: "cascade" }),
+    /** The source's id, e.g. `post:42` or a Shopify product gid. */
+    external_id: text("external_id").notNull(),
+    document_id: uuid("document_id").notNull(),
+    /** SHA-256 of what was embedded; equal hash → not embedded again. */
+    content_hash: text("content_hash").notNull(),
+    source_url: text("source_url"),
+    source_modified: text("source_modified"),
+    /** The run that last wrote it and what it did (added | updated): a retried step still counts its own writes. */
+    written_by_run: uuid("written_by_run"),
+    write_kind: text("write_kind"),
+    ...timestamps,
+  },
+  (t) => [uniqueIndex("connector_items_connector_external_uq").on(t.connector_id, t.external_id)],
 );
 
 /** An agent: its prompt, model and tools. */
@@ -202,5 +267,14 @@ export const knowledgeBase = pgTable(
   ],
 );
 
-export const schema = { auditLogs, auditChainHeads, securityEvents, connectorConfigs, agentConfigs, knowledgeBase };
+export const schema = {
+  auditLogs,
+  auditChainHeads,
+  securityEvents,
+  connectorConfigs,
+  connectorRuns,
+  connectorItems,
+  agentConfigs,
+  knowledgeBase,
+};
 export { sql };

@@ -13,6 +13,7 @@ import type { AppEnv } from "../env";
 export const ERRORS = {
   bad_request: [400, "Bad request"],
   validation_failed: [400, "Request validation failed"],
+  url_not_allowed: [400, "URL not allowed"],
   unauthenticated: [401, "Authentication required"],
   invalid_token: [401, "Invalid token"],
   forbidden: [403, "Forbidden"],
@@ -24,6 +25,7 @@ export const ERRORS = {
   unsupported_media_type: [415, "Unsupported media type"],
   provider_key_missing: [422, "Provider key missing"],
   provider_key_rejected: [422, "Provider key rejected"],
+  connector_check_failed: [422, "The connected service refused the check"],
   rate_limited: [429, "Too many requests"],
   internal_error: [500, "Internal error"],
   config_invalid: [500, "Server misconfigured"],
@@ -34,6 +36,7 @@ export const ERRORS = {
   vault_unavailable: [503, "Secret store unavailable"],
   database_unavailable: [503, "Database unavailable"],
   provider_unavailable: [503, "Provider unavailable"],
+  connector_unavailable: [503, "Connected service unavailable"],
 } as const satisfies Record<string, readonly [number, string]>;
 
 export type ErrorCode = keyof typeof ERRORS;

@@ -154,7 +154,11 @@ export class KeyStore {
   async list(): Promise<KeyInfo[]> {
     const [names, rows] = await Promise.all([
       this.vault.list(keysFolder(this.tenantId)),
-      this.db.select().from(cc).where(eq(cc.tenant_id, this.tenantId)),
+      // connector_configs also holds content connectors (WordPress, Shopify); only key rows are keys.
+      this.db
+        .select()
+        .from(cc)
+        .where(and(eq(cc.tenant_id, this.tenantId), eq(cc.connector_type, "llm_api_key"))),
     ]);
     const inVault = new Set(names.filter((n) => SERVICE_NAME.test(n)));
     const byService = new Map(rows.map((r) => [r.connector_id, r]));

@@ -1,3 +1,4 @@
+import type { BatchItem } from "drizzle-orm/batch";
 import { and, desc, eq, inArray, isNull, or, sql, type SQL } from "drizzle-orm";
 import type { Database } from "../db/client";
 import type { Logger } from "../lib/logger";
@@ -135,6 +136,37 @@ export class KnowledgeStore {
         );
       throw err;
     }
+  }
+
+  /**
+   * Replaces documents in place (a connector's changed items): per document, its
+   * old chunks are deleted, its new chunks inserted and the caller's own
+   * statements for it (e.g. recording its content hash) run in the same
+   * transaction. Documents are packed into requests under MAX_BATCH_BYTES like
+   * `insert`; only a document larger than a whole request is split.
+   */
+  async replace(
+    items: Array<{ document: NewDocument; replaces: string | null; also: BatchItem<"pg">[] }>,
+  ): Promise<void> {
+    const sized = items.map(({ document, replaces, also }) => [
+      ...(replaces ? [this.removeStatement([replaces])] : []).map((statement) => ({
+        statement: statement as BatchItem<"pg">,
+        bytes: requestBytes(statement.toSQL()),
+      })),
+      ...this.#insertStatements(document).map((s) => ({ statement: s.statement as BatchItem<"pg">, bytes: s.bytes })),
+      ...also.map((statement) => ({
+        statement,
+        bytes: requestBytes((statement as unknown as { toSQL(): { sql: string; params: unknown[] } }).toSQL()),
+      })),
+    ]);
+    for (const [first, ...rest] of packRequests(sized)) await this.db.batch([first!, ...rest]);
+  }
+
+  /** The DELETE of these documents' chunks (within the tenant), for a caller's batch. */
+  removeStatement(documentIds: string[]) {
+    return this.db
+      .delete(knowledgeBase)
+      .where(and(eq(knowledgeBase.tenant_id, this.tenantId), inArray(knowledgeBase.document_id, documentIds)));
   }
 
   /** The INSERT statements for `documents`, grouped into the requests `insert` sends (one db.batch each). */

@@ -14,6 +14,13 @@ export function keyPath(tenantId: string, service: string): string {
   return assertSafePath(`tenants/${tenantId}/api_keys/${service}`);
 }
 
+/** The Vault path of a content connector's credentials (WordPress, Shopify…), next to the tenant's keys. */
+export function connectorPath(tenantId: string, connectorId: string): string {
+  if (!UUID.test(tenantId) || !UUID.test(connectorId))
+    throw new ApiError("internal_error", undefined, { cause: new Error("tenant or connector id is not a uuid") });
+  return assertSafePath(`tenants/${tenantId}/connectors/${connectorId}`);
+}
+
 /** The folder listing a tenant's keys. */
 export function keysFolder(tenantId: string): string {
   if (!UUID.test(tenantId))

@@ -56,7 +56,7 @@ describe('README "Settings" is the settings schema (src/config.ts SETTINGS)', ()
 
   it("lists bindings that wrangler.toml declares", () => {
     for (const r of rows.filter((r) => r.secret === "binding")) {
-      // `name =` for [[ratelimits]], `binding =` for [[queues.producers]].
+      // `name =` for [[ratelimits]], `binding =` for [[queues.producers]] and [[workflows]].
       expect(wranglerToml, r.name).toMatch(new RegExp(`^(name|binding) = "${r.name}"$`, "m"));
     }
   });

@@ -19,6 +19,8 @@ const ports = {
   LOCAL_NEON_PORT: await freePort(),
   LOCAL_VAULT_PORT: await freePort(),
   LOCAL_LLM_PORT: await freePort(),
+  LOCAL_WORDPRESS_PORT: await freePort(),
+  LOCAL_SHOPIFY_PORT: await freePort(),
   LOCAL_INSPECTOR_PORT: await freePort(),
 };
 const dataDir = mkdtempSync(join(tmpdir(), "brain-dev-"));

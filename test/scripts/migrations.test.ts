@@ -58,6 +58,8 @@ describe("schema and migrations", () => {
         "audit_chain_heads",
         "audit_logs",
         "connector_configs",
+        "connector_items",
+        "connector_runs",
         "knowledge_base",
         "security_events",
       ]);

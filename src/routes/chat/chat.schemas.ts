@@ -29,6 +29,10 @@ const Source = z
     document_id: z.string(),
     chunk_index: z.number().int(),
     title: z.string().nullable(),
+    url: z
+      .string()
+      .nullable()
+      .openapi({ description: "The page a connector synced this passage from; null otherwise." }),
     score: z.number(),
   })
   .openapi("ChatSource");
