@@ -16,6 +16,7 @@ import { chatRouter } from "./routes/chat/chat.index";
 import { connectorsRouter } from "./routes/connectors/connectors.index";
 import { knowledgeRouter } from "./routes/knowledge/knowledge.index";
 import { portalRouter } from "./routes/portal/portal.index";
+import { v1Router } from "./routes/v1/v1.index";
 
 /**
  * Builds the app: public routes first (liveness and docs need no config), then the request services,
@@ -89,7 +90,8 @@ function authenticatedApi() {
     .route("/", agentsRouter)
     .route("/", knowledgeRouter)
     .route("/", chatRouter)
-    .route("/", connectorsRouter);
+    .route("/", connectorsRouter)
+    .route("/", v1Router);
 }
 
 /** The API's type, for Hono's typed client (`hc<AppType>`). */

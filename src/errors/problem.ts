@@ -12,12 +12,15 @@ import type { AppEnv } from "../env";
  */
 export const ERRORS = {
   bad_request: [400, "Bad request"],
+  unsupported_parameter: [400, "Parameter not supported for this model"],
+  provider_refused: [400, "Provider refused the request"],
   validation_failed: [400, "Request validation failed"],
   url_not_allowed: [400, "URL not allowed"],
   unauthenticated: [401, "Authentication required"],
   invalid_token: [401, "Invalid token"],
   forbidden: [403, "Forbidden"],
   not_found: [404, "Not found"],
+  model_not_found: [404, "Model not found"],
   method_not_allowed: [405, "Method not allowed"],
   version_conflict: [409, "Version conflict"],
   conflict: [409, "Conflict"],
@@ -48,7 +51,13 @@ export class ApiError extends Error {
     readonly code: ErrorCode,
     /** Safe for the wire: never a key, token, or upstream body. */
     readonly detail?: string,
-    readonly opts: { headers?: Record<string, string>; errors?: unknown[]; cause?: unknown } = {},
+    readonly opts: {
+      headers?: Record<string, string>;
+      errors?: Array<{ path: string; message: string }>;
+      /** The request field at fault (OpenAI's `param`); else the first validation error's path. */
+      param?: string;
+      cause?: unknown;
+    } = {},
   ) {
     super(detail ?? ERRORS[code][1], { cause: opts.cause });
     this.status = ERRORS[code][0] as ContentfulStatusCode;
@@ -65,8 +74,40 @@ export interface ProblemBody {
   errors?: unknown[];
 }
 
-/** Builds a problem+json response for `code`. */
+/** The OpenAI-compatible routes: their errors are OpenAI-shaped, not problem+json. */
+export const isOpenAiPath = (path: string) => path === "/v1" || path.startsWith("/v1/");
+
+/** OpenAI's error `type` for a status (the `openai` SDK picks its error class by status, clients read `code`). */
+function openAiErrorType(status: number): string {
+  if (status === 401) return "authentication_error";
+  if (status === 403) return "permission_error";
+  if (status === 429) return "rate_limit_error";
+  if (status >= 500) return "server_error";
+  return "invalid_request_error";
+}
+
+/** `{"error": {message, type, code, param}}`, OpenAI's error body, with the same status, code and headers as the problem. */
+export function openAiError(c: Context<AppEnv>, err: ApiError): Response {
+  const [status, title] = ERRORS[err.code];
+  const body = {
+    error: {
+      message: err.detail ?? title,
+      type: openAiErrorType(status),
+      code: err.code,
+      param: err.opts.param ?? (err.opts.errors?.[0]?.path || null),
+    },
+  };
+  const headers: Record<string, string> = {
+    "content-type": "application/json",
+    "x-request-id": c.get("requestId") ?? "",
+    ...err.opts.headers,
+  };
+  return new Response(JSON.stringify(body), { status, headers });
+}
+
+/** Builds the error response for `code`: problem+json, or OpenAI's shape on /v1. */
 export function problem(c: Context<AppEnv>, err: ApiError): Response {
+  if (isOpenAiPath(c.req.path)) return openAiError(c, err);
   const [status, title] = ERRORS[err.code];
   const body: ProblemBody = {
     type: `https://docs.brain-gateway.dev/errors/${err.code}`,

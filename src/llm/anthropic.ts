@@ -41,7 +41,8 @@ export class AnthropicClient implements ChatProvider {
   private body(request: ChatRequest, stream: boolean) {
     return {
       model: request.model,
-      system: request.system,
+      // The Messages API takes no empty system prompt; none is no field.
+      ...(request.system ? { system: request.system } : {}),
       messages: request.messages,
       temperature: request.temperature,
       max_tokens: request.maxTokens,

@@ -94,3 +94,35 @@ export const EMBEDDING_MODEL_DIMENSIONS: Record<string, number> = {
   "text-embedding-3-large": 3072,
   "text-embedding-ada-002": 1536,
 };
+
+/**
+ * The provider a model id belongs to: the one owning its prefix (`claude…` → anthropic), else the
+ * provider that owns none (OpenAI, whose ids have no common prefix). The `/v1` routes route by it.
+ */
+export function providerOfModel(model: string): ProviderId {
+  const owner = PROVIDER_IDS.find((p) => owns(p, model));
+  if (owner) return owner;
+  const open = PROVIDER_IDS.find((p) => FAMILIES[p].modelPrefix === undefined);
+  if (!open) throw new Error("no provider without a model prefix");
+  return open;
+}
+
+/**
+ * The models `GET /v1/models` lists for a provider whose key the tenant stores, with their release
+ * dates (OpenAI's `created`). Any other id of the provider still works: the provider decides.
+ */
+export const LISTED_MODELS: Record<ProviderId, Array<{ id: string; released: string }>> = {
+  openai: [
+    { id: "gpt-4o", released: "2024-05-13" },
+    { id: "gpt-4o-mini", released: "2024-07-18" },
+    { id: "gpt-4.1", released: "2025-04-14" },
+    { id: "gpt-4.1-mini", released: "2025-04-14" },
+    { id: "text-embedding-3-small", released: "2024-01-25" },
+    { id: "text-embedding-3-large", released: "2024-01-25" },
+  ],
+  anthropic: [
+    { id: "claude-opus-4-1", released: "2025-08-05" },
+    { id: "claude-sonnet-4-5", released: "2025-09-29" },
+    { id: "claude-haiku-4-5", released: "2025-10-15" },
+  ],
+};

@@ -1,6 +1,6 @@
 import { malformedResponse } from "./errors";
 import { postJson, readJson, type ProviderTransport } from "./http";
-import { readSse } from "./sse";
+import { readSse, type SseEvent } from "./sse";
 import { emptyUsage, type ChatEvent, type ChatProvider, type ChatRequest, type ChatResult, type Usage } from "./types";
 
 interface OpenAIUsage {
@@ -79,6 +79,27 @@ export class OpenAIClient implements ChatProvider {
       }
       yield { type: "end" as const, usage, finishReason };
     })();
+  }
+
+  /**
+   * Relays an OpenAI-format body as is (the `/v1` routes): the parsed JSON answer of
+   * `/chat/completions` or `/embeddings`, untouched. Refusals are ProviderErrors as for every call.
+   */
+  async relay(
+    path: "/chat/completions" | "/embeddings",
+    body: Record<string, unknown>,
+  ): Promise<Record<string, unknown>> {
+    const { res, timer } = await this.post(path, body);
+    const json = await readJson<unknown>("openai", res, timer);
+    if (typeof json !== "object" || json === null || Array.isArray(json)) throw malformed(path.slice(1));
+    return json as Record<string, unknown>;
+  }
+
+  /** Like `relay` for a streamed `/chat/completions` (`stream: true` in the body): its server-sent events as they arrive. */
+  async relayStream(body: Record<string, unknown>): Promise<AsyncIterable<SseEvent>> {
+    const { res, timer } = await this.post("/chat/completions", body);
+    if (!res.body) throw malformed("stream");
+    return readSse("openai", res.body, timer);
   }
 
   /** Embeds `inputs` (≤ 2048 per call) with `model`; vectors come back in input order. */

@@ -8,9 +8,11 @@ export interface ChatMessage {
 
 export interface ChatRequest {
   model: string;
+  /** Empty: no system prompt. */
   system: string;
   messages: ChatMessage[];
-  temperature: number;
+  /** Absent: the provider's default. */
+  temperature?: number;
   maxTokens: number;
 }
 

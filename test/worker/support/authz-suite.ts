@@ -36,11 +36,20 @@ export function documentedRoutes(): DocumentedRoute[] {
   );
 }
 
-function expectUnauthorized(r: { status: number; res: Response; json: any }, code: string) {
-  expect(r.status).toBe(401);
+/** The error as the route answers it: problem+json, or OpenAI's `{"error": …}` on /v1 (same status and code). */
+function errorOf(r: { res: Response; json: any }, path: string): { code: string; detail: string } {
+  if (path.startsWith("/v1/")) {
+    expect(r.res.headers.get("content-type")).toBe("application/json");
+    return { code: r.json.error.code, detail: r.json.error.message };
+  }
   expect(r.res.headers.get("content-type")).toBe("application/problem+json");
+  return { code: r.json.code, detail: r.json.detail };
+}
+
+function expectUnauthorized(r: { status: number; res: Response; json: any }, code: string, path: string) {
+  expect(r.status).toBe(401);
   expect(r.res.headers.get("www-authenticate")).toMatch(/^Bearer realm="brain-gateway"/);
-  expect(r.json.code).toBe(code);
+  expect(errorOf(r, path).code).toBe(code);
 }
 
 /** A limiter binding that refuses every call, as the real one does once a tenant is over its limit. */
@@ -63,13 +72,14 @@ export function authorizationSuite(route: DocumentedRoute) {
     });
 
     it("401 without a token", async () => {
-      expectUnauthorized(await send({ token: null }), "unauthenticated");
+      expectUnauthorized(await send({ token: null }), "unauthenticated", route.url);
     });
 
     it("401 for a malformed Authorization header", async () => {
       expectUnauthorized(
         await send({ token: null, headers: { authorization: "Basic Zm9vOmJhcg==" } }),
         "unauthenticated",
+        route.url,
       );
     });
 
@@ -82,21 +92,21 @@ export function authorizationSuite(route: DocumentedRoute) {
       ["a tenant that is not a uuid", { claims: { tenant_id: "../other" } }],
     ])("401 for %s", async (_name, as) => {
       const r = await send({ token: await mintToken(as) });
-      expectUnauthorized(r, "invalid_token");
-      expect(r.json.detail).toBe("The bearer token is invalid or expired.");
+      expectUnauthorized(r, "invalid_token", route.url);
+      expect(errorOf(r, route.url).detail).toBe("The bearer token is invalid or expired.");
     });
 
     it("401 for an unsigned (alg none) token", async () => {
       const enc = (o: object) => btoa(JSON.stringify(o)).replace(/=+$/, "").replace(/\+/g, "-").replace(/\//g, "_");
       const now = Math.floor(Date.now() / 1000);
       const token = `${enc({ alg: "none", typ: "JWT" })}.${enc({ tenant_id: newTenant(), sub: "x", roles: ["admin"], exp: now + 60 })}.`;
-      expectUnauthorized(await send({ token }), "invalid_token");
+      expectUnauthorized(await send({ token }), "invalid_token", route.url);
     });
 
     it("429 with Retry-After once the tenant is over its limit", async () => {
       const r = await send({ as: { tenant: newTenant() }, env: { TENANT_RATE_LIMITER: exhaustedLimiter } });
       expect(r.status).toBe(429);
-      expect(r.json.code).toBe("rate_limited");
+      expect(errorOf(r, route.url).code).toBe("rate_limited");
       expect(r.res.headers.get("retry-after")).toBe("60");
     });
 
@@ -104,7 +114,7 @@ export function authorizationSuite(route: DocumentedRoute) {
       it("403 for a member", async () => {
         const r = await send({ as: { tenant: newTenant(), roles: ["member"] } });
         expect(r.status).toBe(403);
-        expect(r.json.code).toBe("forbidden");
+        expect(errorOf(r, route.url).code).toBe("forbidden");
         expect(r.res.headers.get("www-authenticate")).toContain('error="insufficient_scope"');
       });
     }
@@ -114,7 +124,7 @@ export function authorizationSuite(route: DocumentedRoute) {
         // Above MAX_DOCUMENT_BODY_BYTES (2 MiB), the largest body limit; an admin so the role is not what refuses it.
         const r = await send({ as: { tenant: newTenant() }, rawBody: "x".repeat(2 * 1024 * 1024 + 1) });
         expect(r.status).toBe(413);
-        expect(r.json.code).toBe("payload_too_large");
+        expect(errorOf(r, route.url).code).toBe("payload_too_large");
       });
     }
   });

@@ -1,0 +1,277 @@
+import type { AuditNote } from "../audit/audited";
+import { ApiError } from "../errors/problem";
+import type { EmbedDeps } from "../knowledge/embedding";
+import type { ProviderId } from "../llm/catalog";
+import { ProviderError, providerFailureCode, reportProviderError } from "../llm/errors";
+import { recordKeyUse, requireProviderKey, type TenantKey } from "../llm/key-use";
+import { providerOfModel } from "../llm/models";
+import { chatProvider, PROVIDERS, transportFor } from "../llm/providers";
+import { emptyUsage, type Usage } from "../llm/types";
+import { completionId, finishReasonOf, fromOpenAiChat, usageBody } from "./translate";
+
+/**
+ * The OpenAI-compatible API: the model picks the provider, the tenant's own key for it (from Vault)
+ * makes the call. OpenAI models get the request as sent; others are translated (./translate.ts).
+ * Each call writes its `key.use` row, like chat.
+ */
+
+type Body = Record<string, unknown> & { model: string };
+/** An OpenAI response body (`object`: chat.completion, list, …). */
+type OpenAiJson = Record<string, unknown> & { object: string };
+
+/** A provider failure as the /v1 caller sees it; a refusal the provider explains stays a 4xx. */
+function v1ProviderError(err: unknown, deps: EmbedDeps, model: string): unknown {
+  if (!(err instanceof ProviderError)) return err;
+  const api = reportProviderError(err, deps.logger);
+  if (err.failure.kind !== "refused") return api;
+  if (err.failure.status === 404)
+    return new ApiError("model_not_found", `The model ${model} does not exist or this key cannot use it.`, {
+      param: "model",
+      cause: err,
+    });
+  return new ApiError(
+    "provider_refused",
+    `${err.provider} refused the request (HTTP ${err.failure.status}); check its parameters for ${model}.`,
+    { cause: err },
+  );
+}
+
+function record(
+  deps: EmbedDeps,
+  key: TenantKey,
+  purpose: "chat" | "embedding",
+  model: string,
+  usage: Usage | null,
+  outcome: "success" | "error",
+  extra: Record<string, unknown>,
+) {
+  recordKeyUse(deps.audit, deps.tenant.principal, {
+    key,
+    purpose,
+    model,
+    usage,
+    outcome,
+    extra: { api: "v1", ...extra },
+  });
+}
+
+const usageFrom = (u: unknown): Usage | null => {
+  const x = u as { prompt_tokens?: number; completion_tokens?: number; total_tokens?: number } | null | undefined;
+  if (!x || typeof x !== "object") return null;
+  const prompt = x.prompt_tokens ?? 0;
+  const completion = x.completion_tokens ?? 0;
+  return { promptTokens: prompt, completionTokens: completion, totalTokens: x.total_tokens ?? prompt + completion };
+};
+
+/** Resolves the model's provider and the tenant's key for it (422 naming the key to add). */
+async function keyFor(deps: EmbedDeps, model: string, note: AuditNote): Promise<TenantKey> {
+  const provider: ProviderId = providerOfModel(model);
+  Object.assign(note.details, { provider, model });
+  return await requireProviderKey(deps.tenant.keys, provider);
+}
+
+/** A non-streamed chat completion, as OpenAI's JSON. */
+export async function chatCompletion(deps: EmbedDeps, body: Body, note: AuditNote): Promise<OpenAiJson> {
+  const model = body.model;
+  // Translation problems are the caller's (400) and come before any Vault read.
+  const translated = providerOfModel(model) === "anthropic" ? fromOpenAiChat(model, body, "anthropic") : null;
+  const key = await keyFor(deps, model, note);
+  try {
+    if (!translated) {
+      const client = PROVIDERS.openai.client(transportFor(deps.config, "openai", deps.fetch), key);
+      const json = await client.relay("/chat/completions", body);
+      record(deps, key, "chat", model, usageFrom(json.usage), "success", { stream: false });
+      return json as OpenAiJson;
+    }
+    const result = await chatProvider(deps.config, key.provider, key, deps.fetch).complete(translated);
+    record(deps, key, "chat", model, result.usage, "success", { stream: false });
+    return {
+      ...completionId(),
+      object: "chat.completion",
+      model,
+      choices: [
+        {
+          index: 0,
+          message: { role: "assistant", content: result.text, refusal: null },
+          logprobs: null,
+          finish_reason: finishReasonOf(result.finishReason) ?? "stop",
+        },
+      ],
+      usage: usageBody(result.usage),
+    };
+  } catch (err) {
+    record(deps, key, "chat", model, null, "error", { stream: false, error: providerFailureCode(err) });
+    throw v1ProviderError(err, deps, model);
+  }
+}
+
+/** What a streamed completion sends: each chunk's JSON (`data:` lines), and the usage known when it ends. */
+interface ChunkSource {
+  chunks: AsyncIterable<string>;
+  usage(): Usage | null;
+}
+
+/**
+ * Opens a streamed chat completion. Refusals (no key, bad key, rate limit, untranslatable) surface
+ * here, before any byte is sent, as proper errors; the chunks then follow as the provider sends them.
+ */
+export async function openChatCompletionStream(
+  deps: EmbedDeps,
+  body: Body,
+  note: AuditNote,
+): Promise<{ source: ChunkSource; key: TenantKey }> {
+  const model = body.model;
+  const includeUsage = (body.stream_options as { include_usage?: boolean } | null | undefined)?.include_usage === true;
+  const translated = providerOfModel(model) === "anthropic" ? fromOpenAiChat(model, body, "anthropic") : null;
+  const key = await keyFor(deps, model, note);
+  try {
+    if (!translated) {
+      const client = PROVIDERS.openai.client(transportFor(deps.config, "openai", deps.fetch), key);
+      // Usage is always asked for (the key.use row needs it) and passed on only if the caller asked.
+      const events = await client.relayStream({
+        ...body,
+        stream: true,
+        stream_options: { ...(body.stream_options as object), include_usage: true },
+      });
+      return { source: relayedChunks(events, includeUsage), key };
+    }
+    const events = await chatProvider(deps.config, key.provider, key, deps.fetch).stream(translated);
+    return { source: translatedChunks(model, events, includeUsage), key };
+  } catch (err) {
+    record(deps, key, "chat", model, null, "error", { stream: true, error: providerFailureCode(err) });
+    throw v1ProviderError(err, deps, model);
+  }
+}
+
+/** OpenAI's own chunks, verbatim when the caller asked for usage; otherwise without the usage OpenAI was asked for. */
+function relayedChunks(events: AsyncIterable<{ data: string }>, includeUsage: boolean): ChunkSource {
+  let usage: Usage | null = null;
+  async function* chunks() {
+    for await (const e of events) {
+      if (e.data === "[DONE]") break;
+      let chunk: Record<string, unknown>;
+      try {
+        chunk = JSON.parse(e.data);
+      } catch {
+        throw new ProviderError("openai", {
+          kind: "unavailable",
+          status: 200,
+          retryAfterSeconds: null,
+          reason: "malformed stream chunk",
+        });
+      }
+      if (chunk.usage) usage = usageFrom(chunk.usage);
+      if (includeUsage) {
+        yield e.data;
+      } else if (!(chunk.usage && Array.isArray(chunk.choices) && chunk.choices.length === 0)) {
+        delete chunk.usage;
+        yield JSON.stringify(chunk);
+      }
+    }
+  }
+  return { chunks: chunks(), usage: () => usage };
+}
+
+/** A translated provider's events as OpenAI chunks: role first, then content pieces, the finish reason, usage if asked. */
+function translatedChunks(
+  model: string,
+  events: AsyncIterable<import("../llm/types").ChatEvent>,
+  includeUsage: boolean,
+): ChunkSource {
+  let usage: Usage | null = null;
+  const base = { ...completionId(), object: "chat.completion.chunk", model };
+  const chunk = (delta: Record<string, unknown>, finish: string | null) =>
+    JSON.stringify({
+      ...base,
+      choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }],
+      ...(includeUsage ? { usage: null } : {}),
+    });
+  async function* chunks() {
+    yield chunk({ role: "assistant", content: "", refusal: null }, null);
+    for await (const e of events) {
+      if (e.type === "delta") {
+        yield chunk({ content: e.text }, null);
+      } else {
+        usage = e.usage;
+        yield chunk({}, finishReasonOf(e.finishReason) ?? "stop");
+        if (includeUsage) yield JSON.stringify({ ...base, choices: [], usage: usageBody(e.usage) });
+      }
+    }
+  }
+  return { chunks: chunks(), usage: () => usage };
+}
+
+const encoder = new TextEncoder();
+const data = (payload: string) => encoder.encode(`data: ${payload}\n\n`);
+
+/**
+ * Writes the chunks as server-sent events as they arrive, then `data: [DONE]`. A failure mid-stream
+ * (the status line is gone) is sent as OpenAI does, a `data: {"error": …}` event, which the openai
+ * SDK raises. Every outcome writes the key.use row, a client that leaves included.
+ */
+export async function pumpChatCompletion(
+  deps: EmbedDeps,
+  model: string,
+  key: TenantKey,
+  source: ChunkSource,
+  writable: WritableStream<Uint8Array>,
+): Promise<void> {
+  const writer = writable.getWriter();
+  const streamed = { chunks: 0 };
+  let clientClosed = false;
+  const send = async (bytes: Uint8Array) => {
+    try {
+      await writer.write(bytes);
+    } catch (err) {
+      clientClosed = true;
+      throw err;
+    }
+  };
+  try {
+    for await (const payload of source.chunks) {
+      await send(data(payload));
+      streamed.chunks++;
+    }
+    await send(data("[DONE]"));
+    record(deps, key, "chat", model, source.usage() ?? emptyUsage(), "success", { stream: true });
+    await writer.close().catch(() => {});
+  } catch (err) {
+    if (clientClosed) {
+      record(deps, key, "chat", model, source.usage(), "error", { stream: true, error: "client_closed", streamed });
+      return;
+    }
+    record(deps, key, "chat", model, source.usage(), "error", {
+      stream: true,
+      error: providerFailureCode(err),
+      streamed,
+    });
+    const api = err instanceof ProviderError ? reportProviderError(err, deps.logger) : null;
+    if (!api) deps.logger.error("v1.stream_failed", { reason: providerFailureCode(err) });
+    const error = api
+      ? { message: api.detail, type: "server_error", code: api.code, param: null }
+      : { message: "The answer was interrupted.", type: "server_error", code: "internal_error", param: null };
+    await writer
+      .write(data(JSON.stringify({ error })))
+      .then(() => writer.close())
+      .catch(() => writer.abort().catch(() => {}));
+  }
+}
+
+/** Embeddings: OpenAI models only, the request relayed as sent (float or base64, dimensions…). */
+export async function embeddings(deps: EmbedDeps, body: Body, note: AuditNote): Promise<OpenAiJson> {
+  const model = body.model;
+  if (providerOfModel(model) !== "openai")
+    throw new ApiError("unsupported_parameter", `model: ${model} has no embeddings; use an OpenAI embedding model.`, {
+      param: "model",
+    });
+  const key = await keyFor(deps, model, note);
+  try {
+    const client = PROVIDERS.openai.client(transportFor(deps.config, "openai", deps.fetch), key);
+    const json = await client.relay("/embeddings", body);
+    record(deps, key, "embedding", model, usageFrom(json.usage), "success", {});
+    return json as OpenAiJson;
+  } catch (err) {
+    record(deps, key, "embedding", model, null, "error", { error: providerFailureCode(err) });
+    throw v1ProviderError(err, deps, model);
+  }
+}
