@@ -73,13 +73,17 @@ export function maxTemperature(provider: ProviderId): number {
   return FAMILIES[provider].maxTemperature;
 }
 
-/** Why `model` cannot be used with `provider`, or null. Catches the common paste of a model into the wrong provider. */
-export function modelProviderProblem(provider: ProviderId, model: string): string | null {
-  // The provider owning the model's prefix, if any provider owns it.
-  const owner = PROVIDER_IDS.find((p) => {
+/** The provider owning the model's prefix, if any provider owns it. */
+function prefixOwner(model: string): ProviderId | undefined {
+  return PROVIDER_IDS.find((p) => {
     const owned = FAMILIES[p].modelPrefix;
     return owned !== undefined && model.startsWith(owned);
   });
+}
+
+/** Why `model` cannot be used with `provider`, or null. Catches the common paste of a model into the wrong provider. */
+export function modelProviderProblem(provider: ProviderId, model: string): string | null {
+  const owner = prefixOwner(model);
   const prefix = FAMILIES[provider].modelPrefix;
   if (prefix && owner !== provider)
     return `llm_model ${model} is not an ${PROVIDER_CATALOG[provider].displayName} model (expected ${prefix}-…)`;
@@ -100,7 +104,7 @@ export const EMBEDDING_MODEL_DIMENSIONS: Record<string, number> = {
  * provider that owns none (OpenAI, whose ids have no common prefix). The `/v1` routes route by it.
  */
 export function providerOfModel(model: string): ProviderId {
-  const owner = PROVIDER_IDS.find((p) => owns(p, model));
+  const owner = prefixOwner(model);
   if (owner) return owner;
   const open = PROVIDER_IDS.find((p) => FAMILIES[p].modelPrefix === undefined);
   if (!open) throw new Error("no provider without a model prefix");
