@@ -6,6 +6,8 @@ import { call } from "./support/worker";
 const KEY = "sk-proj-databaseFaultKey0123456789abcDB1";
 // Short, so that a hung call and the audit write's retries end quickly.
 const FAST = { DATABASE_TIMEOUT_MS: "300" };
+// The platform delivers the request's audit event later; by then the database is back.
+const recover = () => neonControl.clearFaults();
 
 function expectUnavailable(r: { status: number; res: Response; json: any }) {
   expect(r.status).toBe(503);
@@ -23,14 +25,16 @@ describe("a database that accepts requests but never answers", () => {
       (await call("POST", "/vault/keys/openai", { as: { tenant }, body: { service: "openai", api_key: KEY } })).status,
     ).toBe(201);
     await neonControl.faults({ hang: true });
-    const r = await call("GET", "/vault/keys/openai", { as: { tenant }, env: FAST });
+    const r = await call("GET", "/vault/keys/openai", { as: { tenant }, env: FAST, beforeAuditDelivery: recover });
     expectUnavailable(r);
     expect(r.text).not.toContain(KEY);
   });
 
   it("GET /agents ends in 503 database_unavailable", async () => {
     await neonControl.faults({ hang: true });
-    expectUnavailable(await call("GET", "/agents", { as: { tenant: newTenant() }, env: FAST }));
+    expectUnavailable(
+      await call("GET", "/agents", { as: { tenant: newTenant() }, env: FAST, beforeAuditDelivery: recover }),
+    );
   });
 
   it("GET /ready reports the database failed, and Vault ok", async () => {

@@ -1,14 +1,14 @@
-import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { requestId } from "hono/request-id";
 import { describe, expect, it } from "vitest";
 import { auditRejected } from "../../src/audit/audited";
-import type { Bindings } from "../../src/env";
 import { onError } from "../../src/errors/problem";
 import { createRouter, jsonResponse, z } from "../../src/lib/openapi";
 import { defineRoute } from "../../src/lib/route";
 import { authenticate } from "../../src/middleware/auth";
 import { init } from "../../src/middleware/init";
 import { auditRows } from "./support/stack";
+import { withAuditQueue } from "./support/worker";
 import { mintToken, newTenant } from "./support/tokens";
 
 /** A route as a new one would be written, on the app's own middleware, but without `audited` in its handler. */
@@ -46,17 +46,19 @@ function probeApp() {
 
 async function send(method: string, tenant: string, roles: string[], body?: string) {
   const ctx = createExecutionContext();
+  const audit = withAuditQueue();
   const res = await probeApp().fetch(
     new Request("https://gateway.test/probe", {
       method,
       headers: { authorization: `Bearer ${await mintToken({ tenant, roles })}`, "content-type": "application/json" },
       body,
     }),
-    env as Bindings,
+    audit.env,
     ctx,
   );
   await res.text();
   await waitOnExecutionContext(ctx);
+  await audit.deliver();
   return res;
 }
 

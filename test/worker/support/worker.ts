@@ -19,6 +19,8 @@ export interface CallOptions {
   headers?: Record<string, string>;
   /** Replace or add bindings for this call (a new env object → config parsed anew). */
   env?: Partial<Bindings>;
+  /** Runs after the response and its `waitUntil` work, before the audit queue is delivered (e.g. the database comes back). */
+  beforeAuditDelivery?: () => Promise<void>;
 }
 
 export interface CallResult {
@@ -91,6 +93,7 @@ export async function call(method: string, path: string, o: CallOptions = {}): P
   const res = await worker.fetch(request, audit.env, ctx);
   const text = await res.text();
   await waitOnExecutionContext(ctx);
+  await o.beforeAuditDelivery?.();
   await audit.deliver();
   let json: unknown;
   try {
