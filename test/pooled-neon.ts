@@ -29,7 +29,8 @@ export async function startPooledNeon(postgresUrl: string): Promise<{ url: strin
     .filter((f) => f.endsWith(".sql"))
     .sort()
     .flatMap((f) => readFileSync(join(dir, f), "utf8").split("--> statement-breakpoint"))
-    .map((s) => s.trim())
+    // The scratch schema stands in for `public`: drizzle-kit qualifies foreign keys' targets with it.
+    .map((s) => s.trim().replaceAll('"public".', ""))
     .filter((s) => s && !/vector|knowledge_base/i.test(s));
   await run(scoped.toString(), statements);
   const server = await startNeonHttp({ postgresUrl: scoped.toString() });

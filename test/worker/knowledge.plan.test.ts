@@ -61,7 +61,12 @@ describe("knowledge search: exact scan for small scopes, HNSW for large ones", (
       .map((id, i) => ({ id, score: cosine(query, docs[i]!) }))
       .sort((a, b) => b.score - a.score)
       .slice(0, 5);
-    expect(hits.map((h) => h.score.toFixed(4))).toEqual(exact.map((e) => e.score.toFixed(4)));
+    // HNSW is approximate, and its graph is shared with every other tenant's chunks (the suite's
+    // other files add hundreds): the best hit must be the exact best, and recall@5 at least 0.8.
+    const got = hits.map((h) => h.score.toFixed(4));
+    const want = exact.map((e) => e.score.toFixed(4));
+    expect(got[0]).toBe(want[0]);
+    expect(want.filter((w) => got.includes(w)).length).toBeGreaterThanOrEqual(4);
   });
 
   it("keeps Postgres's exact plan for a small scope, with exact results", async () => {
