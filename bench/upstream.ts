@@ -77,7 +77,8 @@ export interface KeyReadCalls {
 }
 
 // Bodies are JSON ({"query": "...", "params": [...]}), so the SQL's quotes arrive escaped.
-export const isAuditInsert = (e: Exchange) => e.body.startsWith('{"query":"insert into \\"audit_logs\\"');
+/** The audit write: `audit_append` (the chained insert, from the consumer or the direct fallback). */
+export const isAuditInsert = (e: Exchange) => e.body.startsWith('{"query":"SELECT audit_append(');
 export const isConnectorSelect = (e: Exchange) =>
   e.body.startsWith('{"query":"select') && e.body.includes('from \\"connector_configs\\"');
 
