@@ -33,6 +33,16 @@ async function logsOf(fn: () => Promise<unknown>): Promise<any[]> {
   });
 }
 
+/** `GET /vault/keys` as `token`, its audit events captured (not delivered): what the consumer would receive. */
+async function auditMessagesOf(token: string): Promise<AuditMessage[]> {
+  const audit = withAuditQueue();
+  const ctx = createExecutionContext();
+  const req = new Request("https://gateway.test/vault/keys", { headers: { authorization: `Bearer ${token}` } });
+  await (await worker.fetch(req, audit.env, ctx)).arrayBuffer();
+  await waitOnExecutionContext(ctx);
+  return audit.sent;
+}
+
 /** A request through the real Miniflare queue (env.AUDIT_QUEUE): its row appears when the consumer runs. */
 async function callThroughQueue(method: string, path: string, token: string | null): Promise<number> {
   const ctx = createExecutionContext();
@@ -80,22 +90,14 @@ describe("audit events travel through the queue", () => {
 
   it("a redelivered batch writes nothing twice", async () => {
     const tenant = newTenant();
-    const audit = withAuditQueue();
-    const ctx = createExecutionContext();
-    const req = new Request("https://gateway.test/vault/keys", {
-      headers: { authorization: `Bearer ${await mintToken({ tenant })}` },
-    });
-    await (await worker.fetch(req, audit.env, ctx)).arrayBuffer();
-    await waitOnExecutionContext(ctx);
-    expect(audit.sent).toHaveLength(1);
-    const first = await deliverAudit(audit.sent);
-    const again = await deliverAudit(audit.sent);
-    const both = await deliverAudit([...audit.sent, ...audit.sent]);
+    const sent = await auditMessagesOf(await mintToken({ tenant }));
+    expect(sent).toHaveLength(1);
+    const first = await deliverAudit(sent);
+    const again = await deliverAudit(sent);
+    const both = await deliverAudit([...sent, ...sent]);
     for (const r of [first, again, both]) expect(r).toMatchObject({ ackAll: true, retryBatch: { retry: false } });
     const rows = await chainOf(tenant);
-    expect(rows.map((r: any) => [r.seq, r.id])).toEqual([
-      ["1", audit.sent[0]!.kind === "audit" && audit.sent[0]!.record.id],
-    ]);
+    expect(rows.map((r: any) => [r.seq, r.id])).toEqual([["1", sent[0]!.kind === "audit" && sent[0]!.record.id]]);
   });
 
   it("when the queue refuses the send, the event is written directly", async () => {
@@ -129,15 +131,9 @@ describe("audit events travel through the queue", () => {
 
   it("a batch the database refuses is retried with backoff and nothing is acknowledged", async () => {
     const tenant = newTenant();
-    const audit = withAuditQueue();
-    const ctx = createExecutionContext();
-    const req = new Request("https://gateway.test/vault/keys", {
-      headers: { authorization: `Bearer ${await mintToken({ tenant })}` },
-    });
-    await (await worker.fetch(req, audit.env, ctx)).arrayBuffer();
-    await waitOnExecutionContext(ctx);
+    const sent = await auditMessagesOf(await mintToken({ tenant }));
     await neonControl.faults({ status: 500 });
-    const messages = audit.sent.map((body, i) => ({ id: `r${i}`, timestamp: new Date(), attempts: 3, body }));
+    const messages = sent.map((body, i) => ({ id: `r${i}`, timestamp: new Date(), attempts: 3, body }));
     const batch = createMessageBatch<AuditMessage>("brain-gateway-audit", messages);
     const qctx = createExecutionContext();
     const logs = await logsOf(() => worker.queue(batch, env as Bindings));
@@ -151,21 +147,15 @@ describe("audit events travel through the queue", () => {
     });
     await neonControl.clearFaults();
     expect(await auditRows(tenant)).toHaveLength(0);
-    await deliverAudit(audit.sent);
+    await deliverAudit(sent);
     expect(await auditRows(tenant)).toHaveLength(1);
   });
 
   it("the dead-letter consumer logs each failure as an error and retries slowly", async () => {
     const tenant = newTenant();
-    const audit = withAuditQueue();
-    const ctx = createExecutionContext();
-    const req = new Request("https://gateway.test/vault/keys", {
-      headers: { authorization: `Bearer ${await mintToken({ tenant })}` },
-    });
-    await (await worker.fetch(req, audit.env, ctx)).arrayBuffer();
-    await waitOnExecutionContext(ctx);
+    const sent = await auditMessagesOf(await mintToken({ tenant }));
     await neonControl.faults({ status: 500 });
-    const messages = audit.sent.map((body, i) => ({ id: `d${i}`, timestamp: new Date(), attempts: 1, body }));
+    const messages = sent.map((body, i) => ({ id: `d${i}`, timestamp: new Date(), attempts: 1, body }));
     const batch = createMessageBatch<AuditMessage>("brain-gateway-audit-dlq", messages);
     const logs = await logsOf(() => worker.queue(batch, env as Bindings));
     const result = await getQueueResult(batch, createExecutionContext());
@@ -215,16 +205,7 @@ describe("one chain per tenant", () => {
     const tenant = newTenant();
     const token = await mintToken({ tenant });
     // 50 requests, each event delivered in its own consumer invocation, all at once.
-    const sent: AuditMessage[][] = await Promise.all(
-      Array.from({ length: 50 }, async () => {
-        const audit = withAuditQueue();
-        const ctx = createExecutionContext();
-        const req = new Request("https://gateway.test/vault/keys", { headers: { authorization: `Bearer ${token}` } });
-        await (await worker.fetch(req, audit.env, ctx)).arrayBuffer();
-        await waitOnExecutionContext(ctx);
-        return audit.sent;
-      }),
-    );
+    const sent: AuditMessage[][] = await Promise.all(Array.from({ length: 50 }, () => auditMessagesOf(token)));
     const results = await Promise.all(sent.map((m) => deliverAudit(m, env as Bindings, 1)));
     expect(results.every((r) => r?.ackAll)).toBe(true);
     const rows = await chainOf(tenant);
