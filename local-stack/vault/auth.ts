@@ -144,25 +144,7 @@ export class Auth {
       namespace: ns,
       entityId: stableUuid(`entity:${ns}:${role.roleId}`),
     });
-    return envelope({
-      requestId,
-      mountType: "",
-      data: null,
-      auth: {
-        client_token: token,
-        accessor: record.accessor,
-        policies: record.policies,
-        token_policies: record.policies,
-        metadata: { role_name: roleName },
-        lease_duration: ttl,
-        renewable: true,
-        entity_id: record.entityId,
-        token_type: "service",
-        orphan: true,
-        mfa_requirement: null,
-        num_uses: 0,
-      },
-    });
+    return authReply(requestId, token, record, { metadata: { role_name: roleName }, renewable: true, orphan: true });
   }
 
   /** POST auth/token/create: a child token whose policies are a subset of the creator's (unless root). */
@@ -197,25 +179,7 @@ export class Auth {
       namespace: ns,
       entityId: "",
     });
-    return envelope({
-      requestId,
-      mountType: "",
-      data: null,
-      auth: {
-        client_token: token,
-        accessor: record.accessor,
-        policies: record.policies,
-        token_policies: record.policies,
-        metadata: null,
-        lease_duration: ttl,
-        renewable: ttl > 0,
-        entity_id: "",
-        token_type: "service",
-        orphan: false,
-        mfa_requirement: null,
-        num_uses: 0,
-      },
-    });
+    return authReply(requestId, token, record, { metadata: null, renewable: ttl > 0, orphan: false });
   }
 
   /** GET auth/token/lookup-self. */
@@ -319,6 +283,34 @@ export class Auth {
 }
 
 /** The ACL of a token's policies in its namespace; unknown policy names grant nothing, like Vault. */
+/** A login's or token creation's answer: the new token in Vault's `auth` block (logical.Auth). */
+function authReply(
+  requestId: string,
+  token: string,
+  record: { accessor: string; policies: string[]; ttlSeconds: number; entityId: string },
+  o: { metadata: Record<string, string> | null; renewable: boolean; orphan: boolean },
+): Reply {
+  return envelope({
+    requestId,
+    mountType: "",
+    data: null,
+    auth: {
+      client_token: token,
+      accessor: record.accessor,
+      policies: record.policies,
+      token_policies: record.policies,
+      metadata: o.metadata,
+      lease_duration: record.ttlSeconds,
+      renewable: o.renewable,
+      entity_id: record.entityId,
+      token_type: "service",
+      orphan: o.orphan,
+      mfa_requirement: null,
+      num_uses: 0,
+    },
+  });
+}
+
 function aclFor(space: Space, policies: string[]): Acl {
   const rules: PathRule[] = [];
   for (const name of policies) {
