@@ -13,9 +13,9 @@
  * knobs (429 with Retry-After, 5xx, slow) per shop.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
 import { buildSchema, type DocumentNode, graphql, Kind, parse, type ValueNode } from "graphql";
 import { paragraph, prng, SourceFaults, type SourceFaultSpec } from "../source-faults";
+import { listen, readText } from "../http-server";
 
 export const DEV_SHOPIFY_TOKEN = "shpat_0123456789abcdef0123456789abcdef";
 const BUCKET = 2000;
@@ -244,12 +244,6 @@ function send(res: ServerResponse, status: number, body: unknown, headers: Recor
   res.end(JSON.stringify(body));
 }
 
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const c of req) chunks.push(c as Buffer);
-  return Buffer.concat(chunks).toString("utf8");
-}
-
 async function handleShop(req: IncomingMessage, res: ServerResponse, shop: Shop, shopUrl: string, path: string) {
   shop.requests++;
   const fault = shop.faults.take(path);
@@ -271,7 +265,7 @@ async function handleShop(req: IncomingMessage, res: ServerResponse, shop: Shop,
   }
   let body: { query?: unknown; variables?: Record<string, unknown> };
   try {
-    body = JSON.parse(await readBody(req));
+    body = JSON.parse(await readText(req));
   } catch {
     return send(res, 400, { errors: { query: "Required parameter missing or invalid" } });
   }
@@ -358,7 +352,7 @@ export async function startShopify(
   async function control(req: IncomingMessage, res: ServerResponse, rest: string) {
     const parts = rest.split("/");
     const json = async () => {
-      const text = await readBody(req);
+      const text = await readText(req);
       return (text ? JSON.parse(text) : {}) as Record<string, unknown>;
     };
     if (parts[0] === "shops" && parts.length === 1 && req.method === "POST") {
@@ -422,19 +416,7 @@ export async function startShopify(
     return send(res, 404, { error: "no such control" });
   }
 
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(opts.port ?? 0, opts.host ?? "127.0.0.1", () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  base = `http://${opts.host ?? "127.0.0.1"}:${port}`;
-  return {
-    url: base,
-    port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  const listening = await listen(server, opts);
+  base = listening.url;
+  return { ...listening };
 }

@@ -12,8 +12,8 @@
  * fault knobs (429 with Retry-After, 5xx, slow) per site.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
 import { paragraph, prng, SourceFaults, type SourceFaultSpec } from "../source-faults";
+import { listen, readText } from "../http-server";
 
 export interface WpItem {
   id: number;
@@ -94,9 +94,7 @@ function sendJson(res: ServerResponse, status: number, body: unknown, headers: R
 }
 
 async function readBody(req: IncomingMessage): Promise<Record<string, unknown>> {
-  const chunks: Buffer[] = [];
-  for await (const c of req) chunks.push(c as Buffer);
-  const text = Buffer.concat(chunks).toString("utf8");
+  const text = await readText(req);
   return text ? JSON.parse(text) : {};
 }
 
@@ -387,20 +385,7 @@ export async function startWordPress(
     return sendJson(res, 404, { error: "no such control" });
   }
 
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(opts.port ?? 0, opts.host ?? "127.0.0.1", () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  base = `http://${opts.host ?? "127.0.0.1"}:${port}`;
-  return {
-    url: base,
-    port,
-    site: (name = "") => sites.get(name),
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  const listening = await listen(server, opts);
+  base = listening.url;
+  return { ...listening, site: (name = "") => sites.get(name) };
 }
