@@ -9,6 +9,9 @@ export interface RecordedCall {
   keyFingerprint: string;
   /** `model` from the request body, when it was a string. */
   model: string | null;
+  /** `temperature` and the output limit (`max_tokens`, or OpenAI's `max_completion_tokens`) from the body, when numbers. */
+  temperature: number | null;
+  maxTokens: number | null;
   /** ISO-8601 time the call arrived. */
   at: string;
   /** HTTP status the stand-in answered (200, or 400/429/503/529 for an authenticated call it refused). */
@@ -27,15 +30,16 @@ export class CallLog {
 
   /** Record a call; only the credential's fingerprint is stored. */
   record(provider: Provider, path: string, credential: string, body: unknown, status: number): void {
-    const model =
-      typeof body === "object" && body !== null && "model" in body && typeof body.model === "string"
-        ? body.model
-        : null;
+    const fields = (typeof body === "object" && body !== null ? body : {}) as Record<string, unknown>;
+    const text = (v: unknown) => (typeof v === "string" ? v : null);
+    const num = (v: unknown) => (typeof v === "number" ? v : null);
     this.entries.push({
       provider,
       path,
       keyFingerprint: fingerprint(credential),
-      model,
+      model: text(fields.model),
+      temperature: num(fields.temperature),
+      maxTokens: num(fields.max_completion_tokens) ?? num(fields.max_tokens),
       at: new Date().toISOString(),
       status,
     });

@@ -18,6 +18,8 @@ export interface PreparedChat {
   provider: ChatProvider;
   request: ChatRequest;
   sources: Source[];
+  /** Added to the chat's key.use rows (e.g. `api: "v1"` when the OpenAI-compatible API asked). */
+  auditDetails?: Record<string, unknown>;
 }
 
 /**
@@ -56,7 +58,7 @@ export async function prepareChat(deps: ChatDeps, agentId: string, messages: Cha
 }
 
 /** Records the chat's key.use row. */
-function recordChat(
+export function recordChat(
   deps: ChatDeps,
   chat: PreparedChat,
   usage: Usage | null,
@@ -69,7 +71,7 @@ function recordChat(
     model: chat.request.model,
     usage,
     outcome,
-    extra: { agent_id: chat.agent.agent_id, sources: chat.sources.map((s) => s.ref), ...extra },
+    extra: { ...chat.auditDetails, agent_id: chat.agent.agent_id, sources: chat.sources.map((s) => s.ref), ...extra },
   });
 }
 

@@ -1,3 +1,5 @@
+import { completeChat, openChatStream, type PreparedChat, recordChat } from "../agents/chat";
+import type { Source } from "../agents/prompt";
 import type { AuditNote } from "../audit/audited";
 import { ApiError } from "../errors/problem";
 import type { EmbedDeps } from "../knowledge/embedding";
@@ -6,12 +8,15 @@ import { ProviderError, providerFailureCode, reportProviderError } from "../llm/
 import { recordKeyUse, requireProviderKey, type TenantKey } from "../llm/key-use";
 import { providerOfModel } from "../llm/models";
 import { chatProvider, PROVIDERS, transportFor } from "../llm/providers";
-import { emptyUsage, type Usage } from "../llm/types";
+import { type ChatEvent, type ChatResult, emptyUsage, type Usage } from "../llm/types";
+import { agentIdOf, prepareAgentChat } from "./agents";
 import { completionId, finishReasonOf, fromOpenAiChat, usageBody } from "./translate";
 
 /**
  * The OpenAI-compatible API: the model picks the provider, the tenant's own key for it (from Vault)
  * makes the call. OpenAI models get the request as sent; others are translated (./translate.ts).
+ * An `agent:<agent_id>` model is the agent's chat (./agents.ts), its answer naming its sources in
+ * an extra top-level `sources` field (on the completion; on the last chunk of a stream).
  * Each call writes its `key.use` row, like chat.
  */
 
@@ -35,6 +40,9 @@ function v1ProviderError(err: unknown, deps: EmbedDeps, model: string): unknown 
     { cause: err },
   );
 }
+
+/** Writes a call's key.use row once its outcome is known. */
+type Recorder = (usage: Usage | null, outcome: "success" | "error", extra: Record<string, unknown>) => void;
 
 function record(
   deps: EmbedDeps,
@@ -70,9 +78,36 @@ async function keyFor(deps: EmbedDeps, model: string, note: AuditNote): Promise<
   return await requireProviderKey(deps.tenant.keys, provider);
 }
 
+/** A provider's (or an agent's) answer as OpenAI's chat.completion. */
+function completionBody(model: string, result: ChatResult, extra: Record<string, unknown> = {}): OpenAiJson {
+  return {
+    ...completionId(),
+    object: "chat.completion",
+    model,
+    choices: [
+      {
+        index: 0,
+        message: { role: "assistant", content: result.text, refusal: null },
+        logprobs: null,
+        finish_reason: finishReasonOf(result.finishReason) ?? "stop",
+      },
+    ],
+    usage: usageBody(result.usage),
+    ...extra,
+  };
+}
+
+/** The agent's sources as they travel on /v1 (the same objects `POST /agents/:id/chat` returns). */
+const sourcesOf = (chat: PreparedChat): { sources: Source[] } => ({ sources: chat.sources });
+
 /** A non-streamed chat completion, as OpenAI's JSON. */
 export async function chatCompletion(deps: EmbedDeps, body: Body, note: AuditNote): Promise<OpenAiJson> {
   const model = body.model;
+  const agentId = agentIdOf(model);
+  if (agentId !== null) {
+    const chat = await prepareAgentChat(deps, agentId, body, note);
+    return completionBody(model, await completeChat(deps, chat), sourcesOf(chat));
+  }
   // Translation problems are the caller's (400) and come before any Vault read.
   const translated = providerOfModel(model) === "anthropic" ? fromOpenAiChat(model, body, "anthropic") : null;
   const key = await keyFor(deps, model, note);
@@ -85,45 +120,37 @@ export async function chatCompletion(deps: EmbedDeps, body: Body, note: AuditNot
     }
     const result = await chatProvider(deps.config, key.provider, key, deps.fetch).complete(translated);
     record(deps, key, "chat", model, result.usage, "success", { stream: false });
-    return {
-      ...completionId(),
-      object: "chat.completion",
-      model,
-      choices: [
-        {
-          index: 0,
-          message: { role: "assistant", content: result.text, refusal: null },
-          logprobs: null,
-          finish_reason: finishReasonOf(result.finishReason) ?? "stop",
-        },
-      ],
-      usage: usageBody(result.usage),
-    };
+    return completionBody(model, result);
   } catch (err) {
     record(deps, key, "chat", model, null, "error", { stream: false, error: providerFailureCode(err) });
     throw v1ProviderError(err, deps, model);
   }
 }
 
-/** What a streamed completion sends: each chunk's JSON (`data:` lines), and the usage known when it ends. */
-interface ChunkSource {
+/** What a streamed completion sends: each chunk's JSON (`data:` lines), the usage known when it ends, and how its key.use row is written. */
+export interface ChunkSource {
   chunks: AsyncIterable<string>;
   usage(): Usage | null;
+  record: Recorder;
 }
 
 /**
  * Opens a streamed chat completion. Refusals (no key, bad key, rate limit, untranslatable) surface
  * here, before any byte is sent, as proper errors; the chunks then follow as the provider sends them.
  */
-export async function openChatCompletionStream(
-  deps: EmbedDeps,
-  body: Body,
-  note: AuditNote,
-): Promise<{ source: ChunkSource; key: TenantKey }> {
+export async function openChatCompletionStream(deps: EmbedDeps, body: Body, note: AuditNote): Promise<ChunkSource> {
   const model = body.model;
   const includeUsage = (body.stream_options as { include_usage?: boolean } | null | undefined)?.include_usage === true;
+  const agentId = agentIdOf(model);
+  if (agentId !== null) {
+    const chat = await prepareAgentChat(deps, agentId, body, note);
+    const events = await openChatStream(deps, chat);
+    const recorder: Recorder = (usage, outcome, extra) => recordChat(deps, chat, usage, outcome, extra);
+    return translatedChunks(model, events, includeUsage, recorder, sourcesOf(chat));
+  }
   const translated = providerOfModel(model) === "anthropic" ? fromOpenAiChat(model, body, "anthropic") : null;
   const key = await keyFor(deps, model, note);
+  const recorder: Recorder = (usage, outcome, extra) => record(deps, key, "chat", model, usage, outcome, extra);
   try {
     if (!translated) {
       const client = PROVIDERS.openai.client(transportFor(deps.config, "openai", deps.fetch), key);
@@ -133,10 +160,10 @@ export async function openChatCompletionStream(
         stream: true,
         stream_options: { ...(body.stream_options as object), include_usage: true },
       });
-      return { source: relayedChunks(events, includeUsage), key };
+      return relayedChunks(events, includeUsage, recorder);
     }
     const events = await chatProvider(deps.config, key.provider, key, deps.fetch).stream(translated);
-    return { source: translatedChunks(model, events, includeUsage), key };
+    return translatedChunks(model, events, includeUsage, recorder);
   } catch (err) {
     record(deps, key, "chat", model, null, "error", { stream: true, error: providerFailureCode(err) });
     throw v1ProviderError(err, deps, model);
@@ -144,7 +171,11 @@ export async function openChatCompletionStream(
 }
 
 /** OpenAI's own chunks, verbatim when the caller asked for usage; otherwise without the usage OpenAI was asked for. */
-function relayedChunks(events: AsyncIterable<{ data: string }>, includeUsage: boolean): ChunkSource {
+function relayedChunks(
+  events: AsyncIterable<{ data: string }>,
+  includeUsage: boolean,
+  recorder: Recorder,
+): ChunkSource {
   let usage: Usage | null = null;
   async function* chunks() {
     for await (const e of events) {
@@ -169,22 +200,28 @@ function relayedChunks(events: AsyncIterable<{ data: string }>, includeUsage: bo
       }
     }
   }
-  return { chunks: chunks(), usage: () => usage };
+  return { chunks: chunks(), usage: () => usage, record: recorder };
 }
 
-/** A translated provider's events as OpenAI chunks: role first, then content pieces, the finish reason, usage if asked. */
+/**
+ * A translated provider's (or an agent's) events as OpenAI chunks: role first, then content pieces,
+ * the finish reason, usage if asked. `final` (an agent's sources) goes on the last chunk before [DONE].
+ */
 function translatedChunks(
   model: string,
-  events: AsyncIterable<import("../llm/types").ChatEvent>,
+  events: AsyncIterable<ChatEvent>,
   includeUsage: boolean,
+  recorder: Recorder,
+  final: Record<string, unknown> = {},
 ): ChunkSource {
   let usage: Usage | null = null;
   const base = { ...completionId(), object: "chat.completion.chunk", model };
-  const chunk = (delta: Record<string, unknown>, finish: string | null) =>
+  const chunk = (delta: Record<string, unknown>, finish: string | null, extra: Record<string, unknown> = {}) =>
     JSON.stringify({
       ...base,
       choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }],
       ...(includeUsage ? { usage: null } : {}),
+      ...extra,
     });
   async function* chunks() {
     yield chunk({ role: "assistant", content: "", refusal: null }, null);
@@ -193,12 +230,12 @@ function translatedChunks(
         yield chunk({ content: e.text }, null);
       } else {
         usage = e.usage;
-        yield chunk({}, finishReasonOf(e.finishReason) ?? "stop");
-        if (includeUsage) yield JSON.stringify({ ...base, choices: [], usage: usageBody(e.usage) });
+        yield chunk({}, finishReasonOf(e.finishReason) ?? "stop", includeUsage ? {} : final);
+        if (includeUsage) yield JSON.stringify({ ...base, choices: [], usage: usageBody(e.usage), ...final });
       }
     }
   }
-  return { chunks: chunks(), usage: () => usage };
+  return { chunks: chunks(), usage: () => usage, record: recorder };
 }
 
 const encoder = new TextEncoder();
@@ -211,8 +248,6 @@ const data = (payload: string) => encoder.encode(`data: ${payload}\n\n`);
  */
 export async function pumpChatCompletion(
   deps: EmbedDeps,
-  model: string,
-  key: TenantKey,
   source: ChunkSource,
   writable: WritableStream<Uint8Array>,
 ): Promise<void> {
@@ -233,14 +268,14 @@ export async function pumpChatCompletion(
       streamed.chunks++;
     }
     await send(data("[DONE]"));
-    record(deps, key, "chat", model, source.usage() ?? emptyUsage(), "success", { stream: true });
+    source.record(source.usage() ?? emptyUsage(), "success", { stream: true });
     await writer.close().catch(() => {});
   } catch (err) {
     if (clientClosed) {
-      record(deps, key, "chat", model, source.usage(), "error", { stream: true, error: "client_closed", streamed });
+      source.record(source.usage(), "error", { stream: true, error: "client_closed", streamed });
       return;
     }
-    record(deps, key, "chat", model, source.usage(), "error", {
+    source.record(source.usage(), "error", {
       stream: true,
       error: providerFailureCode(err),
       streamed,

@@ -25,11 +25,12 @@ const TRANSLATABLE = new Set([
 /** Output tokens asked for when the request names none (the Messages API requires a number). */
 const DEFAULT_MAX_TOKENS = 4096;
 
-const unsupported = (model: string, param: string, what: string) =>
+/** A 400 naming the field a model cannot take. */
+export const unsupported = (model: string, param: string, what: string) =>
   new ApiError("unsupported_parameter", `${param}: ${what} is not supported with ${model}.`, { param });
 
 /** The text of an OpenAI message content: a string, or text parts only. */
-function textOf(model: string, content: unknown, param: string): string {
+export function textOf(model: string, content: unknown, param: string): string {
   if (typeof content === "string") return content;
   if (Array.isArray(content)) {
     return content
@@ -83,11 +84,13 @@ export function fromOpenAiChat(model: string, body: Record<string, unknown>, pro
   };
 }
 
-/** Anthropic's stop reasons as OpenAI's finish reasons. */
+/** OpenAI's own finish reasons (an agent on an OpenAI model answers with these). */
+const OPENAI_FINISH_REASONS = new Set(["stop", "length", "tool_calls", "content_filter", "function_call"]);
+
+/** A provider's stop reason as OpenAI's finish reason: OpenAI's pass as they are, Anthropic's are translated. */
 export function finishReasonOf(reason: string | null): string | null {
+  if (reason === null || OPENAI_FINISH_REASONS.has(reason)) return reason;
   switch (reason) {
-    case null:
-      return null;
     case "max_tokens":
       return "length";
     case "tool_use":

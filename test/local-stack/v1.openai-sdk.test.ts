@@ -24,8 +24,8 @@ async function tokenFor(tenant: string, roles: string[]): Promise<string> {
 }
 
 /** A tenant with an OpenAI key stored (by its admin) and an SDK client for one of its members. */
-async function tenantClient(opts: { openaiKey?: string; anthropicKey?: string } = {}) {
-  const tenant = crypto.randomUUID();
+async function tenantClient(opts: { openaiKey?: string; anthropicKey?: string; tenant?: string } = {}) {
+  const tenant = opts.tenant ?? crypto.randomUUID();
   const admin = await tokenFor(tenant, ["admin"]);
   for (const [service, apiKey] of Object.entries({ openai: opts.openaiKey, anthropic: opts.anthropicKey })) {
     if (!apiKey) continue;
@@ -37,6 +37,16 @@ async function tenantClient(opts: { openaiKey?: string; anthropicKey?: string } 
     expect(res.status).toBe(201);
   }
   return new OpenAI({ baseURL: `${worker.url}/v1`, apiKey: await tokenFor(tenant, ["member"]), maxRetries: 0 });
+}
+
+/** Calls the gateway as the tenant's admin (to set up agents and documents). */
+async function asAdmin(tenant: string, method: string, path: string, body: unknown): Promise<void> {
+  const res = await fetch(`${worker.url}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${await tokenFor(tenant, ["admin"])}`, "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  expect(res.status, `${method} ${path}: ${await res.text()}`).toBe(201);
 }
 
 const OPENAI_KEY = "sk-proj-sdkclient0123456789abcdefKEYS";
@@ -155,5 +165,51 @@ describe("the openai SDK against /v1", () => {
     );
     expect(denied).toBeInstanceOf(OpenAI.AuthenticationError);
     expect((denied as APIError).code).toBe("invalid_token");
+  });
+
+  it('an agent as the model ("agent:<id>"): its knowledge answers, sources beside the answer, streamed and not', async () => {
+    const tenant = crypto.randomUUID();
+    const client = await tenantClient({ openaiKey: OPENAI_KEY, tenant });
+    await asAdmin(tenant, "POST", "/agents", { agent_id: "helpdesk", system_prompt: "You answer IT questions." });
+    await asAdmin(tenant, "POST", "/knowledge/documents", {
+      title: "Router guide",
+      content: "Hold the reset button of the router for ten seconds.",
+    });
+    const ids = [];
+    for await (const m of client.models.list()) ids.push(m.id);
+    expect(ids).toEqual(expect.arrayContaining(["gpt-4o-mini", "agent:helpdesk"]));
+
+    type WithSources = { sources?: Array<{ ref: string }> };
+    const completion = await client.chat.completions.create({
+      model: "agent:helpdesk",
+      messages: [{ role: "user", content: "How do I reset the router?" }],
+    });
+    expect(completion.choices[0]!.message.content).toBe(
+      "Echo: How do I reset the router?\nSources consulted: Router guide#0.",
+    );
+    expect((completion as WithSources).sources).toEqual([expect.objectContaining({ ref: "Router guide#0" })]);
+
+    const stream = await client.chat.completions.create({
+      model: "agent:helpdesk",
+      messages: [{ role: "user", content: "How do I reset the router?" }],
+      stream: true,
+    });
+    let text = "";
+    let sources: WithSources["sources"];
+    for await (const chunk of stream) {
+      text += chunk.choices[0]?.delta.content ?? "";
+      sources = (chunk as WithSources).sources ?? sources;
+    }
+    expect(text).toBe("Echo: How do I reset the router?\nSources consulted: Router guide#0.");
+    expect(sources).toEqual([expect.objectContaining({ ref: "Router guide#0" })]);
+
+    const missing = await client.chat.completions
+      .create({ model: "agent:nobody", messages: [{ role: "user", content: "Hi" }] })
+      .then(
+        () => null,
+        (e: unknown) => e,
+      );
+    expect(missing).toBeInstanceOf(OpenAI.NotFoundError);
+    expect((missing as APIError).code).toBe("model_not_found");
   });
 });

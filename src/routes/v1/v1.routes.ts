@@ -11,7 +11,7 @@ export const chatCompletions = defineRoute({
   audit: { action: "v1.chat", resourceType: "model" },
   tags: ["OpenAI-compatible"],
   summary: "Chat completion (OpenAI format)",
-  description: `OpenAI's Chat Completions, with the tenant's own key for the model's provider (gpt-… → OpenAI as sent, claude-… → Anthropic translated); stream: true answers with data: chunks and data: [DONE].${DESCRIPTION_ERRORS}`,
+  description: `OpenAI's Chat Completions, with the tenant's own key for the model's provider (gpt-… → OpenAI as sent, claude-… → Anthropic translated); agent:<agent_id> answers as that agent (its prompt, model, settings and knowledge) and names its sources in a top-level sources field (on the last chunk when streamed); stream: true answers with data: chunks and data: [DONE].${DESCRIPTION_ERRORS}`,
   request: { body: { required: true, content: { "application/json": { schema: ChatCompletionBody } } } },
   responses: {
     200: {
@@ -22,7 +22,7 @@ export const chatCompletions = defineRoute({
       },
     },
   },
-  errors: [404, 422, 502, 503],
+  errors: [404, 409, 422, 502, 503],
 });
 
 export const embeddings = defineRoute({
@@ -45,7 +45,7 @@ export const models = defineRoute({
   audit: { action: "v1.models", resourceType: "model" },
   tags: ["OpenAI-compatible"],
   summary: "Models (OpenAI format)",
-  description: `The listed models of every provider the tenant stores a key for.${DESCRIPTION_ERRORS}`,
+  description: `The listed models of every provider the tenant stores a key for, and the tenant's active agents as agent:<agent_id>.${DESCRIPTION_ERRORS}`,
   responses: { 200: jsonResponse(OpenAiObject, "The models") },
   errors: [503],
 });

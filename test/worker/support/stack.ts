@@ -99,7 +99,14 @@ export async function auditRows(tenantId: string): Promise<any[]> {
 
 /** Calls recorded by the LLM provider stand-in (fingerprints of the credentials it received). */
 export async function llmCalls(): Promise<
-  Array<{ provider: string; path: string; keyFingerprint: string; model: string | null }>
+  Array<{
+    provider: string;
+    path: string;
+    keyFingerprint: string;
+    model: string | null;
+    temperature: number | null;
+    maxTokens: number | null;
+  }>
 > {
   const base = new URL(env.OPENAI_BASE_URL!).origin;
   const res = await fetch(`${base}/__standin/calls`);
