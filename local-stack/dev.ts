@@ -6,7 +6,7 @@
 import { spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { DEV } from "./settings";
+import { DEV, latencyFromEnv } from "./settings";
 import { startLocalStack } from "./stack";
 import { prettyWorkerLogs } from "./worker-log";
 
@@ -17,6 +17,7 @@ const stack = await startLocalStack({
   externalVault,
   externalDatabaseUrl: process.env.DATABASE_URL,
   postgresUrl: process.env.LOCAL_POSTGRES_URL,
+  latency: latencyFromEnv(),
   log,
 });
 

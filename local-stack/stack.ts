@@ -12,7 +12,7 @@ import type { SettingsEnv } from "../src/config";
 import { startLlmProvider, type LlmProviderStandIn } from "./llm-provider/server";
 import type { Credentials } from "./neon-http/protocol";
 import { startNeonHttp, type NeonHttpServer } from "./neon-http/server";
-import { DEV } from "./settings";
+import { DEV, LATENCY_PROFILES, type StandInLatency } from "./settings";
 import { startVault, type VaultStandIn } from "./vault/server";
 import { DEV_SHOPIFY_TOKEN, type ShopifyStandIn, startShopify } from "./shopify/server";
 import { DEV_WP_APP_PASSWORD, DEV_WP_USER, startWordPress, type WordPressStandIn } from "./wordpress/server";
@@ -26,6 +26,8 @@ export interface StackOptions {
   externalVault?: boolean;
   /** Skip the Neon stand-in and migrate this Neon database instead. */
   externalDatabaseUrl?: string | undefined;
+  /** The stand-ins' network and model timing; default loopback as it is (LATENCY_PROFILES.loopback). */
+  latency?: StandInLatency;
   log?: (line: string) => void;
 }
 
@@ -41,11 +43,14 @@ export interface LocalStack {
   wordpress: WordPressStandIn;
   /** A Shopify shop to connect, likewise. */
   shopify: ShopifyStandIn;
+  /** Changes the stand-ins' timing while they run (the bench switches profiles this way). */
+  setLatency(latency: StandInLatency): void;
   close(): Promise<void>;
 }
 
 export async function startLocalStack(opts: StackOptions): Promise<LocalStack> {
   const log = opts.log ?? (() => {});
+  const latency = opts.latency ?? LATENCY_PROFILES.loopback;
   if (opts.persist) mkdirSync(DEV.dataDir, { recursive: true });
   const started: Array<{ close(): Promise<void> }> = [];
   try {
@@ -87,6 +92,17 @@ export async function startLocalStack(opts: StackOptions): Promise<LocalStack> {
     const databaseUrl = opts.externalDatabaseUrl ?? DEV.databaseUrl;
     const applied = await migrateDatabase({ databaseUrl, fetchEndpoint: neon?.url });
     log(`migrations      ${applied} applied`);
+    // Set up first (migrations, AppRole), then the timing applies to what the Worker does.
+    const setLatency = (l: StandInLatency) => {
+      neon?.setLatency(l.neonMs);
+      vault?.setLatency(l.vaultMs);
+      llm.setLatency({ firstTokenMs: l.llmFirstTokenMs, tokenDelayMs: l.llmTokenDelayMs });
+    };
+    setLatency(latency);
+    if (latency.vaultMs > 0 || latency.neonMs > 0 || latency.llmFirstTokenMs > 0)
+      log(
+        `latency         Vault ${latency.vaultMs} ms, Neon ${latency.neonMs} ms, model first token ${latency.llmFirstTokenMs} ms (+${latency.llmTokenDelayMs} ms a piece)`,
+      );
     // The Worker's settings; `satisfies` makes a misspelt name a type error.
     const vars: Record<string, string> = {
       APP_ENV: opts.persist ? "development" : "test",
@@ -114,6 +130,7 @@ export async function startLocalStack(opts: StackOptions): Promise<LocalStack> {
       llm,
       wordpress,
       shopify,
+      setLatency,
       close: async () => {
         for (const s of started.reverse()) await s.close().catch(() => {});
       },

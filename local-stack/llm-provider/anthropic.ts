@@ -100,6 +100,8 @@ async function createMessage(res: ServerResponse, request: MessagesRequest, ctx:
   const id = randomId("msg_");
   const headers = { "request-id": randomId("req_", 12) };
   const cacheUsage = { cache_creation_input_tokens: 0, cache_read_input_tokens: 0 };
+  // The model's time to first token: nothing (not even the status line) comes before it.
+  await sleep(ctx.firstTokenMs);
 
   if (!request.stream) {
     sendJson(
@@ -139,8 +141,10 @@ async function createMessage(res: ServerResponse, request: MessagesRequest, ctx:
   });
   emit({ type: "content_block_start", index: 0, content_block: { type: "text", text: "" } });
   emit({ type: "ping" });
+  let first = true;
   for (const piece of streamPieces(completion.text)) {
-    await sleep(ctx.tokenDelayMs);
+    await sleep(first && ctx.firstTokenMs > 0 ? 0 : ctx.tokenDelayMs);
+    first = false;
     if (sse.isClosed) return;
     emit({ type: "content_block_delta", index: 0, delta: { type: "text_delta", text: piece } });
   }

@@ -20,6 +20,9 @@ export interface RecordedCall {
 
 /** Shared state and settings the provider handlers need. */
 export interface HandlerContext {
+  /** Wait before a chat answer starts (ms): its time to first token. 0 = the first piece after tokenDelayMs. */
+  firstTokenMs: number;
+  /** Wait before each further streamed piece (ms). */
   tokenDelayMs: number;
   calls: CallLog;
 }

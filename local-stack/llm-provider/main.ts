@@ -1,6 +1,6 @@
 /**
  * CLI: run the LLM provider stand-in for local development.
- *   tsx local-stack/llm-provider/main.ts [--port 8787] [--host 127.0.0.1] [--token-delay-ms 5]
+ *   tsx local-stack/llm-provider/main.ts [--port 8787] [--host 127.0.0.1] [--token-delay-ms 5] [--first-token-ms 0]
  */
 import { parseArgs } from "node:util";
 import { startLlmProvider } from "./server";
@@ -20,6 +20,7 @@ const { values } = parseArgs({
     port: { type: "string" },
     host: { type: "string" },
     "token-delay-ms": { type: "string" },
+    "first-token-ms": { type: "string" },
   },
 });
 
@@ -27,6 +28,7 @@ const standIn = await startLlmProvider({
   port: intOption("port", values.port),
   host: values.host,
   tokenDelayMs: intOption("token-delay-ms", values["token-delay-ms"]),
+  firstTokenMs: intOption("first-token-ms", values["first-token-ms"]),
 });
 
 console.log(`LLM provider stand-in listening on ${standIn.url}`);

@@ -190,6 +190,8 @@ async function chatCompletions(
   const id = randomId("chatcmpl-");
   const created = Math.floor(Date.now() / 1000);
   const headers = { "x-request-id": randomId("req_", 16), "openai-processing-ms": "1" };
+  // The model's time to first token: nothing (not even the status line) comes before it.
+  await sleep(ctx.firstTokenMs);
 
   if (!request.stream) {
     sendJson(
@@ -240,7 +242,7 @@ async function chatCompletions(
   sse.send(chunk([choice({ role: "assistant", content: "", refusal: null })]));
   let sent = 0;
   for (const piece of streamPieces(completion.text)) {
-    await sleep(ctx.tokenDelayMs);
+    await sleep(sent === 0 && ctx.firstTokenMs > 0 ? 0 : ctx.tokenDelayMs);
     if (sse.isClosed) return;
     if (dropAfter !== undefined && sent++ >= dropAfter) {
       res.destroy();

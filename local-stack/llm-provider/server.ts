@@ -16,6 +16,17 @@ export interface LlmProviderOptions {
   host?: string;
   /** Delay between streamed chunks in ms; default 5. */
   tokenDelayMs?: number;
+  /**
+   * A chat answer's time to first token in ms (nothing is sent before it; streamed, the first piece
+   * comes with it, the rest every tokenDelayMs); default 0: the first piece after tokenDelayMs.
+   */
+  firstTokenMs?: number;
+}
+
+/** The stand-in's model timing, changeable while it runs. */
+export interface LlmLatency {
+  firstTokenMs?: number;
+  tokenDelayMs?: number;
 }
 
 /** A running stand-in for the OpenAI and Anthropic HTTP APIs. */
@@ -30,6 +41,8 @@ export interface LlmProviderStandIn {
   /** Authenticated calls so far, oldest first. */
   calls(): RecordedCall[];
   clearCalls(): void;
+  /** Changes the time to first token and/or the delay between pieces for the calls that follow. */
+  setLatency(l: LlmLatency): void;
   close(): Promise<void>;
 }
 
@@ -74,7 +87,20 @@ async function route(req: IncomingMessage, res: ServerResponse, ctx: HandlerCont
 /** Start the stand-in on 127.0.0.1 (a free port unless one is given). */
 export async function startLlmProvider(opts: LlmProviderOptions = {}): Promise<LlmProviderStandIn> {
   const host = opts.host ?? "127.0.0.1";
-  const ctx: HandlerContext = { tokenDelayMs: opts.tokenDelayMs ?? 5, calls: new CallLog() };
+  const ctx: HandlerContext = {
+    firstTokenMs: 0,
+    tokenDelayMs: 5,
+    calls: new CallLog(),
+  };
+  const setLatency = (l: LlmLatency) => {
+    for (const k of ["firstTokenMs", "tokenDelayMs"] as const) {
+      const v = l[k];
+      if (v === undefined) continue;
+      if (!Number.isFinite(v) || v < 0) throw new Error(`${k} must be a non-negative number of ms`);
+      ctx[k] = v;
+    }
+  };
+  setLatency({ firstTokenMs: opts.firstTokenMs, tokenDelayMs: opts.tokenDelayMs });
 
   const server = createServer((req, res) => {
     route(req, res, ctx).catch((error: unknown) => {
@@ -105,6 +131,7 @@ export async function startLlmProvider(opts: LlmProviderOptions = {}): Promise<L
     port,
     calls: () => ctx.calls.list(),
     clearCalls: () => ctx.calls.clear(),
+    setLatency,
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.close((error) => (error ? reject(error) : resolve()));

@@ -4,6 +4,10 @@
  * proxy, or the proxy's "query cancelled" answer, optionally for the next N
  * requests only. Controlled over HTTP at `/__standin/faults` (PUT a spec,
  * DELETE to clear), since the Worker tests in workerd can only fetch.
+ *
+ * A base latency (`setLatency`, the local stack's `neonMs` setting: the network
+ * between a Worker and Neon) delays every request through the same path; a
+ * fault's own `latencyMs` adds to it, and clearing the fault keeps it.
  */
 import { errorBody } from "./protocol.js";
 
@@ -42,6 +46,17 @@ export class NeonFaults {
   #spec: NeonFaultSpec | null = null;
   #remaining: number | null = null;
   #skip = 0;
+  #baseLatencyMs = 0;
+
+  /** The delay every request gets (ms), fault or not. */
+  setLatency(ms: number): void {
+    if (!Number.isFinite(ms) || ms < 0) throw new Error("latency must be a non-negative number of ms");
+    this.#baseLatencyMs = ms;
+  }
+
+  get baseLatencyMs(): number {
+    return this.#baseLatencyMs;
+  }
 
   /** Replaces the active fault; validates so that a typo fails loudly in the test. */
   set(spec: NeonFaultSpec): void {
@@ -77,21 +92,22 @@ export class NeonFaults {
     this.#skip = 0;
   }
 
-  /** Consumes one use of the fault if this request (its statements) matches it. */
+  /** Consumes one use of the fault if this request (its statements) matches it; else the base latency alone. */
   take(statements: ReadonlyArray<{ query: string }>): FaultAction | null {
+    const base: FaultAction | null = this.#baseLatencyMs > 0 ? { kind: "delay", latencyMs: this.#baseLatencyMs } : null;
     const s = this.#spec;
-    if (!s) return null;
+    if (!s) return base;
     const match = s.match;
-    if (match !== undefined && !statements.some((q) => q.query.includes(match))) return null;
+    if (match !== undefined && !statements.some((q) => q.query.includes(match))) return base;
     if (this.#skip > 0) {
       this.#skip -= 1;
-      return null;
+      return base;
     }
     if (this.#remaining !== null) {
-      if (this.#remaining <= 0) return null;
+      if (this.#remaining <= 0) return base;
       this.#remaining -= 1;
     }
-    const latencyMs = (s.latencyMs ?? 0) + Math.random() * (s.jitterMs ?? 0);
+    const latencyMs = this.#baseLatencyMs + (s.latencyMs ?? 0) + Math.random() * (s.jitterMs ?? 0);
     if (s.hang) return { kind: "hang", latencyMs };
     if (s.cancelled) return { kind: "answer", latencyMs, status: 400, body: CANCELLED_BODY };
     if (s.status !== undefined) {

@@ -31,11 +31,15 @@ export interface NeonHttpOptions {
   postgresUrl?: string; // when given, front this real Postgres (node-postgres `pg`) instead of PGlite
   /** When given, only this role, password and database are accepted, as Neon does for an endpoint. */
   credentials?: Credentials;
+  /** Added to every SQL request (ms): the network between the Worker and Neon. Faults add to it. */
+  latencyMs?: number;
 }
 
 export interface NeonHttpServer {
   url: string; // e.g. "http://127.0.0.1:54321/sql" — what neonConfig.fetchEndpoint gets
   port: number;
+  /** Changes the latency every SQL request gets (ms). */
+  setLatency(ms: number): void;
   close(): Promise<void>; // clean shutdown: server closed, PGlite closed
 }
 
@@ -50,6 +54,7 @@ export async function startNeonHttp(opts: NeonHttpOptions = {}): Promise<NeonHtt
     return task;
   };
   const faults = new Faults();
+  faults.setLatency(opts.latencyMs ?? 0);
 
   const server = createServer((req, res) => {
     handle(req, res, executor, (fn) => run(backend.withSession(fn)), faults, opts.credentials).catch((err: unknown) => {
@@ -76,6 +81,7 @@ export async function startNeonHttp(opts: NeonHttpOptions = {}): Promise<NeonHtt
   return {
     url: `http://${urlHost}:${port}/sql`,
     port,
+    setLatency: (ms) => faults.setLatency(ms),
     close: () => (closing ??= shutdown(server, inFlight, backend)),
   };
 }

@@ -1,5 +1,8 @@
 // Fault injection for reliability tests: added latency and forced statuses
 // on matching /v1 requests, optionally for the next N matches only.
+// A base latency (`setLatency`, the local stack's `vaultMs` setting: the network
+// between a Worker and Vault) delays every /v1 request through the same path; a
+// fault's own latency adds to it, and clearing the fault keeps it.
 
 export interface FaultSpec {
   latencyMs?: number;
@@ -18,6 +21,13 @@ export interface FaultAction {
 export class Faults {
   private spec: FaultSpec | null = null;
   private remaining: number | null = null;
+  private baseLatencyMs = 0;
+
+  /** The delay every /v1 request gets (ms), fault or not. */
+  setLatency(ms: number): void {
+    if (!Number.isFinite(ms) || ms < 0) throw new Error("latency must be a non-negative number of ms");
+    this.baseLatencyMs = ms;
+  }
 
   /** Replace the active fault; validates so a typo fails loudly in the test. */
   set(spec: FaultSpec): void {
@@ -40,18 +50,19 @@ export class Faults {
     this.remaining = null;
   }
 
-  /** Consume one use of the fault if this request matches it. */
+  /** Consume one use of the fault if this request matches it; else the base latency alone. */
   take(method: string, path: string): FaultAction | null {
+    const base = this.baseLatencyMs > 0 ? { latencyMs: this.baseLatencyMs, status: null } : null;
     const s = this.spec;
-    if (!s) return null;
+    if (!s) return base;
     const prefix = s.pathPrefix ?? "/v1/";
-    if (!path.startsWith(prefix)) return null;
-    if (s.methods && !s.methods.includes(method.toUpperCase())) return null;
+    if (!path.startsWith(prefix)) return base;
+    if (s.methods && !s.methods.includes(method.toUpperCase())) return base;
     if (this.remaining !== null) {
-      if (this.remaining <= 0) return null;
+      if (this.remaining <= 0) return base;
       this.remaining -= 1;
     }
-    return { latencyMs: s.latencyMs ?? 0, status: s.status ?? null };
+    return { latencyMs: this.baseLatencyMs + (s.latencyMs ?? 0), status: s.status ?? null };
   }
 }
 

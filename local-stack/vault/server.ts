@@ -33,6 +33,8 @@ export interface VaultStandInOptions {
   policies?: Record<string, string>;
   dataFile?: string;
   mounts?: string[];
+  /** Added to every /v1 request (ms): the network between the Worker and Vault. Faults add to it. */
+  latencyMs?: number;
 }
 
 export interface VaultStandIn {
@@ -43,6 +45,8 @@ export interface VaultStandIn {
   unseal(): void;
   setFaults(f: FaultSpec): void;
   clearFaults(): void;
+  /** Changes the latency every /v1 request gets (ms); kept across clearFaults and reset. */
+  setLatency(ms: number): void;
   /** HA role reported by sys/health (and its effect on requests); legacy bare "permission denied" for bad tokens. */
   setMode(m: StandInMode): void;
 }
@@ -71,6 +75,7 @@ export async function startVault(opts: VaultStandInOptions): Promise<VaultStandI
   const store = new Store(opts.dataFile, opts.mounts ?? ["secret"]);
   const auth = new Auth(store, opts.rootToken);
   const faults = new Faults();
+  faults.setLatency(opts.latencyMs ?? 0);
   let sealed = false;
   let ha: HaMode = "active";
   for (const [name, text] of Object.entries(opts.policies ?? {})) {
@@ -99,6 +104,7 @@ export async function startVault(opts: VaultStandInOptions): Promise<VaultStandI
     },
     setFaults: (f: FaultSpec) => faults.set(f),
     clearFaults: () => faults.clear(),
+    setLatency: (ms: number) => faults.setLatency(ms),
     setMode: (m: StandInMode) => {
       if (m.ha !== undefined) {
         if (!HA_MODES.includes(m.ha)) throw new Error(`ha must be one of ${HA_MODES.join(", ")}`);
