@@ -17,6 +17,7 @@ import { benchKnowledge } from "./knowledge";
 import { measureRanking, rankingTableRows } from "./knowledge-ranking";
 import { measureSize } from "./size";
 import { printTable, section, verdict, type Row } from "./stats";
+import { benchV1 } from "./v1";
 
 const root = process.cwd();
 const quick = process.argv.includes("--quick");
@@ -92,6 +93,17 @@ try {
   const audit = await benchAudit(bundle, stack, quick ? { rounds: 100, rows: 1000 } : { rounds: 400, rows: 5000 });
   rows.push(...audit.rows);
   notes.push(...audit.notes);
+
+  const v1 = await benchV1(
+    bundle,
+    stack,
+    root,
+    quick
+      ? { rounds: 100, concurrentRequests: 100, ttftRounds: 20, productionRounds: 5 }
+      : { rounds: 500, concurrentRequests: 500, ttftRounds: 100, productionRounds: 20 },
+  );
+  rows.push(...v1.rows);
+  notes.push(...v1.notes);
 
   // On its own in-memory Neon stand-in (the labelled set never mixes with the 10k chunks above).
   rows.push(section("4c. ranking quality: vector only vs hybrid (RRF)"));
