@@ -70,6 +70,8 @@ export const SETTINGS = {
   MAX_BODY_BYTES: intSetting(64 * 1024, 1024, 10 * 1024 * 1024),
   // Documents are the one large input (up to 200,000 characters each, 50 per batch).
   MAX_DOCUMENT_BODY_BYTES: intSetting(2 * 1024 * 1024, 1024, 50 * 1024 * 1024),
+  // A document longer than this is stored by a Workflow (202 + job), not within the request.
+  KNOWLEDGE_ASYNC_ABOVE_CHARS: intSetting(50_000, 0, 200_000),
   OPENAI_BASE_URL: httpUrl.default("https://api.openai.com/v1"),
   ANTHROPIC_BASE_URL: httpUrl.default("https://api.anthropic.com"),
   // The knowledge_base column is vector(EMBEDDING_DIMENSIONS): only a model of that width can fill it.
@@ -167,6 +169,8 @@ const ConfigSchema = z
     maxBodyBytes: c.MAX_BODY_BYTES,
     /** Body limit of POST /knowledge/documents and /knowledge/documents/batch. */
     maxDocumentBodyBytes: c.MAX_DOCUMENT_BODY_BYTES,
+    /** POST /knowledge/documents: longer content is stored by the ingest Workflow (202 + job). */
+    knowledgeAsyncAboveChars: c.KNOWLEDGE_ASYNC_ABOVE_CHARS,
     providers: {
       openaiBaseUrl: trimSlash(c.OPENAI_BASE_URL),
       anthropicBaseUrl: trimSlash(c.ANTHROPIC_BASE_URL),

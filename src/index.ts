@@ -19,3 +19,4 @@ export default {
 
 /** Workflow classes must be exported by the Worker's main module (wrangler.toml [[workflows]]). */
 export { ConnectorSyncWorkflow } from "./connectors/sync/workflow";
+export { KnowledgeIngestWorkflow } from "./knowledge/ingest-workflow";

@@ -2,6 +2,7 @@ import { AgentStore } from "./agents/agent-store";
 import { ConnectorStore } from "./connectors/connector-store";
 import type { Database } from "./db/client";
 import { KeyStore } from "./keys/key-store";
+import { IngestJobStore } from "./knowledge/jobs";
 import { KnowledgeStore } from "./knowledge/knowledge-store";
 import type { Principal } from "./middleware/auth";
 import type { VaultClient } from "./vault/client";
@@ -16,6 +17,8 @@ export interface Tenant {
   keys: KeyStore;
   agents: AgentStore;
   knowledge: KnowledgeStore;
+  /** Large uploads stored by the ingest Workflow. */
+  knowledgeJobs: IngestJobStore;
   connectors: ConnectorStore;
 }
 
@@ -26,6 +29,7 @@ export function tenantOf(principal: Principal, db: Database, vault: VaultClient)
     keys: new KeyStore(db, vault, principal.tenantId),
     agents: new AgentStore(db, principal.tenantId),
     knowledge: new KnowledgeStore(db, principal.tenantId),
+    knowledgeJobs: new IngestJobStore(db, principal.tenantId),
     connectors: new ConnectorStore(db, vault, principal.tenantId),
   };
 }

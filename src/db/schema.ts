@@ -267,6 +267,39 @@ export const knowledgeBase = pgTable(
   ],
 );
 
+/**
+ * Added: a large upload taken off the request (POST /knowledge/documents over
+ * KNOWLEDGE_ASYNC_MIN_CHARS, or `async: true`). `id` is also its Workflow
+ * instance id; the engine runs it, this row is what the API reports. The text
+ * waits here until it is stored (a Workflow's params hold at most 1 MiB), then
+ * `content` is cleared.
+ */
+export const knowledgeJobs = pgTable(
+  "knowledge_jobs",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    tenant_id: uuid("tenant_id").notNull(),
+    /** The document the job writes (chosen up front, so a re-run step replaces rather than duplicates). */
+    document_id: uuid("document_id").notNull(),
+    agent_id: text("agent_id"),
+    title: text("title"),
+    metadata: jsonb("metadata").$type<Record<string, unknown>>().notNull().default({}),
+    content: text("content"),
+    characters: integer("characters").notNull(),
+    /** queued | running | succeeded | failed */
+    status: text("status").notNull().default("queued"),
+    chunks: integer("chunks").notNull().default(0),
+    embedding_calls: integer("embedding_calls").notNull().default(0),
+    /** The failed step and a stable code with a safe message; never an upstream body. */
+    error: jsonb("error").$type<{ step: string; code: string; message: string }>(),
+    created_by: text("created_by"),
+    started_at: timestamp("started_at", { withTimezone: true }),
+    finished_at: timestamp("finished_at", { withTimezone: true }),
+    ...timestamps,
+  },
+  (t) => [index("knowledge_jobs_tenant_created_idx").on(t.tenant_id, t.created_at.desc())],
+);
+
 export const schema = {
   auditLogs,
   auditChainHeads,
@@ -276,5 +309,6 @@ export const schema = {
   connectorItems,
   agentConfigs,
   knowledgeBase,
+  knowledgeJobs,
 };
 export { sql };

@@ -13,7 +13,7 @@ import type { Usage } from "../llm/types";
 import type { Tenant } from "../tenant";
 
 /** Inputs per embeddings call: well under OpenAI's 2,048 and 300k-token limits for 1,200-character chunks. */
-const INPUTS_PER_CALL = 256;
+export const INPUTS_PER_CALL = 256;
 
 /** What calling the tenant's provider needs from the request (chat's deps are the same). */
 export interface EmbedDeps {

@@ -1,13 +1,11 @@
 import { and, eq, inArray, sql } from "drizzle-orm";
 import type { Database } from "../../db/client";
 import { connectorItems } from "../../db/schema";
-import { chunkText } from "../../knowledge/chunking";
-import { embedTexts, type EmbedDeps } from "../../knowledge/embedding";
-import type { KnowledgeStore, NewDocument } from "../../knowledge/knowledge-store";
+import type { EmbedDeps } from "../../knowledge/embedding";
+import { embedDocuments } from "../../knowledge/ingest";
+import type { KnowledgeStore } from "../../knowledge/knowledge-store";
 import type { SourceItem } from "../types";
 
-/** Inputs per embeddings call (knowledge/embedding.ts), to count the calls a page cost. */
-const INPUTS_PER_CALL = 256;
 /** Deletes per statement when removing items gone at the source. */
 const IDS_PER_DELETE = 500;
 
@@ -76,7 +74,7 @@ export async function indexItems(
         )
     ).map((r) => [r.external_id, r]),
   );
-  const changed: Array<{ item: SourceItem; hash: string; pieces: string[]; previous: string | undefined }> = [];
+  const changed: Array<{ item: SourceItem; hash: string; previous: string | undefined }> = [];
   for (const item of items) {
     // The agent scope is part of what is stored, so a new scope rewrites the item.
     const hash = await sha256(JSON.stringify([documentText(item), item.url, target.agentId]));
@@ -88,34 +86,36 @@ export async function indexItems(
       else counts.unchanged++;
       continue;
     }
-    const pieces = chunkText(documentText(item));
-    if (pieces.length === 0) {
-      counts.failed++;
-      continue;
-    }
-    changed.push({ item, hash, pieces, previous: before?.document_id });
+    changed.push({ item, hash, previous: before?.document_id });
   }
   if (changed.length === 0) return counts;
 
-  const texts = changed.flatMap((c) => c.pieces);
-  const { vectors } = await embedTexts(embed, texts, "embedding");
-  counts.embedding_calls = Math.ceil(texts.length / INPUTS_PER_CALL);
-  let next = 0;
-  const docs: NewDocument[] = changed.map(({ item, pieces, previous }) => ({
-    documentId: previous ?? crypto.randomUUID(),
-    agentId: target.agentId,
-    title: item.title,
-    metadata: {
-      source: target.connectorType,
-      source_url: item.url,
-      connector_id: target.connectorId,
-      external_id: item.externalId,
-    },
-    chunks: pieces.map((content) => ({ content, embedding: vectors[next++]! })),
-  }));
+  const {
+    documents: docs,
+    empty,
+    calls,
+  } = await embedDocuments(
+    embed,
+    changed.map(({ item, previous }) => ({
+      documentId: previous ?? crypto.randomUUID(),
+      agentId: target.agentId,
+      title: item.title,
+      metadata: {
+        source: target.connectorType,
+        source_url: item.url,
+        connector_id: target.connectorId,
+        external_id: item.externalId,
+      },
+      text: documentText(item),
+    })),
+  );
+  counts.embedding_calls = calls;
+  // An item with no text to embed is counted failed and left as it was.
+  counts.failed += empty.length;
+  const stored = changed.filter((_, i) => !empty.includes(i));
   // Per item, in one transaction: old chunks out, new chunks in, the item's hash recorded.
   await knowledge.replace(
-    changed.map(({ item, hash, previous }, i) => ({
+    stored.map(({ item, hash, previous }, i) => ({
       document: docs[i]!,
       replaces: previous ?? null,
       also: [
@@ -146,7 +146,7 @@ export async function indexItems(
       ],
     })),
   );
-  for (const c of changed) {
+  for (const c of stored) {
     if (c.previous) counts.updated++;
     else counts.added++;
   }

@@ -1,22 +1,18 @@
 import { and, eq } from "drizzle-orm";
-import { NonRetryableError } from "cloudflare:workflows";
-import { AuditLog } from "../../audit/audit-log";
-import type { AuditQueue } from "../../audit/store";
-import { getConfig, type Config } from "../../config";
-import { createDb, type Database } from "../../db/client";
+import type { Config } from "../../config";
+import type { Database } from "../../db/client";
 import { connectorConfigs, connectorRuns } from "../../db/schema";
 import type { Bindings } from "../../env";
-import { ApiError, errorCode } from "../../errors/problem";
-import type { EmbedDeps } from "../../knowledge/embedding";
 import { KnowledgeStore } from "../../knowledge/knowledge-store";
-import { createLogger, type Logger } from "../../lib/logger";
-import { tenantOf } from "../../tenant";
-import { VaultClient } from "../../vault/client";
+import type { Logger } from "../../lib/logger";
+import type { VaultClient } from "../../vault/client";
 import { ConnectorStore, type ConnectorRow } from "../connector-store";
 import { connectorType } from "../registry";
-import { ConnectorError, type ConnectorType, type SourceContext } from "../types";
+import type { ConnectorType, SourceContext } from "../types";
 import { indexItems, type PageCounts, removeGone } from "./indexer";
 import type { SyncParams } from "./params";
+import { StepServices } from "./services";
+import { fatal } from "./steps";
 
 export type { SyncParams } from "./params";
 
@@ -31,32 +27,35 @@ export const zeroCounts = (): RunCounts => ({
   embedding_calls: 0,
 });
 
-/** A step's answer when the service or the embedding provider asked us to wait. */
-export interface Wait {
-  waitSeconds: number;
-}
-
 /**
- * The work of each sync step, built afresh inside every step (a resumed
- * Workflow may run on another machine; nothing but step results carries over).
+ * The work of each sync step, built afresh inside every step (StepServices).
  * Credentials are read from Vault inside the step and never returned, so they
  * are never stored in the engine's step results.
  */
 export class SyncJob {
+  private readonly services: StepServices;
   private readonly config: Config;
   private readonly db: Database;
   private readonly vault: VaultClient;
   readonly logger: Logger;
 
   constructor(
-    private readonly env: Bindings,
+    env: Bindings,
     readonly params: SyncParams,
-    private readonly waitUntil: (p: Promise<unknown>) => void,
+    waitUntil: (p: Promise<unknown>) => void,
   ) {
-    this.config = getConfig(env);
-    this.db = createDb(this.config);
-    this.vault = new VaultClient(this.config.vault);
-    this.logger = createLogger({ run_id: params.runId, connector_id: params.connectorId });
+    this.services = new StepServices(
+      env,
+      {
+        tenantId: params.tenantId,
+        userId: params.userId,
+        instanceId: params.runId,
+        path: `connector-sync/${params.connectorId}`,
+        log: { run_id: params.runId, connector_id: params.connectorId },
+      },
+      waitUntil,
+    );
+    ({ config: this.config, db: this.db, vault: this.vault, logger: this.logger } = this.services);
   }
 
   /** Marks the run running; the streams to walk and where the last successful run stopped. */
@@ -86,7 +85,7 @@ export class SyncJob {
     const counts = await indexItems(
       this.db,
       knowledge,
-      this.embedDeps(),
+      this.services.embedDeps(),
       { runId: this.params.runId, connectorId: row.id, connectorType: type.type, agentId: row.metadata.agent_id },
       items,
     );
@@ -125,19 +124,8 @@ export class SyncJob {
     this.audit("error", { ...counts, error: error.code, step: error.step });
   }
 
-  /** An audit log for this run (the run id stands for the request id; there is no caller's IP). */
-  private auditLog(): AuditLog {
-    return new AuditLog(this.env.AUDIT_QUEUE as AuditQueue | undefined, this.db, this.waitUntil, this.logger, {
-      requestId: this.params.runId,
-      ip: null,
-      userAgent: null,
-      method: "WORKFLOW",
-      path: `connector-sync/${this.params.connectorId}`,
-    });
-  }
-
   private audit(outcome: "succeeded" | "error", details: Record<string, unknown>) {
-    this.auditLog().record({
+    this.services.auditLog().record({
       tenantId: this.params.tenantId,
       userId: this.params.userId,
       action: "connector.sync",
@@ -146,16 +134,6 @@ export class SyncJob {
       outcome: outcome === "succeeded" ? "success" : "error",
       details: { run_id: this.params.runId, ...details },
     });
-  }
-
-  private embedDeps(): EmbedDeps {
-    const principal = { tenantId: this.params.tenantId, userId: this.params.userId, roles: [], isAdmin: false };
-    return {
-      config: this.config,
-      tenant: tenantOf(principal, this.db, this.vault),
-      audit: this.auditLog(),
-      logger: this.logger,
-    };
   }
 
   private async load(): Promise<{ row: ConnectorRow; type: ConnectorType }> {
@@ -180,59 +158,4 @@ export class SyncJob {
       },
     };
   }
-}
-
-/**
- * What a failure inside a step becomes before it leaves the step (the engine
- * stores it): a Wait for rate limits, a NonRetryableError for what retrying
- * cannot fix, an Error to retry otherwise. Messages are `<code>: <text>`
- * (the engine keeps an error's message, not its name): a stable code and our
- * own text, never a service's body or a query's parameters.
- */
-export function classify(err: unknown): Wait | Error {
-  if (err instanceof NonRetryableError) return err;
-  if (err instanceof ConnectorError) {
-    switch (err.kind) {
-      case "rate_limited":
-        return { waitSeconds: err.retryAfterSeconds ?? 5 };
-      case "unavailable":
-        return named(new Error(err.message), "source_unavailable");
-      case "auth":
-        return fatal(err.message, "source_auth_failed");
-      case "refused_url":
-        return fatal(err.message, "source_url_refused");
-      case "bad_response":
-        return fatal(err.message, "source_bad_response");
-    }
-  }
-  if (err instanceof ApiError) {
-    if (err.code === "provider_unavailable") return { waitSeconds: Number(err.opts.headers?.["Retry-After"] ?? 5) };
-    if (err.code === "provider_key_missing" || err.code === "provider_key_rejected" || err.status < 500) {
-      return fatal(err.detail ?? err.message, err.code);
-    }
-  }
-  const code = errorCode(err);
-  const messages: Record<string, string> = {
-    vault_unavailable: "The secret store is unavailable.",
-    vault_auth_failed: "The secret store refused the gateway's credentials.",
-    database_unavailable: "The database is unavailable.",
-  };
-  return named(new Error(messages[code] ?? "An unexpected error occurred."), code);
-}
-
-function named(err: Error, code: string): Error {
-  err.message = `${code}: ${err.message}`;
-  return err;
-}
-
-const fatal = (message: string, code: string) => new NonRetryableError(`${code}: ${message}`, code);
-
-/** The run's recorded error from whatever ended it. */
-export function failureOf(err: unknown, step: string): { step: string; code: string; message: string } {
-  const text = err instanceof Error ? err.message : "";
-  const m = /^([a-z_]{3,40}): ([\s\S]*)$/.exec(text);
-  if (!m) return { step, code: "internal_error", message: "An unexpected error occurred." };
-  // The engine may put the error's name (our code) before the message again: keep one.
-  const message = m[2]!.replace(new RegExp(`^(${m[1]}: )+`), "").slice(0, 500);
-  return { step, code: m[1]!, message };
 }

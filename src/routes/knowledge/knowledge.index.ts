@@ -1,11 +1,13 @@
 import { audited } from "../../audit/audited";
 import { ApiError } from "../../errors/problem";
 import { embedDepsOf, embeddingUsageBody, embedTexts } from "../../knowledge/embedding";
-import { ingestDocuments } from "../../knowledge/ingest";
+import { ingestDocuments, requireAgents } from "../../knowledge/ingest";
+import { toJob } from "../../knowledge/jobs";
 import type { SearchScope } from "../../knowledge/knowledge-store";
 import { decodeCursor, encodeCursor, isRowId } from "../../lib/cursor";
 import { createRouter } from "../../lib/openapi";
-import { addDocument, addDocuments, deleteDocument, listDocuments, searchKnowledge } from "./knowledge.routes";
+import { requireProviderKey } from "../../llm/key-use";
+import { addDocument, addDocuments, deleteDocument, getJob, listDocuments, searchKnowledge } from "./knowledge.routes";
 
 /** Postgres' text for a timestamptz (four-digit years only), as the list query returns created_at. */
 const PG_TIME = /^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}(:?\d{2})?)$/;
@@ -17,8 +19,23 @@ const fromCursor = ([createdAt, documentId]: readonly [string, string]) => ({ cr
 
 export const knowledgeRouter = createRouter()
   .openapi(addDocument, async (c) => {
-    const body = c.req.valid("json");
+    const { async: offRequest, ...body } = c.req.valid("json");
     return await audited(c, async (note) => {
+      const tenant = c.get("tenant");
+      if (offRequest || body.content.length > c.get("config").knowledgeAsyncAboveChars) {
+        // What the Workflow would fail on anyway is refused now: an unknown agent (404), no OpenAI key (422).
+        await requireAgents(tenant.knowledge, [body.agent_id]);
+        await requireProviderKey(tenant.keys, "openai");
+        const job = await tenant.knowledgeJobs.start(c.env.KNOWLEDGE_INGEST, tenant.principal.userId, body);
+        Object.assign(note.details, {
+          job_id: job.id,
+          document_id: job.document_id,
+          agent_id: job.agent_id,
+          characters: job.characters,
+        });
+        c.header("Location", `/knowledge/jobs/${job.id}`);
+        return c.json(toJob(job), 202);
+      }
       const { documents, usage } = await ingestDocuments(embedDepsOf(c), c.get("tenant").knowledge, [body]);
       const doc = documents[0]!;
       Object.assign(note.details, { document_id: doc.document_id, agent_id: doc.agent_id, chunks: doc.chunks });
@@ -61,6 +78,14 @@ export const knowledgeRouter = createRouter()
       if (chunks === 0) throw new ApiError("not_found", `No document ${document_id} in this tenant.`);
       note.details.chunks = chunks;
       return c.json({ status: "success" as const, document_id, deleted: true as const, chunks }, 200);
+    });
+  })
+  .openapi(getJob, async (c) => {
+    const { job_id } = c.req.valid("param");
+    return await audited(c, async () => {
+      const job = await c.get("tenant").knowledgeJobs.get(job_id);
+      if (!job) throw new ApiError("not_found", `No job ${job_id} in this tenant.`);
+      return c.json(toJob(job), 200);
     });
   })
   .openapi(searchKnowledge, async (c) => {

@@ -2,12 +2,14 @@ import { jsonResponse } from "../../lib/openapi";
 import { defineRoute } from "../../lib/route";
 import {
   AddBatchResponse,
+  AddDocumentBody,
   AddDocumentResponse,
   BatchBody,
   DeleteDocumentResponse,
-  DocumentInput,
   DocumentList,
   DocumentParam,
+  IngestJob,
+  JobParam,
   ListDocumentsQuery,
   SearchBody,
   SearchResponse,
@@ -25,10 +27,15 @@ export const addDocument = defineRoute({
   bodyLimit: "maxDocumentBodyBytes",
   tags,
   summary: "Add a document",
-  description: `Split into chunks of about 1,200 characters with 200 characters of overlap; every chunk is embedded and stored. ${embeds}`,
-  request: { body: body(DocumentInput) },
+  description:
+    "Split into chunks of about 1,200 characters with 200 characters of overlap; every chunk is embedded and stored. " +
+    "A document over KNOWLEDGE_ASYNC_ABOVE_CHARS characters (default 50,000), or sent with `async: true`, is stored off the request " +
+    "by a Workflow: 202 with the job (Location: /knowledge/jobs/{job_id}); the document is listed and searchable once the job has succeeded. " +
+    embeds,
+  request: { body: body(AddDocumentBody) },
   responses: {
     201: jsonResponse(AddDocumentResponse, "Stored"),
+    202: jsonResponse(IngestJob, "Accepted: a Workflow stores it (GET /knowledge/jobs/{job_id})"),
   },
   errors: [404, 422, 502, 503],
 });
@@ -91,4 +98,16 @@ export const searchKnowledge = defineRoute({
     200: jsonResponse(SearchResponse, "Best first"),
   },
   errors: [404, 422, 502, 503],
+});
+
+export const getJob = defineRoute({
+  method: "get",
+  path: "/knowledge/jobs/{job_id}",
+  role: "member",
+  audit: { action: "knowledge.job", resourceType: "knowledge_job", param: "job_id" },
+  tags,
+  summary: "A large upload's job: status, counts, the failed step's error",
+  request: { params: JobParam },
+  responses: { 200: jsonResponse(IngestJob, "The job") },
+  errors: [404, 503],
 });

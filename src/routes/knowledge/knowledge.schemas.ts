@@ -29,6 +29,13 @@ export const DocumentInput = z
   })
   .openapi("DocumentInput");
 
+export const AddDocumentBody = DocumentInput.extend({
+  async: z.boolean().optional().openapi({
+    description:
+      "Store it off the request (202 with a job) whatever its size; documents over KNOWLEDGE_ASYNC_ABOVE_CHARS characters always are.",
+  }),
+}).openapi("AddDocumentRequest");
+
 export const BatchBody = z
   .strictObject({
     documents: z.array(DocumentInput).min(1, "documents must not be empty").max(50, "at most 50 documents per batch"),
@@ -136,3 +143,30 @@ export const SearchHit = z
 export const SearchResponse = z
   .object({ results: z.array(SearchHit), usage: EmbeddingUsage })
   .openapi("SearchResponse");
+
+export const JobParam = z.object({
+  job_id: z.uuid("job_id must be a UUID").openapi({ param: { name: "job_id", in: "path" } }),
+});
+
+export const IngestJob = z
+  .object({
+    job_id: z.uuid(),
+    document_id: z
+      .uuid()
+      .openapi({ description: "The document the job stores (listed and searchable once succeeded)." }),
+    status: z.enum(["queued", "running", "succeeded", "failed"]),
+    title: z.string().nullable(),
+    agent_id: z.string().nullable(),
+    characters: z.number().int(),
+    chunks: z.number().int(),
+    embedding_calls: z.number().int(),
+    error: z
+      .object({ step: z.string(), code: z.string(), message: z.string() })
+      .nullable()
+      .openapi({ description: "The failed step and a stable code; null unless failed." }),
+    created_at: z.string(),
+    started_at: z.string().nullable(),
+    finished_at: z.string().nullable(),
+    duration_ms: z.number().int().nullable(),
+  })
+  .openapi("IngestJob");

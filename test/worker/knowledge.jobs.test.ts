@@ -1,0 +1,293 @@
+import { env, introspectWorkflow } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { chunkText } from "../../src/knowledge/chunking";
+import { embedText } from "../../local-stack/llm-provider/embeddings";
+import { getConfig } from "../../src/config";
+import { createDb } from "../../src/db/client";
+import { EMBEDDING_DIMENSIONS } from "../../src/db/schema";
+import type { Bindings } from "../../src/env";
+import { KnowledgeStore } from "../../src/knowledge/knowledge-store";
+import { createAgent, openaiKey, storeKey } from "./support/knowledge";
+import { auditRows, llmCalls, neonControl, sha256Hex, sql } from "./support/stack";
+import { newTenant } from "./support/tokens";
+import { call } from "./support/worker";
+
+const WORDS =
+  "router firmware wireless mesh signal channel backup modem bridge latency warranty battery sensor thermostat camera doorbell speaker vacuum filter valve heater bracket hinge panel".split(
+    " ",
+  );
+
+/** About `chars` characters of paragraphs, the same for the same seed, with `marker` in the middle. */
+function longText(chars: number, marker: string, seed = 1): string {
+  let a = seed;
+  const rand = () => {
+    a = (a * 1103515245 + 12345) % 2147483648;
+    return a / 2147483648;
+  };
+  const paragraphs: string[] = [];
+  let length = 0;
+  while (length < chars) {
+    const words = Array.from({ length: 60 }, () => WORDS[Math.floor(rand() * WORDS.length)]!);
+    const p = `${words.join(" ")}.`;
+    paragraphs.push(p);
+    length += p.length + 2;
+  }
+  paragraphs.splice(paragraphs.length >> 1, 0, `The ${marker} reset procedure takes ninety seconds.`);
+  return paragraphs.join("\n\n").slice(0, chars);
+}
+
+/**
+ * Words of random Greek letters (2 bytes each in UTF-8, and each word its own
+ * embedding feature): a 200,000-character document then needs more than one
+ * 2 MiB database request.
+ */
+function denseText(chars: number, marker: string): string {
+  let a = 7;
+  const rand = () => {
+    a = (a * 1103515245 + 12345) % 2147483648;
+    return a / 2147483648;
+  };
+  const letters = "αβγδεζηθικλμνξοπρστυφχψω";
+  const word = () =>
+    Array.from({ length: 4 + Math.floor(rand() * 6) }, () => letters[Math.floor(rand() * 24)]).join("");
+  let text = `The ${marker} manual.\n\n`;
+  while (text.length < chars) text += `${Array.from({ length: 60 }, word).join(" ")}.\n\n`;
+  return text.slice(0, chars);
+}
+
+/** Uploads a document and waits for its Workflow to end (sleeps and retry delays off unless asked). */
+async function uploadAndWait(
+  tenant: string,
+  body: Record<string, unknown>,
+  expected: "complete" | "errored" = "complete",
+  opts: { realSleeps?: boolean; whileRunning?: () => Promise<void> } = {},
+) {
+  await using introspector = await introspectWorkflow(env.KNOWLEDGE_INGEST);
+  await introspector.modifyAll(async (m) => {
+    if (!opts.realSleeps) await m.disableSleeps();
+    await m.disableRetryDelays();
+  });
+  const accepted = await call("POST", "/knowledge/documents", { as: { tenant }, body });
+  expect(accepted.status, accepted.text).toBe(202);
+  await opts.whileRunning?.();
+  const [instance] = await introspector.get();
+  await instance!.waitForStatus(expected);
+  const job = await call("GET", `/knowledge/jobs/${accepted.json.job_id}`, { as: { tenant, roles: ["member"] } });
+  expect(job.status, job.text).toBe(200);
+  return { accepted, job: job.json };
+}
+
+const chunksOf = async (tenant: string, documentId: string) =>
+  (
+    await sql().query(
+      "SELECT count(*)::int AS n, count(DISTINCT chunk_index)::int AS distinct_n FROM knowledge_base WHERE tenant_id = $1 AND document_id = $2",
+      [tenant, documentId],
+    )
+  )[0] as { n: number; distinct_n: number };
+
+const jobCount = async (tenant: string) =>
+  (await sql().query("SELECT count(*)::int AS n FROM knowledge_jobs WHERE tenant_id = $1", [tenant]))[0]!.n as number;
+
+describe("knowledge: large uploads off the request", () => {
+  it("a document within the threshold is still stored within the request (201, no job)", async () => {
+    const tenant = newTenant();
+    await storeKey(tenant, "openai", openaiKey("jobSmall"));
+    const r = await call("POST", "/knowledge/documents", {
+      as: { tenant },
+      body: { title: "Small", content: longText(3000, "ZX-small") },
+    });
+    expect(r.status, r.text).toBe(201);
+    expect(r.json).toMatchObject({ chunks: chunkText(longText(3000, "ZX-small")).length });
+    expect(r.json.job_id).toBeUndefined();
+    expect(await jobCount(tenant)).toBe(0);
+  });
+
+  it("a document over the threshold answers 202 with a job; the Workflow chunks, embeds and stores it; then it is searchable", async () => {
+    const tenant = newTenant();
+    await storeKey(tenant, "openai", openaiKey("jobBig"));
+    const content = longText(60_000, "QX-4471");
+    expect(content.length).toBeGreaterThan(50_000); // the default KNOWLEDGE_ASYNC_ABOVE_CHARS
+    const { accepted, job } = await uploadAndWait(tenant, {
+      title: "Installer handbook",
+      content,
+      metadata: { source: "handbook.pdf" },
+    });
+    expect(accepted.res.headers.get("location")).toBe(`/knowledge/jobs/${accepted.json.job_id}`);
+    expect(accepted.json).toMatchObject({
+      status: "queued",
+      title: "Installer handbook",
+      characters: content.length,
+      chunks: 0,
+      error: null,
+    });
+    const expected = chunkText(content).length;
+    expect(job).toMatchObject({
+      job_id: accepted.json.job_id,
+      document_id: accepted.json.document_id,
+      status: "succeeded",
+      chunks: expected,
+      embedding_calls: 1,
+      error: null,
+    });
+    expect(job.duration_ms).toBeGreaterThanOrEqual(0);
+    expect(await chunksOf(tenant, job.document_id)).toEqual({ n: expected, distinct_n: expected });
+
+    const search = await call("POST", "/knowledge/search", {
+      as: { tenant, roles: ["member"] },
+      body: { query: "QX-4471 reset procedure", k: 3 },
+    });
+    expect(search.status).toBe(200);
+    expect(search.json.results[0]).toMatchObject({
+      document_id: job.document_id,
+      title: "Installer handbook",
+      metadata: { source: "handbook.pdf" },
+    });
+    expect(search.json.results[0].content).toContain("QX-4471");
+    const list = await call("GET", "/knowledge/documents", { as: { tenant, roles: ["member"] } });
+    expect(list.json.items).toEqual([expect.objectContaining({ document_id: job.document_id, chunks: expected })]);
+
+    // The text is not kept once stored; the upload and the Workflow's write are both audited.
+    const [row] = await sql().query("SELECT content FROM knowledge_jobs WHERE id = $1", [job.job_id]);
+    expect(row!.content).toBeNull();
+    const actions = async () => (await auditRows(tenant)).map((a) => `${a.action}:${a.outcome}`);
+    expect(await actions()).toContain("knowledge.create:success");
+    // The Workflow's own row arrives through the audit queue.
+    await expect.poll(actions, { timeout: 15_000 }).toContain("knowledge.ingest:success");
+  });
+
+  it("`async: true` takes a small document off the request too, scoped to its agent", async () => {
+    const tenant = newTenant();
+    await storeKey(tenant, "openai", openaiKey("jobAsync"));
+    await createAgent(tenant, { agent_id: "install-bot" });
+    const { job } = await uploadAndWait(tenant, {
+      content: "The QX-9 bracket mounts with four screws.",
+      agent_id: "install-bot",
+      async: true,
+    });
+    expect(job).toMatchObject({ status: "succeeded", chunks: 1, agent_id: "install-bot" });
+    const rows = await sql().query("SELECT agent_id FROM knowledge_base WHERE tenant_id = $1 AND document_id = $2", [
+      tenant,
+      job.document_id,
+    ]);
+    expect(rows).toEqual([{ agent_id: "install-bot" }]);
+  });
+
+  it("the embedding provider's 429 is a wait, not a failure: the job completes once the provider accepts", async () => {
+    const tenant = newTenant();
+    const limited = openaiKey("ratelimited");
+    await storeKey(tenant, "openai", limited);
+    const fp = await sha256Hex(limited);
+    const { job } = await uploadAndWait(
+      tenant,
+      { content: "The QX-12 heater needs a 30 A breaker.", async: true },
+      "complete",
+      {
+        // The step's first attempt gets the stand-in's 429 (Retry-After: 7) and sleeps; the admin then fixes the quota.
+        realSleeps: true,
+        whileRunning: async () => {
+          await expect
+            .poll(async () => (await llmCalls()).some((c: any) => c.keyFingerprint === fp && c.status === 429), {
+              timeout: 20_000,
+            })
+            .toBe(true);
+          await storeKey(tenant, "openai", openaiKey("jobAfterWait"));
+        },
+      },
+    );
+    expect(job).toMatchObject({ status: "succeeded", chunks: 1, error: null });
+  }, 60_000);
+});
+
+describe("knowledge jobs: failures", () => {
+  it("refuses up front what the Workflow could not do: an unknown agent (404), no OpenAI key (422); no job is made", async () => {
+    const tenant = newTenant();
+    const noKey = await call("POST", "/knowledge/documents", {
+      as: { tenant },
+      body: { content: "text", async: true },
+    });
+    expect(noKey.status).toBe(422);
+    expect(noKey.json.code).toBe("provider_key_missing");
+    await storeKey(tenant, "openai", openaiKey("jobRefused"));
+    const noAgent = await call("POST", "/knowledge/documents", {
+      as: { tenant },
+      body: { content: "text", async: true, agent_id: "nobody" },
+    });
+    expect(noAgent.status).toBe(404);
+    const notBool = await call("POST", "/knowledge/documents", {
+      as: { tenant },
+      body: { content: "x", async: "yes" },
+    });
+    expect(notBool.status).toBe(400);
+    expect(await jobCount(tenant)).toBe(0);
+  });
+
+  it("a failed step is surfaced on the job (step, stable code, safe message) and nothing of the document stays", async () => {
+    const tenant = newTenant();
+    const revoked = openaiKey("revoked");
+    await storeKey(tenant, "openai", revoked);
+    const { job } = await uploadAndWait(tenant, { content: longText(60_000, "QX-fail") }, "errored");
+    expect(job).toMatchObject({
+      status: "failed",
+      chunks: 0,
+      error: { step: "embed and store", code: "provider_key_rejected" },
+    });
+    expect(job.error.message).toContain("rejected the tenant's openai key");
+    expect(JSON.stringify(job)).not.toContain(revoked.slice(8, 20));
+    expect(job.finished_at).not.toBeNull();
+    expect(await chunksOf(tenant, job.document_id)).toMatchObject({ n: 0 });
+    const [row] = await sql().query("SELECT content FROM knowledge_jobs WHERE id = $1", [job.job_id]);
+    expect(row!.content).toBeNull();
+  });
+
+  it("a step retried after part of its write landed leaves every chunk once", async () => {
+    const tenant = newTenant();
+    await storeKey(tenant, "openai", openaiKey("jobRetry"));
+    const content = denseText(200_000, "QX-retry");
+    // The document's chunks go to Neon in two requests (over MAX_BATCH_BYTES); the first commits, the
+    // second (with the job's end) fails once: the step is retried and must replace, not add to, the first.
+    await neonControl.faults({ status: 503, match: '"status" = $2, "chunks" = $3', count: 1 });
+    try {
+      const { job } = await uploadAndWait(tenant, { content });
+      const expected = chunkText(content).length;
+      expect(job).toMatchObject({ status: "succeeded", chunks: expected });
+      expect(await chunksOf(tenant, job.document_id)).toEqual({ n: expected, distinct_n: expected });
+      // The scenario needs the write to span requests: the same packing, with the stand-in's vectors, says it did.
+      const db = createDb(getConfig(env as Bindings));
+      const pieces = chunkText(content);
+      const requests = new KnowledgeStore(db, tenant).insertRequests([
+        {
+          documentId: job.document_id,
+          agentId: null,
+          title: null,
+          metadata: {},
+          chunks: pieces.map((c) => ({ content: c, embedding: embedText(c, EMBEDDING_DIMENSIONS) })),
+        },
+      ]);
+      expect(requests.length).toBeGreaterThanOrEqual(2);
+    } finally {
+      await neonControl.clearFaults();
+    }
+  }, 60_000);
+});
+
+describe("knowledge jobs: isolation", () => {
+  it("a member of the tenant reads the job; another tenant gets 404; the id must be a UUID", async () => {
+    const tenant = newTenant();
+    await storeKey(tenant, "openai", openaiKey("jobIso"));
+    const { job } = await uploadAndWait(tenant, { content: "The QX-77 valve is left-handed.", async: true });
+    const member = await call("GET", `/knowledge/jobs/${job.job_id}`, { as: { tenant, roles: ["member"] } });
+    expect(member.status).toBe(200);
+    const other = newTenant();
+    const foreign = await call("GET", `/knowledge/jobs/${job.job_id}`, { as: { tenant: other } });
+    expect(foreign.status).toBe(404);
+    expect(foreign.text).not.toContain(job.document_id);
+    await storeKey(other, "openai", openaiKey("jobIsoOther"));
+    const search = await call("POST", "/knowledge/search", {
+      as: { tenant: other },
+      body: { query: "QX-77 valve" },
+    });
+    expect(search.status).toBe(200);
+    expect(search.json.results).toEqual([]);
+    expect((await call("GET", "/knowledge/jobs/not-a-uuid", { as: { tenant } })).status).toBe(400);
+  });
+});
