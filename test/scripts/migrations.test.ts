@@ -61,6 +61,7 @@ describe("schema and migrations", () => {
         "connector_items",
         "connector_runs",
         "knowledge_base",
+        "knowledge_jobs",
         "security_events",
       ]);
       const [idx] = await sql.query(
