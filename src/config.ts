@@ -85,6 +85,9 @@ export const SETTINGS = {
     ),
   // Provider calls: time to response headers, and the longest pause between streamed chunks.
   LLM_TIMEOUT_MS: intSetting(30_000, 1000, 300_000),
+  // How long an isolate keeps a tenant's provider key and agent config (src/lib/isolate-cache.ts): the
+  // longest another isolate may serve a rotated or deleted key, or an updated agent. 0 turns caching off.
+  CACHE_TTL_MS: intSetting(30_000, 0, 300_000),
   DEV_LOGIN: z
     .enum(["true", "false"])
     .default("false")
@@ -177,6 +180,8 @@ const ConfigSchema = z
       timeoutMs: c.LLM_TIMEOUT_MS,
       embeddingModel: c.EMBEDDING_MODEL,
     },
+    /** How long an isolate keeps a tenant's provider key and agent config (0: not at all). */
+    cacheTtlMs: c.CACHE_TTL_MS,
     devLogin: c.DEV_LOGIN,
     /** How far connectors may reach (SSRF rules) and their call timeout. */
     connectors: { allowLoopback: c.CONNECTORS_ALLOW_LOOPBACK, timeoutMs: c.CONNECTOR_TIMEOUT_MS },

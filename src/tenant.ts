@@ -22,12 +22,15 @@ export interface Tenant {
   connectors: ConnectorStore;
 }
 
-/** Binds the stores to the verified principal's tenant (small objects: no I/O happens here). */
-export function tenantOf(principal: Principal, db: Database, vault: VaultClient): Tenant {
+/**
+ * Binds the stores to the verified principal's tenant (small objects: no I/O happens here).
+ * `cacheTtlMs` (CACHE_TTL_MS) lets the hot path's reads (provider key, agent) come from this isolate's cache.
+ */
+export function tenantOf(principal: Principal, db: Database, vault: VaultClient, cacheTtlMs = 0): Tenant {
   return {
     principal,
-    keys: new KeyStore(db, vault, principal.tenantId),
-    agents: new AgentStore(db, principal.tenantId),
+    keys: new KeyStore(db, vault, principal.tenantId, cacheTtlMs),
+    agents: new AgentStore(db, principal.tenantId, cacheTtlMs),
     knowledge: new KnowledgeStore(db, principal.tenantId),
     knowledgeJobs: new IngestJobStore(db, principal.tenantId),
     connectors: new ConnectorStore(db, vault, principal.tenantId),

@@ -2,6 +2,7 @@ import { and, asc, eq, gt } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { agentConfigs, knowledgeBase } from "../db/schema";
 import { ApiError } from "../errors/problem";
+import { IsolateCache } from "../lib/isolate-cache";
 import type { ProviderId } from "../llm/catalog";
 
 type Row = typeof agentConfigs.$inferSelect;
@@ -54,11 +55,16 @@ function toRow<F extends Partial<AgentFields>>(f: F): Omit<F, "temperature"> & {
   return { ...rest, ...(temperature !== undefined ? { temperature: temperature.toFixed(2) } : {}) };
 }
 
+/** Agents a hot isolate loaded for a chat (by tenant and agent_id), kept CACHE_TTL_MS. A few KiB each at most. */
+const usableAgents = new IsolateCache<Agent>(1000);
+
 /** A tenant's agents. Every statement is filtered by tenant_id. */
 export class AgentStore {
   constructor(
     private readonly db: Database,
     private readonly tenantId: string,
+    /** How long `useAgent` may answer from this isolate's cache (0: always from the database). */
+    private readonly cacheTtlMs = 0,
   ) {}
 
   /** Creates an agent; 409 conflict when the tenant already has this agent_id. */
@@ -69,12 +75,21 @@ export class AgentStore {
       .onConflictDoNothing({ target: [agentConfigs.tenant_id, agentConfigs.agent_id] })
       .returning();
     if (!row) throw new ApiError("conflict", `An agent with agent_id ${agentId} already exists in this tenant.`);
+    usableAgents.evict(this.tenantId, agentId);
     return toAgent(row);
   }
 
   async get(agentId: string): Promise<Agent | null> {
     const [row] = await this.db.select().from(agentConfigs).where(this.where(agentId)).limit(1);
     return row ? toAgent(row) : null;
+  }
+
+  /**
+   * The agent for a chat turn, from this isolate's cache when loaded less than CACHE_TTL_MS ago.
+   * Reads and writes of the agent itself (GET, PATCH) use `get`, never this.
+   */
+  async useAgent(agentId: string): Promise<Agent | null> {
+    return await usableAgents.load(this.tenantId, agentId, this.cacheTtlMs, () => this.get(agentId));
   }
 
   /** Agents ordered by agent_id; `after` continues from the last agent_id seen. */
@@ -90,8 +105,13 @@ export class AgentStore {
   }
 
   async update(agentId: string, fields: Partial<AgentFields>): Promise<Agent | null> {
-    const [row] = await this.db.update(agentConfigs).set(toRow(fields)).where(this.where(agentId)).returning();
-    return row ? toAgent(row) : null;
+    try {
+      const [row] = await this.db.update(agentConfigs).set(toRow(fields)).where(this.where(agentId)).returning();
+      return row ? toAgent(row) : null;
+    } finally {
+      // After the write (applied or not), so a read in flight meanwhile cannot put the old agent back.
+      usableAgents.evict(this.tenantId, agentId);
+    }
   }
 
   /**
@@ -99,13 +119,15 @@ export class AgentStore {
    * later agent with the same agent_id does not inherit them. Null when absent.
    */
   async remove(agentId: string): Promise<{ chunks: number } | null> {
-    const [chunks, agents] = await this.db.batch([
-      this.db
-        .delete(knowledgeBase)
-        .where(and(eq(knowledgeBase.tenant_id, this.tenantId), eq(knowledgeBase.agent_id, agentId)))
-        .returning({ id: knowledgeBase.id }),
-      this.db.delete(agentConfigs).where(this.where(agentId)).returning({ id: agentConfigs.id }),
-    ]);
+    const [chunks, agents] = await this.db
+      .batch([
+        this.db
+          .delete(knowledgeBase)
+          .where(and(eq(knowledgeBase.tenant_id, this.tenantId), eq(knowledgeBase.agent_id, agentId)))
+          .returning({ id: knowledgeBase.id }),
+        this.db.delete(agentConfigs).where(this.where(agentId)).returning({ id: agentConfigs.id }),
+      ])
+      .finally(() => usableAgents.evict(this.tenantId, agentId));
     if (agents.length === 0) {
       // Nothing to delete; the chunk delete matched only orphans of a long-gone agent, which is harmless.
       return null;

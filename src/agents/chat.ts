@@ -31,7 +31,7 @@ export async function prepareChat(deps: ChatDeps, agentId: string, messages: Cha
   const { agents, knowledge, keys } = deps.tenant;
   const scope: SearchScope = { kind: "agent", agentId };
   // Round trips that do not depend on each other run side by side: they are most of the time to first token.
-  const [agent, scopeSize] = await Promise.all([agents.get(agentId), knowledge.scopeSize(scope)]);
+  const [agent, scopeSize] = await Promise.all([agents.useAgent(agentId), knowledge.scopeSize(scope)]);
   if (!agent) throw new ApiError("not_found", `No agent ${agentId} in this tenant.`);
   if (!agent.is_active)
     throw new ApiError("conflict", `Agent ${agentId} is disabled; set is_active to true to chat with it.`);

@@ -2,6 +2,7 @@ import { and, eq, sql, type SQL } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { prepared } from "../db/prepared";
 import { connectorConfigs } from "../db/schema";
+import { IsolateCache } from "../lib/isolate-cache";
 import type { VaultClient } from "../vault/client";
 import { VaultError } from "../vault/http";
 import { keyPath, keysFolder, SERVICE_NAME } from "../vault/paths";
@@ -53,6 +54,12 @@ const REPAIR_CONCURRENCY = 6;
 const cc = connectorConfigs;
 
 /**
+ * Provider keys a hot isolate read from Vault (by tenant and service), so a call does not wait on
+ * Vault (a region away) again within CACHE_TTL_MS. Bounded: a few hundred bytes per entry.
+ */
+const usableKeys = new IsolateCache<{ apiKey: string; version: number }>(1000);
+
+/**
  * A tenant's provider keys. Vault is the source of truth for keys and versions;
  * `connector_configs` is the record used for listing and metadata.
  *
@@ -70,6 +77,8 @@ export class KeyStore {
     private readonly db: Database,
     private readonly vault: VaultClient,
     private readonly tenantId: string,
+    /** How long `useKey` may answer from this isolate's cache (0: always from Vault). */
+    private readonly cacheTtlMs = 0,
   ) {}
 
   pathOf(service: string): string {
@@ -104,6 +113,10 @@ export class KeyStore {
         await this.endPending(input.service).catch(() => {}); // a stale mark only costs one repair
       }
       throw err;
+    } finally {
+      // Once Vault has (or may have) the new key, this isolate stops serving the old one, including a
+      // read that was in flight meanwhile; other isolates within CACHE_TTL_MS.
+      usableKeys.evict(this.tenantId, input.service);
     }
     const newer = sql`(${cc.vault_version} is null or ${cc.vault_version} < ${version}::int)`;
     const ifNewer = (value: SQL, column: SQL | typeof cc.is_active) =>
@@ -196,6 +209,8 @@ export class KeyStore {
         await this.endPending(service).catch(() => {});
       }
       throw err;
+    } finally {
+      usableKeys.evict(this.tenantId, service);
     }
     if (row) {
       await this.db
@@ -206,11 +221,16 @@ export class KeyStore {
     return !!meta;
   }
 
-  /** Reads the key for a provider call. Only chat/embedding code calls this. */
+  /**
+   * Reads the key for a provider call (only chat/embedding code calls this), from this isolate's
+   * cache when it read it less than CACHE_TTL_MS ago.
+   */
   async useKey(service: string): Promise<{ apiKey: string; version: number } | null> {
-    const secret = await this.vault.read<StoredSecret>(this.pathOf(service));
-    if (!secret || typeof secret.data.api_key !== "string") return null;
-    return { apiKey: secret.data.api_key, version: secret.metadata.version };
+    return await usableKeys.load(this.tenantId, service, this.cacheTtlMs, async () => {
+      const secret = await this.vault.read<StoredSecret>(this.pathOf(service));
+      if (!secret || typeof secret.data.api_key !== "string") return null;
+      return { apiKey: secret.data.api_key, version: secret.metadata.version };
+    });
   }
 
   /** Makes one record match Vault. */

@@ -120,7 +120,7 @@ export const authenticate = () =>
       roles,
       isAdmin: roles.some((r) => ADMIN_ROLES.has(r)),
     };
-    c.set("tenant", tenantOf(principal, c.get("db"), c.get("vault")));
+    c.set("tenant", tenantOf(principal, c.get("db"), c.get("vault"), c.get("config").cacheTtlMs));
     await next();
   });
 

@@ -1,0 +1,58 @@
+/**
+ * What a hot isolate already knows about a tenant, kept for a short time so the hot path
+ * (a /v1 or chat call) does not fetch it again: the tenant's provider key from Vault (a region
+ * away in production, tens of ms), its agent's config. One instance per kind of value, at module
+ * scope (one per isolate); the time to keep is passed by the caller (`CACHE_TTL_MS`).
+ *
+ * - Every entry is keyed by tenant: a tenant id is part of every call, so no call can reach
+ *   another tenant's entries.
+ * - A change made through this isolate (rotation, deletion, update) evicts at once, and a read
+ *   that started before the eviction does not put its (older) answer back: `load` stores only
+ *   if no eviction happened while it was fetching. Other isolates serve what they hold until
+ *   it is `ttlMs` old (README "Per-isolate caches").
+ * - Bounded: beyond `maxEntries` the least recently used entry goes.
+ * - Absence is not cached (a key stored elsewhere is seen at once), nor failures.
+ * - Values are never logged or serialised by this module.
+ */
+export class IsolateCache<V> {
+  private readonly entries = new Map<string, { value: V; at: number }>();
+  /** Counts evictions: a load stores its answer only if none happened while it was in flight. */
+  private evictions = 0;
+
+  constructor(private readonly maxEntries: number) {}
+
+  /** The value for the tenant's `key`, from the cache if it is younger than `ttlMs`, else from `fetch` (then kept). */
+  async load(tenantId: string, key: string, ttlMs: number, fetch: () => Promise<V | null>): Promise<V | null> {
+    const id = entryId(tenantId, key);
+    const now = Date.now();
+    const hit = this.entries.get(id);
+    if (hit && now - hit.at < ttlMs) {
+      // Least recently used goes first: a hit moves the entry to the end.
+      this.entries.delete(id);
+      this.entries.set(id, hit);
+      return hit.value;
+    }
+    if (hit) this.entries.delete(id);
+    const evictionsBefore = this.evictions;
+    const value = await fetch();
+    if (value !== null && ttlMs > 0 && this.evictions === evictionsBefore) {
+      this.entries.set(id, { value, at: now });
+      if (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
+    }
+    return value;
+  }
+
+  /** Forgets the tenant's `key` (it changed or is gone), and keeps reads already in flight from storing theirs. */
+  evict(tenantId: string, key: string): void {
+    this.evictions++;
+    this.entries.delete(entryId(tenantId, key));
+  }
+
+  /** How many entries are held (for tests and the bound). */
+  get size(): number {
+    return this.entries.size;
+  }
+}
+
+// A tenant id is a UUID (checked by authenticate), so it cannot contain the separator.
+const entryId = (tenantId: string, key: string) => `${tenantId}\u0000${key}`;

@@ -1,0 +1,205 @@
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { IsolateCache } from "../../src/lib/isolate-cache";
+import { createAgent, openaiKey, storeKey } from "./support/knowledge";
+import { llmCalls, sha256Hex, sql, vaultControl, vaultRaw } from "./support/stack";
+import { newTenant } from "./support/tokens";
+import { call } from "./support/worker";
+
+/**
+ * The per-isolate caches (src/lib/isolate-cache.ts): the hot path does not read Vault (or the
+ * agent) again within CACHE_TTL_MS (default 30 s); a change made through this isolate is seen at
+ * once; a change made elsewhere (another isolate, Vault directly) within the TTL; tenants never
+ * share an entry. The tests run in the Worker's own isolate, so its module-level caches are these.
+ */
+
+const member = (tenant: string) => ({ tenant, roles: ["member"] });
+const completion = (tenant: string, model = "gpt-4o-mini", content = "Hi") =>
+  call("POST", "/v1/chat/completions", { as: member(tenant), body: { model, messages: [{ role: "user", content }] } });
+
+/** The tenant's key reads the Vault stand-in received (GET of the key's data path). */
+async function keyReads(tenant: string, service = "openai"): Promise<number> {
+  const path = `/v1/secret/data/tenants/${tenant}/api_keys/${service}`;
+  return (await vaultControl.requests()).filter((r) => r.method === "GET" && r.path === path).length;
+}
+
+/** Fingerprints of the keys the provider stand-in received for chat completions, in order. */
+async function chatKeys(fingerprints: string[]): Promise<string[]> {
+  return (await llmCalls())
+    .filter((c) => c.path.endsWith("/chat/completions") && fingerprints.includes(c.keyFingerprint))
+    .map((c) => c.keyFingerprint);
+}
+
+/** Moves this isolate's clock (Date only: timers and I/O keep running). */
+function advanceClock(ms: number) {
+  vi.useFakeTimers({ toFake: ["Date"], now: Date.now() + ms });
+}
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe("the tenant's provider key, per isolate", () => {
+  it("a second call reads nothing from Vault; the key that answered is the tenant's", async () => {
+    const tenant = newTenant();
+    const key = openaiKey("cacheHot");
+    await storeKey(tenant, "openai", key);
+    expect((await completion(tenant)).status).toBe(200);
+    expect(await keyReads(tenant)).toBe(1);
+    expect((await completion(tenant)).status).toBe(200);
+    expect((await completion(tenant, "gpt-4o-mini", "again")).status).toBe(200);
+    expect(await keyReads(tenant)).toBe(1);
+    const fp = await sha256Hex(key);
+    expect(await chatKeys([fp])).toEqual([fp, fp, fp]);
+  });
+
+  it("a rotation or deletion through this isolate is seen by the very next call", async () => {
+    const tenant = newTenant();
+    const first = openaiKey("cacheRotA");
+    const second = openaiKey("cacheRotB");
+    await storeKey(tenant, "openai", first);
+    expect((await completion(tenant)).status).toBe(200);
+    await storeKey(tenant, "openai", second);
+    expect((await completion(tenant)).status).toBe(200);
+    const [a, b] = await Promise.all([sha256Hex(first), sha256Hex(second)]);
+    expect(await chatKeys([a, b])).toEqual([a, b]);
+    const del = await call("DELETE", "/vault/keys/openai", { as: { tenant } });
+    expect(del.status).toBeLessThan(300);
+    const gone = await completion(tenant);
+    expect(gone.status).toBe(422);
+    expect(gone.json.error.code).toBe("provider_key_missing");
+  });
+
+  it("a rotation made elsewhere (Vault itself, another isolate) is served once the TTL has passed", async () => {
+    const tenant = newTenant();
+    const first = openaiKey("cacheTtlA");
+    const second = openaiKey("cacheTtlB");
+    await storeKey(tenant, "openai", first);
+    expect((await completion(tenant)).status).toBe(200);
+    // Written straight into Vault: this isolate cannot know.
+    const w = await vaultRaw("POST", `secret/data/tenants/${tenant}/api_keys/openai`, {
+      data: { api_key: second, created_at: "", created_by: "elsewhere", key_hint: "****KEYS", metadata: {} },
+    });
+    expect(w.status).toBe(200);
+    advanceClock(29_000);
+    expect((await completion(tenant)).status).toBe(200);
+    expect(await keyReads(tenant)).toBe(1);
+    advanceClock(31_000);
+    expect((await completion(tenant)).status).toBe(200);
+    expect(await keyReads(tenant)).toBe(2);
+    const [a, b] = await Promise.all([sha256Hex(first), sha256Hex(second)]);
+    expect(await chatKeys([a, b])).toEqual([a, a, b]);
+  });
+
+  it("CACHE_TTL_MS=0 turns the cache off: every call reads Vault", async () => {
+    const tenant = newTenant();
+    await storeKey(tenant, "openai", openaiKey("cacheOff"));
+    const env = { CACHE_TTL_MS: "0" };
+    for (let i = 0; i < 2; i++) {
+      const r = await call("POST", "/v1/chat/completions", {
+        as: member(tenant),
+        env,
+        body: { model: "gpt-4o-mini", messages: [{ role: "user", content: "Hi" }] },
+      });
+      expect(r.status).toBe(200);
+    }
+    expect(await keyReads(tenant)).toBe(2);
+  });
+
+  it("tenant A's cached key never serves tenant B", async () => {
+    const [a, b] = [newTenant(), newTenant()];
+    const [keyA, keyB] = [openaiKey("cacheIsoA"), openaiKey("cacheIsoB")];
+    await storeKey(a, "openai", keyA);
+    expect((await completion(a)).status).toBe(200);
+    // B has no key: A's cached one must not answer for it.
+    const none = await completion(b);
+    expect(none.status).toBe(422);
+    await storeKey(b, "openai", keyB);
+    expect((await completion(b)).status).toBe(200);
+    expect((await completion(a)).status).toBe(200);
+    const [fa, fb] = await Promise.all([sha256Hex(keyA), sha256Hex(keyB)]);
+    expect(await chatKeys([fa, fb])).toEqual([fa, fb, fa]);
+    expect(await keyReads(b)).toBe(2);
+  });
+});
+
+describe("the agent, per isolate", () => {
+  it("an update through this isolate applies at once; one made elsewhere once the TTL has passed", async () => {
+    const tenant = newTenant();
+    await storeKey(tenant, "openai", openaiKey("cacheAgent"));
+    await createAgent(tenant, { agent_id: "brief", max_tokens: 1000 });
+    const ask = () => completion(tenant, "agent:brief", "one two three four five");
+    expect((await ask()).json.choices[0].message.content).toBe("Echo: one two three four five");
+
+    const patched = await call("PATCH", "/agents/brief", { as: { tenant }, body: { max_tokens: 3 } });
+    expect(patched.status).toBe(200);
+    expect((await ask()).json.choices[0].message.content).toBe("Echo: one two");
+
+    // Changed in the database behind this isolate's back (as another isolate's update would be).
+    await sql().query("UPDATE agent_configs SET max_tokens = 4 WHERE tenant_id = $1 AND agent_id = 'brief'", [tenant]);
+    advanceClock(29_000);
+    expect((await ask()).json.choices[0].message.content).toBe("Echo: one two");
+    advanceClock(31_000);
+    expect((await ask()).json.choices[0].message.content).toBe("Echo: one two three");
+  });
+
+  it("a deleted agent is gone at once, and another tenant's agent of the same id is never served", async () => {
+    const [a, b] = [newTenant(), newTenant()];
+    await storeKey(a, "openai", openaiKey("cacheDelA"));
+    await storeKey(b, "openai", openaiKey("cacheDelB"));
+    await createAgent(a, { agent_id: "shared-name", max_tokens: 2 });
+    expect((await completion(a, "agent:shared-name", "one two three")).json.choices[0].message.content).toBe(
+      "Echo: one",
+    );
+    const missing = await completion(b, "agent:shared-name");
+    expect(missing.status).toBe(404);
+    await createAgent(b, { agent_id: "shared-name", max_tokens: 1000 });
+    expect((await completion(b, "agent:shared-name", "one two three")).json.choices[0].message.content).toBe(
+      "Echo: one two three",
+    );
+    expect((await call("DELETE", "/agents/shared-name", { as: { tenant: a } })).status).toBeLessThan(300);
+    expect((await completion(a, "agent:shared-name")).status).toBe(404);
+  });
+});
+
+describe("IsolateCache", () => {
+  const tenant = "00000000-0000-4000-8000-000000000001";
+
+  it("is bounded: beyond maxEntries the least recently used entry goes", async () => {
+    const cache = new IsolateCache<string>(2);
+    let fetches = 0;
+    const load = (key: string) =>
+      cache.load(tenant, key, 60_000, async () => {
+        fetches++;
+        return `value of ${key}`;
+      });
+    await load("a");
+    await load("b");
+    await load("a"); // a is now the most recently used
+    await load("c"); // evicts b
+    expect(cache.size).toBe(2);
+    expect(fetches).toBe(3);
+    await load("a");
+    expect(fetches).toBe(3);
+    await load("b");
+    expect(fetches).toBe(4);
+  });
+
+  it("a read in flight during an eviction does not put its older answer back; absence is not kept", async () => {
+    const cache = new IsolateCache<string>(10);
+    let release!: () => void;
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    const slow = cache.load(tenant, "k", 60_000, async () => {
+      await gate;
+      return "old";
+    });
+    cache.evict(tenant, "k");
+    release();
+    expect(await slow).toBe("old");
+    expect(await cache.load(tenant, "k", 60_000, async () => "new")).toBe("new");
+    expect(await cache.load(tenant, "none", 60_000, async () => null)).toBeNull();
+    expect(await cache.load(tenant, "none", 60_000, async () => "now there")).toBe("now there");
+    expect(await cache.load("00000000-0000-4000-8000-000000000002", "k", 60_000, async () => "theirs")).toBe("theirs");
+  });
+});
