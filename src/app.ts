@@ -17,6 +17,7 @@ import { connectorsRouter } from "./routes/connectors/connectors.index";
 import { knowledgeRouter } from "./routes/knowledge/knowledge.index";
 import { portalRouter } from "./routes/portal/portal.index";
 import { v1Router } from "./routes/v1/v1.index";
+import { apiKeysRouter } from "./routes/api-keys/api-keys.index";
 
 /**
  * Builds the app: public routes first (liveness and docs need no config), then the request services,
@@ -60,6 +61,12 @@ export function createApp() {
     scheme: "bearer",
     bearerFormat: "JWT",
   });
+  app.openAPIRegistry.registerComponent("securitySchemes", "apiKeyAuth", {
+    type: "http",
+    scheme: "bearer",
+    bearerFormat: "bgk_…",
+    description: "A tenant API key (POST /api-keys), accepted on /v1/* only.",
+  });
 
   app.use("*", init());
   app.route("/", readyRouter);
@@ -91,6 +98,7 @@ function authenticatedApi() {
     .route("/", knowledgeRouter)
     .route("/", chatRouter)
     .route("/", connectorsRouter)
+    .route("/", apiKeysRouter)
     .route("/", v1Router);
 }
 

@@ -1,3 +1,4 @@
+import { ApiKeyStore } from "./api-keys/api-key-store";
 import { AgentStore } from "./agents/agent-store";
 import { ConnectorStore } from "./connectors/connector-store";
 import type { Database } from "./db/client";
@@ -20,6 +21,7 @@ export interface Tenant {
   /** Large uploads stored by the ingest Workflow. */
   knowledgeJobs: IngestJobStore;
   connectors: ConnectorStore;
+  apiKeys: ApiKeyStore;
 }
 
 /**
@@ -34,5 +36,6 @@ export function tenantOf(principal: Principal, db: Database, vault: VaultClient,
     knowledge: new KnowledgeStore(db, principal.tenantId),
     knowledgeJobs: new IngestJobStore(db, principal.tenantId),
     connectors: new ConnectorStore(db, vault, principal.tenantId),
+    apiKeys: new ApiKeyStore(db, principal.tenantId),
   };
 }

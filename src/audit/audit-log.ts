@@ -46,6 +46,14 @@ export class AuditLog {
     private readonly facts: RequestFacts,
   ) {}
 
+  /** The tenant API key the request authenticated with: every row it records names it (`details.api_key_id`). */
+  private apiKeyId: string | null = null;
+
+  /** Called once the request's API key is known (see `authenticate`). */
+  attributeTo(apiKeyId: string): void {
+    this.apiKeyId = apiKeyId;
+  }
+
   /** An action on a tenant's resources, whatever its outcome. */
   record(entry: AuditEntry): void {
     const record: AuditRecord = {
@@ -59,7 +67,10 @@ export class AuditLog {
       request_id: this.facts.requestId,
       ip_address: this.facts.ip,
       user_agent: this.facts.userAgent?.slice(0, 512) ?? null,
-      details: redact(entry.details ?? {}) as Record<string, unknown>,
+      details: redact({ ...entry.details, ...(this.apiKeyId ? { api_key_id: this.apiKeyId } : {}) }) as Record<
+        string,
+        unknown
+      >,
       created_at: new Date().toISOString(),
     };
     this.waitUntil(this.send({ kind: "audit", record }));

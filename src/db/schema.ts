@@ -233,6 +233,42 @@ export const agentConfigs = pgTable(
   ],
 );
 
+/**
+ * Added: tenant API keys (`bgk_…`) for code calling /v1. Only a SHA-256 of the key is stored (see
+ * src/api-keys/secret.ts for why a fast hash is right for high-entropy keys), with a short hint.
+ * The lookup is by hash alone (the tenant comes from the row it finds), hence the unique index.
+ */
+export const apiKeys = pgTable(
+  "api_keys",
+  {
+    // A UUIDv7 given by the store, so ids sort by creation (the list's order and cursor).
+    id: uuid("id").primaryKey(),
+    tenant_id: uuid("tenant_id").notNull(),
+    name: text("name").notNull(),
+    /** Lowercase hex SHA-256 of the whole key; never the key. */
+    key_hash: text("key_hash").notNull(),
+    /** e.g. `bgk_****Ab3x`: enough to recognise a key in a list. */
+    key_hint: text("key_hint").notNull(),
+    /** What the key may call on /v1; both null = anything the tenant has (README "Tenant API keys"). */
+    allowed_models: jsonb("allowed_models").$type<string[]>(),
+    allowed_agents: jsonb("allowed_agents").$type<string[]>(),
+    /** One of the limiter tiers (src/api-keys/rate-limit.ts); null = only the tenant's limit. */
+    rate_limit_per_minute: integer("rate_limit_per_minute"),
+    expires_at: timestamp("expires_at", { withTimezone: true }),
+    /** Written off the response's path, at most once a minute per key. */
+    last_used_at: timestamp("last_used_at", { withTimezone: true }),
+    revoked_at: timestamp("revoked_at", { withTimezone: true }),
+    revoked_by: text("revoked_by"),
+    created_by: text("created_by"),
+    created_at: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex("api_keys_key_hash_uq").on(t.key_hash),
+    // The list, newest first per tenant, continued after the last id seen.
+    index("api_keys_tenant_id_idx").on(t.tenant_id, t.id.desc()),
+  ],
+);
+
 /** Postgres tsvector; drizzle has no built-in type for it. Read-only here: the column is generated. */
 const tsvector = customType<{ data: string }>({ dataType: () => "tsvector" });
 
@@ -310,5 +346,6 @@ export const schema = {
   agentConfigs,
   knowledgeBase,
   knowledgeJobs,
+  apiKeys,
 };
 export { sql };

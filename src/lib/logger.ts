@@ -2,7 +2,10 @@
 const SECRET_FIELD = /(key|token|secret|password|authorization|cookie|credential)/i;
 /** Values that look like provider keys or bearer tokens, wherever they appear. */
 const SECRET_VALUE =
-  /\b(sk-[A-Za-z0-9_-]{6,}|eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*|hvs\.[A-Za-z0-9_-]+)/g;
+  /\b(sk-[A-Za-z0-9_-]{6,}|bgk_[A-Za-z0-9]{6,}|eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*|hvs\.[A-Za-z0-9_-]+)/g;
+
+/** Field names that look secret but are not: shown as they are (their values still pass the value check). */
+const PUBLIC_FIELDS = new Set(["key_hint", "api_key_id"]);
 
 export type LogFields = Record<string, unknown>;
 
@@ -20,8 +23,8 @@ export function redact(value: unknown, depth = 0): unknown {
   if (Array.isArray(value)) return value.map((v) => redact(v, depth + 1));
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) {
-    // `key_hint` is a masked hint by construction, everything else key-ish is hidden.
-    out[k] = SECRET_FIELD.test(k) && k !== "key_hint" ? "[redacted]" : redact(v, depth + 1);
+    // `key_hint` is a masked hint and `api_key_id` a row id by construction; everything else key-ish is hidden.
+    out[k] = SECRET_FIELD.test(k) && !PUBLIC_FIELDS.has(k) ? "[redacted]" : redact(v, depth + 1);
   }
   return out;
 }

@@ -60,7 +60,10 @@ export function problemResponses(...statuses: number[]) {
 }
 
 /** The security requirement of every authenticated route (the `bearerAuth` scheme registered in app.ts). */
-export const bearerSecurity = [{ bearerAuth: [] }];
+export const bearerSecurity: Array<Record<string, string[]>> = [{ bearerAuth: [] }];
+
+/** /v1's: a JWT or a tenant API key (`apiKeyAuth`, also registered in app.ts), either one. */
+export const bearerOrApiKeySecurity: Array<Record<string, string[]>> = [{ bearerAuth: [] }, { apiKeyAuth: [] }];
 
 /** A JSON response entry for a route's `responses`. */
 export const jsonResponse = <T>(schema: T, description: string) => ({

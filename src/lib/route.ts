@@ -5,9 +5,9 @@ import { createMiddleware } from "hono/factory";
 import { type AuditSpec, auditTargetOf, auditUnwritten } from "../audit/audited";
 import type { Config } from "../config";
 import type { AppEnv } from "../env";
-import { ApiError } from "../errors/problem";
+import { ApiError, isOpenAiPath } from "../errors/problem";
 import { requireRole } from "../middleware/auth";
-import { bearerSecurity, problemResponses } from "./openapi";
+import { bearerOrApiKeySecurity, bearerSecurity, problemResponses } from "./openapi";
 
 /** Who may call a route: anyone, any member of the token's tenant, or its admins (`admin`/`owner`). */
 export type Role = "public" | "member" | "admin";
@@ -68,7 +68,8 @@ export function defineRoute<P extends string, R extends Base & { path: P }>(decl
     responses,
   };
   if (role === "admin") config.description = joinSentences("Admins only.", route.description);
-  if (role !== "public") config.security = bearerSecurity;
+  // Tenant API keys are accepted where `authenticate` accepts them: /v1 only.
+  if (role !== "public") config.security = isOpenAiPath(route.path) ? bearerOrApiKeySecurity : bearerSecurity;
   return createRoute(config);
 }
 

@@ -1,8 +1,12 @@
+import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import { createRemoteJWKSet, jwtVerify, type JWTVerifyGetKey } from "jose";
+import { findApiKeyByHash, LAST_USED_RESOLUTION_MS, touchApiKey } from "../api-keys/api-key-store";
+import type { ApiKeyGrant } from "../api-keys/grant";
+import { API_KEY_SHAPE, hashApiKey, looksLikeApiKey } from "../api-keys/secret";
 import type { Config } from "../config";
 import type { AppEnv } from "../env";
-import { ApiError } from "../errors/problem";
+import { ApiError, describeError, isOpenAiPath } from "../errors/problem";
 import { tenantOf } from "../tenant";
 
 /** The verified caller. The tenant comes only from here. */
@@ -12,6 +16,12 @@ export interface Principal {
   roles: string[];
   /** `admin` or `owner`: may write. Members may read metadata. */
   isAdmin: boolean;
+  /**
+   * Set when the caller authenticated with a tenant API key (`bgk_…`, accepted on /v1 only) instead
+   * of a JWT: the key's id and what it may use. `userId` is then `api_key:<id>`, `roles` empty, and
+   * every audit row of the request carries `details.api_key_id`.
+   */
+  apiKey?: ApiKeyGrant;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -75,6 +85,12 @@ export const authenticate = () =>
     if (!match) {
       throw reject(header ? "malformed_header" : "missing_token", "A bearer token is required.", "");
     }
+    if (looksLikeApiKey(match[1]!)) {
+      const principal = await verifyApiKey(c, match[1]!);
+      c.set("tenant", tenantOf(principal, c.get("db"), c.get("vault")));
+      await next();
+      return;
+    }
     const { jwt } = c.get("config");
     const { key, algorithms } = await verificationKey(jwt);
     let payload: Record<string, unknown>;
@@ -123,6 +139,75 @@ export const authenticate = () =>
     c.set("tenant", tenantOf(principal, c.get("db"), c.get("vault"), c.get("config").cacheTtlMs));
     await next();
   });
+
+const INVALID_API_KEY = "The API key is invalid, expired or revoked.";
+
+/**
+ * Verifies a tenant API key: /v1 only, its exact shape, then one read by its SHA-256. The tenant comes
+ * only from the row found. Refusals are one 401 `invalid_api_key` (OpenAI-shaped on /v1); unknown
+ * and malformed keys become security events, a revoked or expired key a denied row in its tenant's
+ * trail. A used key's `last_used_at` is written off the response's path.
+ */
+async function verifyApiKey(c: Context<AppEnv>, presented: string): Promise<Principal> {
+  const logger = c.get("logger");
+  const refuse = (reason: string, code: "invalid_api_key" | "api_key_not_accepted", detail: string) => {
+    logger.warn("auth.rejected", { reason });
+    c.get("audit").security(reason);
+    return new ApiError(code, detail, { headers: { "WWW-Authenticate": `${REALM}, error="invalid_token"` } });
+  };
+  if (!isOpenAiPath(c.req.path)) {
+    throw refuse(
+      "api_key_wrong_route",
+      "api_key_not_accepted",
+      "API keys (bgk_…) are accepted on /v1/* only; this route needs a JWT.",
+    );
+  }
+  if (!API_KEY_SHAPE.test(presented)) throw refuse("api_key_malformed", "invalid_api_key", INVALID_API_KEY);
+  const db = c.get("db");
+  const record = await findApiKeyByHash(db, await hashApiKey(presented));
+  if (!record) throw refuse("api_key_unknown", "invalid_api_key", INVALID_API_KEY);
+  const principal: Principal = {
+    tenantId: record.tenantId,
+    userId: `api_key:${record.id}`,
+    roles: [],
+    isAdmin: false,
+    apiKey: {
+      id: record.id,
+      name: record.name,
+      allowedModels: record.allowedModels,
+      allowedAgents: record.allowedAgents,
+      rateLimitPerMinute: record.rateLimitPerMinute,
+    },
+  };
+  const audit = c.get("audit");
+  audit.attributeTo(record.id);
+  const now = Date.now();
+  const dead =
+    record.revokedAt !== null ? "revoked" : record.expiresAt !== null && record.expiresAt <= now ? "expired" : null;
+  if (dead) {
+    logger.warn("auth.rejected", { reason: `api_key_${dead}`, api_key_id: record.id });
+    audit.record({
+      tenantId: principal.tenantId,
+      userId: principal.userId,
+      action: "api_key.use",
+      resourceType: "tenant_api_key",
+      resourceId: record.id,
+      outcome: "denied",
+      details: { error: "invalid_api_key", reason: dead, method: c.req.method, path: c.req.path.slice(0, 256) },
+    });
+    throw new ApiError("invalid_api_key", INVALID_API_KEY, {
+      headers: { "WWW-Authenticate": `${REALM}, error="invalid_token"` },
+    });
+  }
+  if (record.lastUsedAt === null || now - record.lastUsedAt >= LAST_USED_RESOLUTION_MS) {
+    c.executionCtx.waitUntil(
+      touchApiKey(db, record.id).catch((err) =>
+        logger.warn("api_key.touch_failed", { api_key_id: record.id, reason: describeError(err) }),
+      ),
+    );
+  }
+  return principal;
+}
 
 /**
  * Checks a route's declared role (see `defineRoute`). Without a verified principal (a member or admin

@@ -55,6 +55,7 @@ describe("schema and migrations", () => {
       );
       expect(tables.map((t) => t.table_name)).toEqual([
         "agent_configs",
+        "api_keys",
         "audit_chain_heads",
         "audit_logs",
         "connector_configs",

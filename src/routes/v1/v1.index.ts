@@ -1,3 +1,4 @@
+import { allowsModel, requireModelAllowed } from "../../api-keys/grant";
 import { audited } from "../../audit/audited";
 import { embedDepsOf } from "../../knowledge/embedding";
 import { createRouter } from "../../lib/openapi";
@@ -14,6 +15,8 @@ export const v1Router = createRouter()
   .openapi(chatCompletions, async (c) => {
     const body = c.req.valid("json");
     return await audited(c, async (note) => {
+      // An API key's allowances first: nothing is read or sent for a model it may not use.
+      requireModelAllowed(c.get("tenant").principal, body.model);
       const deps = embedDepsOf(c);
       note.details.stream = body.stream === true;
       if (body.stream !== true) return c.json(await chatCompletion(deps, body, note), 200);
@@ -29,12 +32,17 @@ export const v1Router = createRouter()
   })
   .openapi(embeddings, async (c) => {
     const body = c.req.valid("json");
-    return await audited(c, async (note) => c.json(await embed(embedDepsOf(c), body, note), 200));
+    return await audited(c, async (note) => {
+      requireModelAllowed(c.get("tenant").principal, body.model);
+      return c.json(await embed(embedDepsOf(c), body, note), 200);
+    });
   })
   .openapi(models, async (c) => {
     return await audited(c, async (note) => {
       const { providers, data } = await listModels(c.get("tenant"));
       note.details.providers = providers;
-      return c.json({ object: "list", data }, 200);
+      // An API key sees only the models and agents it may call.
+      const grant = c.get("tenant").principal.apiKey;
+      return c.json({ object: "list", data: grant ? data.filter((m) => allowsModel(grant, m.id)) : data }, 200);
     });
   });
