@@ -1,6 +1,6 @@
 import { OpenAPIHono, z } from "@hono/zod-openapi";
 import type { AppEnv } from "../env";
-import { ApiError } from "../errors/problem";
+import { ApiError, isOpenAiPath } from "../errors/problem";
 
 /**
  * A router whose validation failures all become the same 400 problem:
@@ -37,8 +37,26 @@ export const ProblemSchema = z
   })
   .openapi("Problem");
 
-/** Error responses for a route, each with the problem+json schema. */
-export function problemResponses(...statuses: number[]) {
+/** OpenAI's error body, which the OpenAI-compatible routes (`/v1/…`) answer with instead of a problem. */
+export const OpenAiErrorSchema = z
+  .object({
+    error: z.object({
+      message: z.string(),
+      type: z.string().openapi({ example: "invalid_request_error" }),
+      code: z.string().openapi({ example: "model_not_found" }),
+      param: z.string().nullable(),
+    }),
+  })
+  .openapi("OpenAiError");
+
+/**
+ * Error responses for a route: problem+json, or OpenAI's `{"error": …}` as application/json on the
+ * OpenAI-compatible paths (the same `isOpenAiPath` that picks the shape at runtime).
+ */
+export function problemResponses(path: string, ...statuses: number[]) {
+  const content = isOpenAiPath(path)
+    ? { "application/json": { schema: OpenAiErrorSchema } }
+    : { "application/problem+json": { schema: ProblemSchema } };
   const descriptions: Record<number, string> = {
     400: "Invalid request",
     401: "Missing or invalid bearer token",
@@ -51,12 +69,7 @@ export function problemResponses(...statuses: number[]) {
     502: "An upstream refused the gateway",
     503: "An upstream is unavailable",
   };
-  return Object.fromEntries(
-    statuses.map((s) => [
-      s,
-      { description: descriptions[s] ?? "Error", content: { "application/problem+json": { schema: ProblemSchema } } },
-    ]),
-  );
+  return Object.fromEntries(statuses.map((s) => [s, { description: descriptions[s] ?? "Error", content }]));
 }
 
 /** The security requirement of every authenticated route (the `bearerAuth` scheme registered in app.ts). */

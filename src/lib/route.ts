@@ -56,7 +56,7 @@ export function defineRoute<P extends string, R extends Base & { path: P }>(decl
   for (const s of errors) statuses.add(s);
   const responses = {
     ...route.responses,
-    ...problemResponses(...[...statuses].sort((a, b) => a - b)),
+    ...problemResponses(route.path, ...[...statuses].sort((a, b) => a - b)),
     // Typed as the declared responses only, as before: the typed client's results are the success bodies.
   } as R["responses"];
   const config: Omit<R, keyof RouteSecurity | keyof Declaration> & {

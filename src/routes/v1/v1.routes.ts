@@ -2,7 +2,7 @@ import { jsonResponse, z } from "../../lib/openapi";
 import { defineRoute } from "../../lib/route";
 import { ChatCompletionBody, EmbeddingsBody, OpenAiObject } from "./v1.schemas";
 
-const DESCRIPTION_ERRORS = ' Errors here are OpenAI-shaped: {"error": {message, type, code, param}}.';
+const DESCRIPTION_ERRORS = ' Errors here are OpenAI-shaped (OpenAiError): {"error": {message, type, code, param}}.';
 
 export const chatCompletions = defineRoute({
   method: "post",

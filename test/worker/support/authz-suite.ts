@@ -15,6 +15,8 @@ export interface DocumentedRoute {
   description: string;
   hasBody: boolean;
   errorStatuses: number[];
+  /** The media type and schema name of each documented error response, e.g. `application/problem+json Problem`. */
+  errorShapes: string[];
 }
 
 /** Every route of the app's OpenAPI document, built from the same `createApp()` the Worker serves. */
@@ -32,14 +34,29 @@ export function documentedRoutes(): DocumentedRoute[] {
       errorStatuses: Object.keys(op.responses)
         .map(Number)
         .filter((s) => s >= 400),
+      errorShapes: Object.entries(op.responses as Record<string, any>)
+        .filter(([status]) => Number(status) >= 400)
+        .flatMap(([, response]) =>
+          Object.entries(response.content ?? {}).map(
+            ([type, media]: [string, any]) =>
+              `${type} ${String(media.schema?.$ref ?? "")
+                .split("/")
+                .at(-1)}`,
+          ),
+        ),
     })),
   );
 }
+
+/** The error shapes a route's document may declare: OpenAI's on the OpenAI-compatible paths, problem+json elsewhere. */
+const OPENAI_ERROR = "application/json OpenAiError";
+const PROBLEM = "application/problem+json Problem";
 
 /** The error as the route answers it: problem+json, or OpenAI's `{"error": …}` on /v1 (same status and code). */
 function errorOf(r: { res: Response; json: any }, path: string): { code: string; detail: string } {
   if (path.startsWith("/v1/")) {
     expect(r.res.headers.get("content-type")).toBe("application/json");
+    expect(Object.keys(r.json)).toEqual(["error"]);
     return { code: r.json.error.code, detail: r.json.error.message };
   }
   expect(r.res.headers.get("content-type")).toBe("application/problem+json");
@@ -69,6 +86,10 @@ export function authorizationSuite(route: DocumentedRoute) {
       expect(route.errorStatuses).toEqual(expect.arrayContaining([401, 429]));
       expect(route.description.startsWith("Admins only.")).toBe(route.adminOnly);
       if (route.hasBody) expect(route.errorStatuses).toContain(413);
+      // Every error it declares has the shape it answers with (errorOf below checks the answers).
+      const shape = route.path.startsWith("/v1/") ? OPENAI_ERROR : PROBLEM;
+      expect(route.errorShapes.length).toBe(route.errorStatuses.length);
+      expect(new Set(route.errorShapes)).toEqual(new Set([shape]));
     });
 
     it("401 without a token", async () => {
