@@ -71,10 +71,13 @@ describe("connectors: bad credentials and bad input", () => {
     expect(bad.status).toBe(422);
     // The site revokes the password behind our back (401 on every call).
     await wpControl(site.name).faults({ status: 401 });
+    const before = await wpControl(site.name).requests();
     const run = await syncAndWait(tenant, connector.id, "errored");
     expect(run.status).toBe("failed");
     expect(run.error).toMatchObject({ step: "ids posts page 1", code: "source_auth_failed" });
     expect(run.error.message).toBe("WordPress refused the user name or application password (HTTP 401).");
+    // Fatal: the step is not retried (retrying cannot fix a refused password), so the site saw one request.
+    expect((await wpControl(site.name).requests()) - before).toBe(1);
   });
 });
 

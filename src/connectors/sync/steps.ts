@@ -39,7 +39,7 @@ export async function durableStep<T>(step: WorkflowStep, name: string, fn: () =>
     })) as { ok: T } | Wait;
     if ("ok" in out) return out.ok;
     if (waits >= MAX_WAITS) {
-      throw new NonRetryableError(`rate_limited: still rate limited after ${MAX_WAITS} waits.`, "rate_limited");
+      throw new NonRetryableError(`rate_limited: still rate limited after ${MAX_WAITS} waits.`);
     }
     await step.sleep(`${name} wait ${waits + 1}`, out.waitSeconds * 1000);
   }
@@ -88,12 +88,20 @@ function named(err: Error, code: string): Error {
   return err;
 }
 
-/** A failure no retry can fix: the instance ends, its record names `code`. */
-export const fatal = (message: string, code: string) => new NonRetryableError(`${code}: ${message}`, code);
+/**
+ * A failure no retry can fix: the instance ends, its record names `code`. The engine tells a
+ * NonRetryableError by its name, so the code goes in the message only (with the code as the name,
+ * every fatal failure was retried 5 times with backoff).
+ */
+export const fatal = (message: string, code: string) => new NonRetryableError(`${code}: ${message}`);
+
+const NON_RETRYABLE_WRAPPER = /^Step threw a NonRetryableError with message "([\s\S]*)"$/;
 
 /** The recorded error (of a run, a job) from whatever ended it. */
 export function failureOf(err: unknown, step: string): { step: string; code: string; message: string } {
-  const text = err instanceof Error ? err.message : "";
+  const raw = err instanceof Error ? err.message : "";
+  // The engine passes a step's NonRetryableError on as "NonRetryableError: <message>", or wraps it.
+  const text = (NON_RETRYABLE_WRAPPER.exec(raw)?.[1] ?? raw).replace(/^(NonRetryableError: )+/, "");
   const m = /^([a-z_]{3,40}): ([\s\S]*)$/.exec(text);
   if (!m) return { step, code: "internal_error", message: "An unexpected error occurred." };
   // The engine may put the error's name (our code) before the message again: keep one.
