@@ -2,6 +2,7 @@ import { and, desc, eq, isNull, lt, or, sql } from "drizzle-orm";
 import { uuidv7 } from "uuidv7";
 import type { Database } from "../db/client";
 import { apiKeys } from "../db/schema";
+import { IsolateCache } from "../lib/isolate-cache";
 import { generateApiKey, hashApiKey, hintOf } from "./secret";
 
 type Row = typeof apiKeys.$inferSelect;
@@ -104,6 +105,8 @@ export class ApiKeyStore {
       .set({ revoked_at: sql`now()`, revoked_by: userId })
       .where(and(this.where(id), isNull(apiKeys.revoked_at)))
       .returning();
+    // The key is refused from its next request on through this isolate; other isolates within CACHE_TTL_MS.
+    if (updated) forgetApiKey(updated.key_hash);
     if (updated) return { info: toInfo(updated), keyHash: updated.key_hash, changed: true };
     const [row] = await this.db.select().from(apiKeys).where(this.where(id)).limit(1);
     return row ? { info: toInfo(row), keyHash: row.key_hash, changed: false } : null;
@@ -156,6 +159,26 @@ export async function findApiKeyByHash(db: Database, keyHash: string): Promise<A
     revokedAt: r.revokedAt?.getTime() ?? null,
     lastUsedAt: r.lastUsedAt?.getTime() ?? null,
   };
+}
+
+/**
+ * Records of presented keys this isolate looked up, by hash (scope and key: a hash is one key of one
+ * tenant), so a hot isolate does not read the database before every call. A few hundred bytes each.
+ */
+const lookedUp = new IsolateCache<ApiKeyRecord>(1000);
+
+/**
+ * `findApiKeyByHash` through this isolate's cache (kept `ttlMs`, CACHE_TTL_MS). The record is checked
+ * for expiry and revocation by the caller on every request, so a cached key still expires on time;
+ * a revocation made through another isolate is honoured here within `ttlMs`.
+ */
+export async function lookupApiKey(db: Database, keyHash: string, ttlMs: number): Promise<ApiKeyRecord | null> {
+  return await lookedUp.load(keyHash, "api_key", ttlMs, () => findApiKeyByHash(db, keyHash));
+}
+
+/** Forgets a key's cached record (revoked through this isolate). */
+export function forgetApiKey(keyHash: string): void {
+  lookedUp.evict(keyHash, "api_key");
 }
 
 /** How stale last_used_at may get: a busy key writes it at most once a minute. */

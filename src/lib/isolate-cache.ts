@@ -4,8 +4,9 @@
  * away in production, tens of ms), its agent's config. One instance per kind of value, at module
  * scope (one per isolate); the time to keep is passed by the caller (`CACHE_TTL_MS`).
  *
- * - Every entry is keyed by tenant: a tenant id is part of every call, so no call can reach
- *   another tenant's entries.
+ * - Every entry is keyed by tenant: a scope is part of every call, so no call can reach another
+ *   tenant's entries. The scope is the tenant id, or, for the lookup that finds the tenant (a
+ *   tenant API key's SHA-256), that hash itself: it belongs to exactly one key of one tenant.
  * - A change made through this isolate (rotation, deletion, update) evicts at once, and a read
  *   that started before the eviction does not put its (older) answer back: `load` stores only
  *   if no eviction happened while it was fetching. Other isolates serve what they hold until
@@ -22,8 +23,8 @@ export class IsolateCache<V> {
   constructor(private readonly maxEntries: number) {}
 
   /** The value for the tenant's `key`, from the cache if it is younger than `ttlMs`, else from `fetch` (then kept). */
-  async load(tenantId: string, key: string, ttlMs: number, fetch: () => Promise<V | null>): Promise<V | null> {
-    const id = entryId(tenantId, key);
+  async load(scope: string, key: string, ttlMs: number, fetch: () => Promise<V | null>): Promise<V | null> {
+    const id = entryId(scope, key);
     const now = Date.now();
     const hit = this.entries.get(id);
     if (hit && now - hit.at < ttlMs) {
@@ -43,9 +44,9 @@ export class IsolateCache<V> {
   }
 
   /** Forgets the tenant's `key` (it changed or is gone), and keeps reads already in flight from storing theirs. */
-  evict(tenantId: string, key: string): void {
+  evict(scope: string, key: string): void {
     this.evictions++;
-    this.entries.delete(entryId(tenantId, key));
+    this.entries.delete(entryId(scope, key));
   }
 
   /** How many entries are held (for tests and the bound). */
@@ -54,5 +55,5 @@ export class IsolateCache<V> {
   }
 }
 
-// A tenant id is a UUID (checked by authenticate), so it cannot contain the separator.
-const entryId = (tenantId: string, key: string) => `${tenantId}\u0000${key}`;
+// A scope is a tenant UUID (checked by authenticate) or a hex hash, so it cannot contain the separator.
+const entryId = (scope: string, key: string) => `${scope}\u0000${key}`;

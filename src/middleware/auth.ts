@@ -1,7 +1,7 @@
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import { createRemoteJWKSet, jwtVerify, type JWTVerifyGetKey } from "jose";
-import { findApiKeyByHash, LAST_USED_RESOLUTION_MS, touchApiKey } from "../api-keys/api-key-store";
+import { LAST_USED_RESOLUTION_MS, lookupApiKey, touchApiKey } from "../api-keys/api-key-store";
 import type { ApiKeyGrant } from "../api-keys/grant";
 import { API_KEY_SHAPE, hashApiKey, looksLikeApiKey } from "../api-keys/secret";
 import type { Config } from "../config";
@@ -164,7 +164,7 @@ async function verifyApiKey(c: Context<AppEnv>, presented: string): Promise<Prin
   }
   if (!API_KEY_SHAPE.test(presented)) throw refuse("api_key_malformed", "invalid_api_key", INVALID_API_KEY);
   const db = c.get("db");
-  const record = await findApiKeyByHash(db, await hashApiKey(presented));
+  const record = await lookupApiKey(db, await hashApiKey(presented), c.get("config").cacheTtlMs);
   if (!record) throw refuse("api_key_unknown", "invalid_api_key", INVALID_API_KEY);
   const principal: Principal = {
     tenantId: record.tenantId,
@@ -200,6 +200,8 @@ async function verifyApiKey(c: Context<AppEnv>, presented: string): Promise<Prin
     });
   }
   if (record.lastUsedAt === null || now - record.lastUsedAt >= LAST_USED_RESOLUTION_MS) {
+    // The record may be this isolate's cached one: the next requests see the touch and skip it.
+    record.lastUsedAt = now;
     c.executionCtx.waitUntil(
       touchApiKey(db, record.id).catch((err) =>
         logger.warn("api_key.touch_failed", { api_key_id: record.id, reason: describeError(err) }),

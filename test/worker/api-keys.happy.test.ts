@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished, vi } from "vitest";
 import { createApiKey } from "./support/api-keys";
 import { createAgent, openaiKey, storeKey } from "./support/knowledge";
 import { auditRows, sha256Hex, sql } from "./support/stack";
@@ -138,8 +138,12 @@ describe("an API key on /v1", () => {
     await storeKey(tenant, "openai", openaiKey("apikeyexp"));
     const created = await createApiKey(tenant, { expires_at: new Date(Date.now() + 3_600_000).toISOString() });
     expect((await call("GET", "/v1/models", { token: created.key })).status).toBe(200);
-    // The hour passes (the clock cannot be moved in workerd; the row's expiry can).
+    // The hour passes: for the row (what lists read) and for this isolate's clock (its cached record, CACHE_TTL_MS).
     await sql().query("UPDATE api_keys SET expires_at = now() - interval '1 second' WHERE id = $1", [created.id]);
+    vi.useFakeTimers({ toFake: ["Date"], now: Date.now() + 3_600_001 });
+    onTestFinished(() => {
+      vi.useRealTimers();
+    });
     const r = await call("GET", "/v1/models", { token: created.key });
     expect(r.status).toBe(401);
     expect(r.json.error.code).toBe("invalid_api_key");

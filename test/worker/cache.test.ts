@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { IsolateCache } from "../../src/lib/isolate-cache";
+import { createApiKey } from "./support/api-keys";
 import { createAgent, openaiKey, storeKey } from "./support/knowledge";
 import { llmCalls, sha256Hex, sql, vaultControl, vaultRaw } from "./support/stack";
 import { newTenant } from "./support/tokens";
@@ -158,6 +159,42 @@ describe("the agent, per isolate", () => {
     );
     expect((await call("DELETE", "/agents/shared-name", { as: { tenant: a } })).status).toBeLessThan(300);
     expect((await completion(a, "agent:shared-name")).status).toBe(404);
+  });
+});
+
+describe("the tenant API key lookup, per isolate", () => {
+  const models = (token: string) => call("GET", "/v1/models", { token });
+
+  it("a revocation through this isolate is refused at once; one made elsewhere once the TTL has passed", async () => {
+    const tenant = newTenant();
+    const here = await createApiKey(tenant, { name: "here" });
+    const there = await createApiKey(tenant, { name: "there" });
+    expect((await models(here.key)).status).toBe(200);
+    expect((await models(there.key)).status).toBe(200);
+
+    expect((await call("DELETE", `/api-keys/${here.id}`, { as: { tenant } })).status).toBe(200);
+    expect((await models(here.key)).status).toBe(401);
+
+    // Revoked in the database behind this isolate's back (as another isolate's DELETE would be).
+    await sql().query("UPDATE api_keys SET revoked_at = now() WHERE tenant_id = $1 AND id = $2", [tenant, there.id]);
+    advanceClock(29_000);
+    expect((await models(there.key)).status).toBe(200);
+    advanceClock(31_000);
+    const refused = await models(there.key);
+    expect(refused.status).toBe(401);
+    expect(refused.json.error.code).toBe("invalid_api_key");
+  });
+
+  it("a cached key still expires on time, and a key's record serves only its own tenant", async () => {
+    const [a, b] = [newTenant(), newTenant()];
+    await storeKey(b, "openai", openaiKey("cacheKeyB"));
+    const created = await createApiKey(a, { expires_at: new Date(Date.now() + 60_000).toISOString() });
+    const listed = await models(created.key);
+    expect(listed.status).toBe(200);
+    // Tenant B's provider key is not tenant A's: A's key lists none of B's models.
+    expect(listed.json.data).toEqual([]);
+    advanceClock(61_000);
+    expect((await models(created.key)).status).toBe(401);
   });
 });
 
