@@ -82,7 +82,9 @@ export async function startLocalStack(opts: StackOptions): Promise<LocalStack> {
     }
     const llm = await startLlmProvider({ port: opts.persist ? DEV.ports.llm : 0 });
     started.push(llm);
-    log(`llm stand-in    ${llm.url}`);
+    log(
+      `llm stand-in    ${llm.url}  (also an Azure OpenAI endpoint: deployments gpt-4o-mini, chat-prod, text-embedding-3-small)`,
+    );
     const wordpress = await startWordPress({ port: opts.persist ? DEV.ports.wordpress : 0 });
     started.push(wordpress);
     log(`wordpress       ${wordpress.url}  (user ${DEV_WP_USER}, application password "${DEV_WP_APP_PASSWORD}")`);
@@ -121,6 +123,8 @@ export async function startLocalStack(opts: StackOptions): Promise<LocalStack> {
       ANTHROPIC_BASE_URL: llm.anthropicBaseUrl,
       // The content stand-ins listen on loopback over http; only development and tests may reach them.
       CONNECTORS_ALLOW_LOOPBACK: "true",
+      // Tenants' Azure OpenAI endpoint is the LLM stand-in's loopback URL locally.
+      LLM_ENDPOINTS_ALLOW_LOOPBACK: "true",
     } satisfies SettingsEnv;
     return {
       vars,

@@ -88,6 +88,11 @@ export const SETTINGS = {
   // How long an isolate keeps a tenant's provider key and agent config (src/lib/isolate-cache.ts): the
   // longest another isolate may serve a rotated or deleted key, or an updated agent. 0 turns caching off.
   CACHE_TTL_MS: intSetting(30_000, 0, 300_000),
+  // Tenant-given provider endpoints (Azure OpenAI): only local development may point them at the loopback stand-in over http.
+  LLM_ENDPOINTS_ALLOW_LOOPBACK: z
+    .enum(["true", "false"])
+    .default("false")
+    .transform((v) => v === "true"),
   DEV_LOGIN: z
     .enum(["true", "false"])
     .default("false")
@@ -139,6 +144,14 @@ const ConfigSchema = z
         message: "must not be enabled when APP_ENV is production",
       });
     }
+    // The same for the endpoints of tenants' provider credentials: the key would be sent there.
+    if (c.LLM_ENDPOINTS_ALLOW_LOOPBACK && c.APP_ENV === "production") {
+      ctx.addIssue({
+        code: "custom",
+        path: ["LLM_ENDPOINTS_ALLOW_LOOPBACK"],
+        message: "must not be enabled when APP_ENV is production",
+      });
+    }
   })
   .transform((c) => ({
     appEnv: c.APP_ENV,
@@ -179,6 +192,8 @@ const ConfigSchema = z
       anthropicBaseUrl: trimSlash(c.ANTHROPIC_BASE_URL),
       timeoutMs: c.LLM_TIMEOUT_MS,
       embeddingModel: c.EMBEDDING_MODEL,
+      /** How far a tenant-given provider endpoint may reach (SSRF rules; lib/reach.ts). */
+      endpoints: { allowLoopback: c.LLM_ENDPOINTS_ALLOW_LOOPBACK },
     },
     /** How long an isolate keeps a tenant's provider key and agent config (0: not at all). */
     cacheTtlMs: c.CACHE_TTL_MS,

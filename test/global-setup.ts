@@ -11,11 +11,12 @@ const TEST_NAMESPACE = "admin";
 export default async function setup(project: TestProject) {
   const stack = await startLocalStack({ persist: false });
   const jwks = await startJwksServer();
-  // TEST_WORDPRESS_URL and TEST_SHOPIFY_URL are for the tests only (the Worker reads no such setting).
+  // TEST_WORDPRESS_URL, TEST_SHOPIFY_URL and TEST_AZURE_ENDPOINT are for the tests only (the Worker reads no such setting).
   project.provide("stackVars", {
     ...stack.vars,
     TEST_WORDPRESS_URL: stack.wordpress.url,
     TEST_SHOPIFY_URL: stack.shopify.url,
+    TEST_AZURE_ENDPOINT: stack.llm.azureEndpoint,
   });
   project.provide("vaultRootToken", stack.vaultRootToken!);
   project.provide("gatewayPolicy", gatewayPolicy());

@@ -24,6 +24,8 @@ interface Failure {
   title?: string | undefined;
   detail?: string | undefined;
   requestId?: string | undefined;
+  /** The fields at fault, for a validation failure. */
+  errors?: Array<{ path: string; message: string }> | undefined;
 }
 
 const body = document.body;
@@ -212,6 +214,11 @@ function renderRows() {
       ? `Current key ${k.key_hint || ""} · v${k.version}. Saving again rotates it.`
       : "No key stored yet.";
     must(form.querySelector("button[type=submit]"), "submit button").textContent = k ? "Rotate key" : "Save key";
+    // A credential's readable fields (Azure's endpoint…) come back filled in: rotating needs only the new key.
+    for (const field of partsOf(form).fields) {
+      const stored = k?.[field.name as keyof KeyInfo];
+      if (typeof stored === "string" && !field.value) field.value = stored;
+    }
   }
 }
 
@@ -223,6 +230,8 @@ function partsOf(form: HTMLFormElement) {
     submit: must(form.querySelector<HTMLButtonElement>("button[type=submit]"), "submit button"),
     toggle: must(form.querySelector<HTMLButtonElement>(".toggle"), "show/hide button"),
     errorBox: must(form.querySelector<HTMLElement>(".field-error"), ".field-error"),
+    /** The credential's fields besides the key (Azure OpenAI), in form order. */
+    fields: [...form.querySelectorAll<HTMLInputElement>("input[data-field]")],
   };
 }
 
@@ -234,18 +243,22 @@ function showKey(form: HTMLFormElement, show: boolean) {
 }
 
 async function save(form: HTMLFormElement) {
-  const { input, service: svcInput, submit: button, errorBox } = partsOf(form);
+  const { input, service: svcInput, submit: button, errorBox, fields } = partsOf(form);
   const service = form.dataset.service || (svcInput?.value ?? "").trim().toLowerCase();
   const label = button.textContent;
   errorBox.replaceChildren();
   input.removeAttribute("aria-invalid");
   svcInput?.removeAttribute("aria-invalid");
+  for (const f of fields) f.removeAttribute("aria-invalid");
+  const emptyField = fields.find((f) => !f.value.trim());
   const missing: [HTMLInputElement, string] | null =
     svcInput && !SERVICE_NAME.test(service)
       ? [svcInput, "Enter a service name: lowercase letters, digits, - or _."]
-      : !input.value
-        ? [input, "Enter the API key."]
-        : null;
+      : emptyField
+        ? [emptyField, `Enter the ${must(form.querySelector(`label[for="${emptyField.id}"]`), "label").textContent}.`]
+        : !input.value
+          ? [input, "Enter the API key."]
+          : null;
   if (missing) {
     missing[0].setAttribute("aria-invalid", "true");
     errorBox.replaceChildren(el("div", { className: "msg err", textContent: missing[1] }));
@@ -258,7 +271,8 @@ async function save(form: HTMLFormElement) {
   input.value = "";
   showKey(form, false);
   try {
-    const r = await call(() => api.vault.storeKey(service, apiKey));
+    const given = Object.fromEntries(fields.map((f) => [f.name, f.value.trim()]));
+    const r = await call(() => api.vault.storeKey(service, apiKey, { fields: given }));
     say(
       `${r.action === "rotated" ? "Rotated the " : "Saved the "}${nameOf(service)} key (${r.key_hint}, version ${r.version}).`,
     );
@@ -266,7 +280,10 @@ async function save(form: HTMLFormElement) {
     await load();
   } catch (err) {
     const f = failure(err);
-    if (f.code === "validation_failed") input.setAttribute("aria-invalid", "true");
+    // The field the problem names (an endpoint, a deployment…), else the key.
+    const named = fields.find((field) => f.errors?.some((e) => e.path === field.name));
+    if (f.code === "validation_failed" || f.code === "url_not_allowed")
+      (named ?? input).setAttribute("aria-invalid", "true");
     if (f.status !== 401) fail(f, f.code === "validation_failed" ? errorBox : undefined);
   } finally {
     busy(button, false, keys.has(service) ? "Rotate key" : (label ?? "Save key"));

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 
 /** Which provider's credential rules apply. */
-export type Provider = "openai" | "anthropic";
+export type Provider = "openai" | "anthropic" | "azure";
 
 /**
  * What the stand-in makes of a credential. Special words inside an otherwise
@@ -24,8 +24,9 @@ export function readCredential(
   provider: Provider,
   headers: Record<string, string | string[] | undefined>,
 ): string | null {
-  if (provider === "anthropic") {
-    const key = headers["x-api-key"];
+  if (provider === "anthropic" || provider === "azure") {
+    // Azure OpenAI: the resource key in `api-key`.
+    const key = headers[provider === "azure" ? "api-key" : "x-api-key"];
     return typeof key === "string" && key.length > 0 ? key : null;
   }
   const auth = headers.authorization;
@@ -38,11 +39,23 @@ export function readCredential(
 export function classifyKey(provider: Provider, key: string | null): KeyVerdict {
   if (key === null) return "missing";
   if (key.length < MIN_KEY_LENGTH || !KEY_CHARSET.test(key)) return "malformed";
+  // Azure resource keys are 32 hex characters or 84 letters and digits: no prefix, no `-` or `_`.
+  if (provider === "azure") {
+    if (!AZURE_KEY.test(key)) return "malformed";
+    return specialWord(key);
+  }
   // An Anthropic key sent to OpenAI (or the reverse) is a real integration bug
   // worth catching, so each provider accepts only its own prefix.
   const wellFormed =
     provider === "anthropic" ? key.startsWith("sk-ant-") : key.startsWith("sk-") && !key.startsWith("sk-ant-");
   if (!wellFormed) return "malformed";
+  return specialWord(key);
+}
+
+const AZURE_KEY = /^[A-Za-z0-9]{32,100}$/;
+
+/** The test-only words a well-formed key may carry. */
+function specialWord(key: string): KeyVerdict {
   if (key.includes("revoked")) return "revoked";
   if (key.includes("ratelimited")) return "ratelimited";
   if (key.includes("overloaded")) return "overloaded";

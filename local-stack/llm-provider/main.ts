@@ -34,6 +34,7 @@ const standIn = await startLlmProvider({
 console.log(`LLM provider stand-in listening on ${standIn.url}`);
 console.log(`  OPENAI base URL:    ${standIn.openaiBaseUrl}`);
 console.log(`  ANTHROPIC base URL: ${standIn.anthropicBaseUrl}`);
+console.log(`  Azure OpenAI endpoint: ${standIn.azureEndpoint}`);
 console.log(`  recorded calls:     ${standIn.url}/__standin/calls`);
 
 let closing = false;

@@ -8,7 +8,7 @@ import { answerFor, countTokens, limitTokens, streamPieces } from "./text";
 const ROLES = ["system", "assistant", "user", "function", "tool", "developer"] as const;
 const SYSTEM_FINGERPRINT = "fp_standin";
 
-interface OpenAIError {
+export interface OpenAIError {
   message: string;
   type: string;
   param: string | null;
@@ -48,7 +48,7 @@ function contentText(content: unknown): string {
     .join("\n");
 }
 
-interface ChatRequest {
+export interface ChatRequest {
   model: string;
   messages: Array<{ role: string; content: unknown }>;
   stream: boolean;
@@ -57,7 +57,7 @@ interface ChatRequest {
 }
 
 /** Validate a Chat Completions body the way OpenAI does; returns the request or the 400 error. */
-function parseChatRequest(body: unknown): ChatRequest | OpenAIError {
+export function parseChatRequest(body: unknown): ChatRequest | OpenAIError {
   if (!isRecord(body))
     return invalidRequest(
       `Invalid type for body: expected an object, but got ${jsonType(body)} instead.`,
@@ -170,11 +170,25 @@ function usageFor(promptTokens: number, completionTokens: number): Record<string
   };
 }
 
-async function chatCompletions(
+/** How Azure OpenAI's answers differ: content filter results beside the choices (and a first stream chunk of them). */
+export interface AzureFlavour {
+  azure: true;
+}
+
+const FILTERED_NOTHING = {
+  hate: { filtered: false, severity: "safe" },
+  self_harm: { filtered: false, severity: "safe" },
+  sexual: { filtered: false, severity: "safe" },
+  violence: { filtered: false, severity: "safe" },
+};
+
+/** Answers a parsed chat request (OpenAI's shape; Azure's with `flavour`), streamed or not. */
+export async function chatCompletions(
   res: ServerResponse,
   request: ChatRequest,
   ctx: HandlerContext,
   dropAfter?: number,
+  flavour?: AzureFlavour,
 ): Promise<void> {
   const system = request.messages
     .filter((m) => m.role === "system" || m.role === "developer")
@@ -208,8 +222,10 @@ async function chatCompletions(
             message: { role: "assistant", content: completion.text, refusal: null, annotations: [] },
             logprobs: null,
             finish_reason: finishReason,
+            ...(flavour ? { content_filter_results: FILTERED_NOTHING } : {}),
           },
         ],
+        ...(flavour ? { prompt_filter_results: [{ prompt_index: 0, content_filter_results: FILTERED_NOTHING }] } : {}),
         usage: usageFor(promptTokens, completion.tokens),
         service_tier: "default",
         system_fingerprint: SYSTEM_FINGERPRINT,
@@ -239,6 +255,18 @@ async function chatCompletions(
     finish_reason: finish,
   });
 
+  // Azure's stream opens with the prompt's filter results: no choices, empty id and model.
+  if (flavour)
+    sse.send(
+      JSON.stringify({
+        choices: [],
+        created: 0,
+        id: "",
+        model: "",
+        object: "",
+        prompt_filter_results: [{ prompt_index: 0, content_filter_results: FILTERED_NOTHING }],
+      }),
+    );
   sse.send(chunk([choice({ role: "assistant", content: "", refusal: null })]));
   let sent = 0;
   for (const piece of streamPieces(completion.text)) {

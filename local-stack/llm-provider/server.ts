@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { handleAnthropic } from "./anthropic";
+import { handleAzure, isAzurePath } from "./azure";
 import { CallLog, type HandlerContext, type RecordedCall } from "./calls";
 import { sendJson } from "./http";
 import { handleOpenAI } from "./openai";
@@ -37,6 +38,8 @@ export interface LlmProviderStandIn {
   openaiBaseUrl: string;
   /** `${url}/anthropic`, in place of https://api.anthropic.com (messages at /v1/messages) */
   anthropicBaseUrl: string;
+  /** `url` itself: an Azure OpenAI resource's endpoint, in place of https://<resource>.openai.azure.com */
+  azureEndpoint: string;
   port: number;
   /** Authenticated calls so far, oldest first. */
   calls(): RecordedCall[];
@@ -51,7 +54,12 @@ const ANTHROPIC_PREFIX = "/anthropic";
 const CALLS_PATH = "/__standin/calls";
 
 async function route(req: IncomingMessage, res: ServerResponse, ctx: HandlerContext): Promise<void> {
-  const path = new URL(req.url ?? "/", "http://stand-in").pathname;
+  const url = new URL(req.url ?? "/", "http://stand-in");
+  const path = url.pathname;
+  if (isAzurePath(path)) {
+    await handleAzure(req, res, url, ctx);
+    return;
+  }
   if (path === OPENAI_PREFIX || path.startsWith(`${OPENAI_PREFIX}/`)) {
     await handleOpenAI(req, res, path, path.slice(OPENAI_PREFIX.length), ctx);
     return;
@@ -128,6 +136,7 @@ export async function startLlmProvider(opts: LlmProviderOptions = {}): Promise<L
     url,
     openaiBaseUrl: `${url}${OPENAI_PREFIX}`,
     anthropicBaseUrl: `${url}${ANTHROPIC_PREFIX}`,
+    azureEndpoint: url,
     port,
     calls: () => ctx.calls.list(),
     clearCalls: () => ctx.calls.clear(),

@@ -128,13 +128,19 @@ export function createBrainApi(opts: BrainApiOptions) {
       storeKey: (
         service: string,
         apiKey: string,
-        o: { metadata?: Record<string, string | number | boolean | null>; expectedVersion?: number } = {},
+        o: {
+          metadata?: Record<string, string | number | boolean | null>;
+          expectedVersion?: number;
+          /** A credential's fields besides the key (Azure OpenAI: endpoint, deployment, api_version). */
+          fields?: { endpoint?: string; deployment?: string; api_version?: string };
+        } = {},
       ) =>
         keys[":service"].$post({
           param: { service },
           json: {
             service,
             api_key: apiKey,
+            ...o.fields,
             ...(o.metadata ? { metadata: o.metadata } : {}),
             ...(o.expectedVersion !== undefined ? { expected_version: o.expectedVersion } : {}),
           },

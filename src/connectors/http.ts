@@ -1,59 +1,18 @@
-import ipaddr from "ipaddr.js";
+import { urlProblem, type LoopbackPolicy } from "../lib/reach";
 import { parseRetryAfter } from "../llm/errors";
 import { ConnectorError } from "./types";
 
-/** How far a connector may reach: production allows https on public hosts only. */
-export interface ReachPolicy {
-  /** Local development only (CONNECTORS_ALLOW_LOOPBACK, refused in production): http and loopback hosts. */
-  allowLoopback: boolean;
+/** How far a connector may reach: the shared SSRF rules (CONNECTORS_ALLOW_LOOPBACK: loopback http too) and a timeout. */
+export interface ReachPolicy extends LoopbackPolicy {
   timeoutMs: number;
 }
 
-/** Host names that name the local machine, a private zone or a cloud metadata service. */
-const PRIVATE_NAME = /(^|\.)(localhost|local|internal|intranet|lan|home\.arpa|localdomain)$/i;
+// The SSRF check is shared with the other tenant-given URLs (lib/reach.ts); connectors' callers import it from here.
+export { urlProblem };
+
 const MAX_REDIRECTS = 3;
 /** Largest answer read from a site or shop: a page of 100 posts is a few MiB at most. */
 export const MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
-
-/**
- * Why `raw` (a site or shop base URL given by a tenant) may not be reached, or
- * null when it may. Refuses: other schemes, credentials in the URL, IP
- * literals outside public unicast space (loopback, private, link-local —
- * which holds the cloud metadata address —, CGNAT, unique-local, mapped
- * IPv4 of those…), single-label and private-zone names. Names are not
- * resolved here (Workers have no DNS API); a Worker's fetch leaves from
- * Cloudflare's edge, where a public name resolving to a private address
- * reaches nothing of ours.
- */
-export function urlProblem(raw: string, policy: Pick<ReachPolicy, "allowLoopback">): string | null {
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    return "is not a URL";
-  }
-  if (url.username || url.password) return "must not contain a user name or password";
-  const host = url.hostname.replace(/^\[|\]$/g, "");
-  const loopback = isLoopback(host);
-  if (policy.allowLoopback && loopback) {
-    return url.protocol === "http:" || url.protocol === "https:" ? null : "must be an http(s) URL";
-  }
-  if (url.protocol !== "https:") return "must be an https URL";
-  if (ipaddr.isValid(host)) {
-    let addr = ipaddr.parse(host);
-    if (addr.kind() === "ipv6" && (addr as ipaddr.IPv6).isIPv4MappedAddress()) {
-      addr = (addr as ipaddr.IPv6).toIPv4Address();
-    }
-    return addr.range() === "unicast" ? null : "must be a public host (not a loopback, private or link-local address)";
-  }
-  if (!host.includes(".") || PRIVATE_NAME.test(host)) return "must be a public host name";
-  return null;
-}
-
-function isLoopback(host: string): boolean {
-  if (host === "localhost" || host.endsWith(".localhost")) return true;
-  return ipaddr.isValid(host) && ipaddr.parse(host).range() === "loopback";
-}
 
 /**
  * One call to a connected site or shop: the URL is checked against the policy,

@@ -114,6 +114,9 @@ export const connectorConfigs = pgTable(
     metadata: jsonb("metadata").$type<Record<string, unknown>>().notNull().default({}),
     // Added: masked hint and Vault version, so listing keys needs no Vault read.
     key_hint: text("key_hint"),
+    // Added: a credential's readable fields besides the key (Azure OpenAI: endpoint, deployment,
+    // api_version), copied from Vault like the hint so reads and lists need no Vault read. Null: none.
+    settings: jsonb("settings").$type<Record<string, string>>(),
     vault_version: integer("vault_version"),
     created_by: text("created_by"),
     // Sync fields: 'synced' when this row matches Vault, 'pending' while a write spans both.

@@ -16,6 +16,8 @@ export function keyHint(apiKey: string): string {
 /** What Vault holds at a key's path. `api_key` never leaves this module except through `useKey`. */
 interface StoredSecret {
   api_key: string;
+  /** A credential's readable fields besides the key (Azure OpenAI: endpoint, deployment, api_version). */
+  settings?: Record<string, string>;
   created_at: string;
   created_by: string;
   key_hint: string;
@@ -30,6 +32,8 @@ export interface KeyInfo {
   updated_at: string;
   version: number;
   key_hint: string | null;
+  /** The credential's readable fields besides the key; null for a key that is the whole credential. */
+  settings: Record<string, string> | null;
   metadata: Record<string, unknown>;
 }
 
@@ -57,7 +61,7 @@ const cc = connectorConfigs;
  * Provider keys a hot isolate read from Vault (by tenant and service), so a call does not wait on
  * Vault (a region away) again within CACHE_TTL_MS. Bounded: a few hundred bytes per entry.
  */
-const usableKeys = new IsolateCache<{ apiKey: string; version: number }>(1000);
+const usableKeys = new IsolateCache<{ apiKey: string; settings: Record<string, string>; version: number }>(1000);
 
 /**
  * A tenant's provider keys. Vault is the source of truth for keys and versions;
@@ -89,17 +93,21 @@ export class KeyStore {
   async store(input: {
     service: string;
     apiKey: string;
+    /** Readable fields besides the key, already checked by the provider (empty: none). */
+    settings?: Record<string, string>;
     metadata: Record<string, unknown>;
     userId: string;
     expectedVersion?: number | undefined;
   }): Promise<{ version: number; keyHint: string; created: boolean }> {
     const path = this.pathOf(input.service);
     const hint = keyHint(input.apiKey);
+    const settings = input.settings && Object.keys(input.settings).length > 0 ? input.settings : null;
     await this.markPending(input.service, path);
     let version: number;
     try {
       const secret: StoredSecret = {
         api_key: input.apiKey,
+        ...(settings ? { settings } : {}),
         created_at: new Date().toISOString(),
         created_by: input.userId,
         key_hint: hint,
@@ -127,6 +135,7 @@ export class KeyStore {
       .set({
         is_active: ifNewer(sql`true`, cc.is_active),
         key_hint: ifNewer(sql`${hint}::text`, sql`${cc.key_hint}`),
+        settings: ifNewer(sql`${settings ? JSON.stringify(settings) : null}::jsonb`, sql`${cc.settings}`),
         vault_version: ifNewer(sql`${version}::int`, sql`${cc.vault_version}`),
         metadata: ifNewer(sql`${JSON.stringify(input.metadata)}::jsonb`, sql`${cc.metadata}`),
         // The first version's author and time are the key's creation; rotations keep them.
@@ -215,21 +224,28 @@ export class KeyStore {
     if (row) {
       await this.db
         .update(cc)
-        .set({ is_active: false, key_hint: null, vault_version: null, last_synced_at: new Date(), ...endPendingSet() })
+        .set({
+          is_active: false,
+          key_hint: null,
+          settings: null,
+          vault_version: null,
+          last_synced_at: new Date(),
+          ...endPendingSet(),
+        })
         .where(this.rowWhere(service));
     }
     return !!meta;
   }
 
   /**
-   * Reads the key for a provider call (only chat/embedding code calls this), from this isolate's
-   * cache when it read it less than CACHE_TTL_MS ago.
+   * Reads the key (and its settings) for a provider call (only chat/embedding code calls this), from
+   * this isolate's cache when it read it less than CACHE_TTL_MS ago.
    */
-  async useKey(service: string): Promise<{ apiKey: string; version: number } | null> {
+  async useKey(service: string): Promise<{ apiKey: string; settings: Record<string, string>; version: number } | null> {
     return await usableKeys.load(this.tenantId, service, this.cacheTtlMs, async () => {
       const secret = await this.vault.read<StoredSecret>(this.pathOf(service));
       if (!secret || typeof secret.data.api_key !== "string") return null;
-      return { apiKey: secret.data.api_key, version: secret.metadata.version };
+      return { apiKey: secret.data.api_key, settings: settingsOf(secret.data) ?? {}, version: secret.metadata.version };
     });
   }
 
@@ -257,7 +273,14 @@ export class KeyStore {
       if (!secret) {
         return this.db
           .update(cc)
-          .set({ is_active: false, key_hint: null, vault_version: null, last_synced_at: new Date(), ...pending })
+          .set({
+            is_active: false,
+            key_hint: null,
+            settings: null,
+            vault_version: null,
+            last_synced_at: new Date(),
+            ...pending,
+          })
           .where(this.rowWhere(service))
           .returning();
       }
@@ -271,6 +294,7 @@ export class KeyStore {
         vault_path: this.pathOf(service),
         is_active: true,
         key_hint: text(secret.data.key_hint),
+        settings: settingsOf(secret.data),
         vault_version: version,
         metadata: storableEntries(secret.data.metadata ?? {}),
         last_synced_at: writtenAt,
@@ -291,6 +315,7 @@ export class KeyStore {
             vault_path: values.vault_path,
             is_active: ifNewer(sql`true`, cc.is_active),
             key_hint: ifNewer(sql`${values.key_hint}::text`, cc.key_hint),
+            settings: ifNewer(sql`${values.settings ? JSON.stringify(values.settings) : null}::jsonb`, cc.settings),
             vault_version: ifNewer(sql`${version}::int`, cc.vault_version),
             metadata: ifNewer(sql`${JSON.stringify(values.metadata)}::jsonb`, cc.metadata),
             last_synced_at: ifNewer(sql`${writtenAt.toISOString()}::timestamptz`, cc.last_synced_at),
@@ -371,8 +396,22 @@ function toInfo(row: Row): KeyInfo {
     updated_at: (row.last_synced_at ?? row.updated_at).toISOString(),
     version: row.vault_version ?? 0,
     key_hint: row.key_hint,
+    settings: row.settings,
     metadata: row.metadata,
   };
+}
+
+/**
+ * The readable settings Vault holds with a key: string values Postgres can store, or null when
+ * there are none (a key that is the whole credential, or a secret written by another client).
+ */
+function settingsOf(secret: Partial<StoredSecret>): Record<string, string> | null {
+  const s = secret.settings;
+  if (!s || typeof s !== "object" || Array.isArray(s)) return null;
+  const entries = Object.entries(s).filter(
+    (e): e is [string, string] => typeof e[1] === "string" && isStorableText(e[0]) && isStorableText(e[1]),
+  );
+  return entries.length > 0 ? Object.fromEntries(entries) : null;
 }
 
 /**

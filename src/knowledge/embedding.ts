@@ -7,7 +7,7 @@ import { ApiError } from "../errors/problem";
 import type { Logger } from "../lib/logger";
 import { ProviderError, providerFailureCode, reportProviderError } from "../llm/errors";
 import type { FetchFn } from "../llm/http";
-import { PROVIDERS, transportFor } from "../llm/providers";
+import { providerClient } from "../llm/providers";
 import { recordKeyUse, requireProviderKey } from "../llm/key-use";
 import type { Usage } from "../llm/types";
 import type { Tenant } from "../tenant";
@@ -47,7 +47,7 @@ export async function embedTexts(
 ): Promise<{ vectors: number[][]; usage: Usage }> {
   const key = await requireProviderKey(deps.tenant.keys, "openai");
   const model = deps.config.providers.embeddingModel;
-  const client = PROVIDERS.openai.client(transportFor(deps.config, "openai", deps.fetch), key);
+  const client = providerClient(deps.config, "openai", key, deps.fetch);
   const usage: Usage = { promptTokens: 0, completionTokens: 0, totalTokens: 0 };
   const vectors: number[][] = [];
   try {

@@ -5,7 +5,15 @@ import type { Logger } from "../lib/logger";
 export type ProviderFailure =
   | { kind: "key_rejected"; status: number }
   | { kind: "unavailable"; status: number | null; retryAfterSeconds: number | null; reason: string }
-  | { kind: "refused"; status: number };
+  | {
+      kind: "refused";
+      status: number;
+      /**
+       * The stored credential setting the provider refused (an Azure deployment it does not have, an
+       * API version it does not support), with the gateway's own words for why: never upstream text.
+       */
+      setting?: { field: string; problem: string };
+    };
 
 /** A failed provider call; turned into a stable API error by {@link toApiError}. */
 export class ProviderError extends Error {
@@ -57,6 +65,12 @@ export function toApiError(err: ProviderError): ApiError {
       );
     }
     case "refused":
+      if (failure.setting)
+        return new ApiError(
+          "provider_misconfigured",
+          `${provider} refused the tenant's stored ${failure.setting.field}: ${failure.setting.problem}. An admin must correct it at POST /vault/keys/${provider}.`,
+          { cause: err },
+        );
       return new ApiError(
         "upstream_error",
         `${provider} refused the request (HTTP ${failure.status}); check the agent's llm_model and max_tokens.`,

@@ -3,11 +3,12 @@ import { ApiError } from "../errors/problem";
 import type { KeyStore } from "../keys/key-store";
 import type { Principal } from "../middleware/auth";
 import type { ProviderId } from "./catalog";
+import type { StoredCredential } from "./providers";
 import type { Usage } from "./types";
 
-export interface TenantKey {
+/** The tenant's stored credential for a provider (the key and its readable settings) and its Vault version. */
+export interface TenantKey extends StoredCredential {
   provider: ProviderId;
-  apiKey: string;
   version: number;
 }
 

@@ -14,35 +14,44 @@ export interface ModelFamily {
   maxOutputTokens: number;
 }
 
+/** What the gateway knows of one provider's models. */
+interface ProviderModels {
+  families: ModelFamily[];
+  fallbackMaxOutputTokens: number;
+  maxTemperature: number;
+  /** Every model id of this provider starts with it, and no other provider's does. */
+  modelPrefix?: string;
+  /**
+   * The provider's models are the tenant's own deployments (Azure OpenAI): on /v1 the model
+   * `<provider id>/<deployment>` names one. An agent calls the deployment stored with the key,
+   * and its `llm_model` names the model that deployment runs (its limits apply).
+   */
+  deployments?: true;
+}
+
+/** OpenAI's models, served by OpenAI and by Azure OpenAI deployments. */
+const OPENAI_MODELS: ProviderModels = {
+  families: [
+    { prefix: "gpt-3.5-turbo", maxOutputTokens: 4096 },
+    { prefix: "gpt-4-turbo", maxOutputTokens: 4096 },
+    { prefix: "gpt-4", maxOutputTokens: 8192 },
+    { prefix: "gpt-4o", maxOutputTokens: 16_384 },
+    { prefix: "gpt-4.1", maxOutputTokens: 32_768 },
+    { prefix: "gpt-5", maxOutputTokens: 128_000 },
+    { prefix: "o1", maxOutputTokens: 100_000 },
+    { prefix: "o3", maxOutputTokens: 100_000 },
+    { prefix: "o4", maxOutputTokens: 100_000 },
+  ],
+  fallbackMaxOutputTokens: 4096,
+  maxTemperature: 2,
+};
+
 /**
  * Output ceilings from the providers' model pages. Unknown models of a provider
  * get its conservative fallback, so a new model works up to a safe bound.
  */
-const FAMILIES: Record<
-  ProviderId,
-  {
-    families: ModelFamily[];
-    fallbackMaxOutputTokens: number;
-    maxTemperature: number;
-    /** Every model id of this provider starts with it, and no other provider's does. */
-    modelPrefix?: string;
-  }
-> = {
-  openai: {
-    families: [
-      { prefix: "gpt-3.5-turbo", maxOutputTokens: 4096 },
-      { prefix: "gpt-4-turbo", maxOutputTokens: 4096 },
-      { prefix: "gpt-4", maxOutputTokens: 8192 },
-      { prefix: "gpt-4o", maxOutputTokens: 16_384 },
-      { prefix: "gpt-4.1", maxOutputTokens: 32_768 },
-      { prefix: "gpt-5", maxOutputTokens: 128_000 },
-      { prefix: "o1", maxOutputTokens: 100_000 },
-      { prefix: "o3", maxOutputTokens: 100_000 },
-      { prefix: "o4", maxOutputTokens: 100_000 },
-    ],
-    fallbackMaxOutputTokens: 4096,
-    maxTemperature: 2,
-  },
+const FAMILIES: Record<ProviderId, ProviderModels> = {
+  openai: OPENAI_MODELS,
   anthropic: {
     families: [
       { prefix: "claude-3-", maxOutputTokens: 4096 },
@@ -58,6 +67,7 @@ const FAMILIES: Record<
     maxTemperature: 1,
     modelPrefix: "claude",
   },
+  "azure-openai": { ...OPENAI_MODELS, deployments: true },
 };
 
 /** The output ceiling for `model` of `provider`. */
@@ -81,8 +91,22 @@ function prefixOwner(model: string): ProviderId | undefined {
   });
 }
 
+/**
+ * The provider and deployment a /v1 model id `<provider id>/<deployment>` names (a provider whose
+ * models are the tenant's deployments), or null for any other id.
+ */
+export function deploymentOf(model: string): { provider: ProviderId; deployment: string } | null {
+  const slash = model.indexOf("/");
+  if (slash < 1) return null;
+  const provider = PROVIDER_IDS.find((p) => FAMILIES[p].deployments && p === model.slice(0, slash));
+  return provider ? { provider, deployment: model.slice(slash + 1) } : null;
+}
+
 /** Why `model` cannot be used with `provider`, or null. Catches the common paste of a model into the wrong provider. */
 export function modelProviderProblem(provider: ProviderId, model: string): string | null {
+  const addressed = deploymentOf(model);
+  if (addressed)
+    return `llm_model ${model} is a /v1 deployment address; an agent uses the deployment stored with its ${addressed.provider} key: set llm_provider to ${addressed.provider} and llm_model to the model the deployment runs (e.g. gpt-4o-mini)`;
   const owner = prefixOwner(model);
   const prefix = FAMILIES[provider].modelPrefix;
   if (prefix && owner !== provider)
@@ -100,13 +124,16 @@ export const EMBEDDING_MODEL_DIMENSIONS: Record<string, number> = {
 };
 
 /**
- * The provider a model id belongs to: the one owning its prefix (`claude…` → anthropic), else the
- * provider that owns none (OpenAI, whose ids have no common prefix). The `/v1` routes route by it.
+ * The provider a model id belongs to: the one a deployment address names (`azure-openai/…`), the
+ * one owning its prefix (`claude…` → anthropic), else the provider that owns none (OpenAI, whose
+ * ids have no common prefix). The `/v1` routes route by it.
  */
 export function providerOfModel(model: string): ProviderId {
+  const addressed = deploymentOf(model);
+  if (addressed) return addressed.provider;
   const owner = prefixOwner(model);
   if (owner) return owner;
-  const open = PROVIDER_IDS.find((p) => FAMILIES[p].modelPrefix === undefined);
+  const open = PROVIDER_IDS.find((p) => FAMILIES[p].modelPrefix === undefined && !FAMILIES[p].deployments);
   if (!open) throw new Error("no provider without a model prefix");
   return open;
 }
@@ -129,4 +156,6 @@ export const LISTED_MODELS: Record<ProviderId, Array<{ id: string; released: str
     { id: "claude-sonnet-4-5", released: "2025-09-29" },
     { id: "claude-haiku-4-5", released: "2025-10-15" },
   ],
+  // The tenant's own deployments: /v1/models lists the one stored with the key (`azure-openai/<deployment>`).
+  "azure-openai": [],
 };

@@ -1,3 +1,4 @@
+import type { ProviderId } from "./catalog";
 import { malformedResponse } from "./errors";
 import { postJson, readJson, type ProviderTransport } from "./http";
 import { readSse, type SseEvent } from "./sse";
@@ -15,18 +16,58 @@ const usageOf = (u: OpenAIUsage | null | undefined): Usage => ({
   totalTokens: u?.total_tokens ?? (u?.prompt_tokens ?? 0) + (u?.completion_tokens ?? 0),
 });
 
-const malformed = (what: string) => malformedResponse("openai", what);
+/** The operations of the OpenAI wire the gateway calls. */
+export type OpenAIOperation = "/chat/completions" | "/embeddings";
 
-/** OpenAI Chat Completions and Embeddings over fetch, with one tenant's key. */
+/**
+ * OpenAI Chat Completions and Embeddings over fetch, with one tenant's key. The wire handling
+ * (bodies, streams, usage, errors) serves every API with OpenAI's bodies: a subclass changes only
+ * where an operation is sent and how the key travels (Azure OpenAI: ./azure-openai.ts).
+ */
 export class OpenAIClient implements ChatProvider {
-  readonly name = "openai" as const;
+  readonly name: ProviderId = "openai";
   constructor(
-    private readonly transport: ProviderTransport,
-    private readonly apiKey: string,
+    protected readonly transport: ProviderTransport,
+    protected readonly apiKey: string,
   ) {}
 
-  private post(path: string, body: unknown) {
-    return postJson("openai", this.transport, path, { authorization: `Bearer ${this.apiKey}` }, body, this.apiKey);
+  /** The path (after the base URL) of `operation` for `target`: OpenAI names the model in the body only. */
+  protected path(operation: OpenAIOperation, _target: string): string {
+    return operation;
+  }
+
+  /** How the key travels. */
+  protected authHeaders(): Record<string, string> {
+    return { authorization: `Bearer ${this.apiKey}` };
+  }
+
+  /** What a chat request is sent to: OpenAI's model. */
+  protected chatTarget(request: ChatRequest): string {
+    return request.model;
+  }
+
+  /** A refusal as this provider's client explains it (a subclass may name the setting at fault). */
+  protected explain(err: unknown, _target: string): unknown {
+    return err;
+  }
+
+  private async post(operation: OpenAIOperation, target: string, body: unknown) {
+    try {
+      return await postJson(
+        this.name,
+        this.transport,
+        this.path(operation, target),
+        this.authHeaders(),
+        body,
+        this.apiKey,
+      );
+    } catch (err) {
+      throw this.explain(err, target);
+    }
+  }
+
+  private malformed(what: string) {
+    return malformedResponse(this.name, what);
   }
 
   private body(request: ChatRequest, stream: boolean) {
@@ -40,13 +81,13 @@ export class OpenAIClient implements ChatProvider {
   }
 
   async complete(request: ChatRequest): Promise<ChatResult> {
-    const { res, timer } = await this.post("/chat/completions", this.body(request, false));
+    const { res, timer } = await this.post("/chat/completions", this.chatTarget(request), this.body(request, false));
     const json = await readJson<{
       choices?: Array<{ message?: { content?: string | null }; finish_reason?: string }>;
       usage?: OpenAIUsage;
-    }>("openai", res, timer);
+    }>(this.name, res, timer);
     const choice = json.choices?.[0];
-    if (!choice) throw malformed("completion");
+    if (!choice) throw this.malformed("completion");
     return {
       text: choice.message?.content ?? "",
       usage: usageOf(json.usage),
@@ -55,9 +96,10 @@ export class OpenAIClient implements ChatProvider {
   }
 
   async stream(request: ChatRequest): Promise<AsyncIterable<ChatEvent>> {
-    const { res, timer } = await this.post("/chat/completions", this.body(request, true));
-    if (!res.body) throw malformed("stream");
-    const events = readSse("openai", res.body, timer);
+    const { res, timer } = await this.post("/chat/completions", this.chatTarget(request), this.body(request, true));
+    if (!res.body) throw this.malformed("stream");
+    const events = readSse(this.name, res.body, timer);
+    const malformed = (what: string) => this.malformed(what);
     return (async function* () {
       let usage = emptyUsage();
       let finishReason: string | null = null;
@@ -83,42 +125,43 @@ export class OpenAIClient implements ChatProvider {
 
   /**
    * Relays an OpenAI-format body as is (the `/v1` routes): the parsed JSON answer of
-   * `/chat/completions` or `/embeddings`, untouched. Refusals are ProviderErrors as for every call.
+   * `/chat/completions` or `/embeddings`, untouched. Its `model` is what the call is sent to
+   * (on Azure, the deployment). Refusals are ProviderErrors as for every call.
    */
   async relay(
-    path: "/chat/completions" | "/embeddings",
-    body: Record<string, unknown>,
+    path: OpenAIOperation,
+    body: Record<string, unknown> & { model: string },
   ): Promise<Record<string, unknown>> {
-    const { res, timer } = await this.post(path, body);
-    const json = await readJson<unknown>("openai", res, timer);
-    if (typeof json !== "object" || json === null || Array.isArray(json)) throw malformed(path.slice(1));
+    const { res, timer } = await this.post(path, body.model, body);
+    const json = await readJson<unknown>(this.name, res, timer);
+    if (typeof json !== "object" || json === null || Array.isArray(json)) throw this.malformed(path.slice(1));
     return json as Record<string, unknown>;
   }
 
   /** Like `relay` for a streamed `/chat/completions` (`stream: true` in the body): its server-sent events as they arrive. */
-  async relayStream(body: Record<string, unknown>): Promise<AsyncIterable<SseEvent>> {
-    const { res, timer } = await this.post("/chat/completions", body);
-    if (!res.body) throw malformed("stream");
-    return readSse("openai", res.body, timer);
+  async relayStream(body: Record<string, unknown> & { model: string }): Promise<AsyncIterable<SseEvent>> {
+    const { res, timer } = await this.post("/chat/completions", body.model, body);
+    if (!res.body) throw this.malformed("stream");
+    return readSse(this.name, res.body, timer);
   }
 
-  /** Embeds `inputs` (≤ 2048 per call) with `model`; vectors come back in input order. */
+  /** Embeds `inputs` (≤ 2048 per call) with `model` (on Azure, the deployment); vectors come back in input order. */
   async embed(model: string, inputs: string[]): Promise<{ vectors: number[][]; usage: Usage }> {
-    const { res, timer } = await this.post("/embeddings", { model, input: inputs, encoding_format: "float" });
+    const { res, timer } = await this.post("/embeddings", model, { model, input: inputs, encoding_format: "float" });
     const json = await readJson<{ data?: Array<{ index: number; embedding: number[] }>; usage?: OpenAIUsage }>(
-      "openai",
+      this.name,
       res,
       timer,
     );
     const data = json.data;
-    if (!Array.isArray(data) || data.length !== inputs.length) throw malformed("embeddings");
+    if (!Array.isArray(data) || data.length !== inputs.length) throw this.malformed("embeddings");
     const vectors: number[][] = new Array(inputs.length);
     for (const d of data) {
       if (!Array.isArray(d.embedding) || typeof d.index !== "number" || d.index < 0 || d.index >= inputs.length)
-        throw malformed("embeddings");
+        throw this.malformed("embeddings");
       vectors[d.index] = d.embedding;
     }
-    if (vectors.some((v) => v === undefined)) throw malformed("embeddings");
+    if (vectors.some((v) => v === undefined)) throw this.malformed("embeddings");
     return { vectors, usage: usageOf(json.usage) };
   }
 }

@@ -7,7 +7,7 @@ import type { ProviderId } from "../llm/catalog";
 import { ProviderError, providerFailureCode, reportProviderError } from "../llm/errors";
 import { recordKeyUse, requireProviderKey, type TenantKey } from "../llm/key-use";
 import { providerOfModel } from "../llm/models";
-import { chatProvider, PROVIDERS, transportFor } from "../llm/providers";
+import { chatProvider, providerClient } from "../llm/providers";
 import { type ChatEvent, type ChatResult, emptyUsage, type Usage } from "../llm/types";
 import { agentIdOf, prepareAgentChat } from "./agents";
 import { completionId, finishReasonOf, fromOpenAiChat, usageBody } from "./translate";
@@ -113,7 +113,7 @@ export async function chatCompletion(deps: EmbedDeps, body: Body, note: AuditNot
   const key = await keyFor(deps, model, note);
   try {
     if (!translated) {
-      const client = PROVIDERS.openai.client(transportFor(deps.config, "openai", deps.fetch), key);
+      const client = providerClient(deps.config, "openai", key, deps.fetch);
       const json = await client.relay("/chat/completions", body);
       record(deps, key, "chat", model, usageFrom(json.usage), "success", { stream: false });
       return json as OpenAiJson;
@@ -153,7 +153,7 @@ export async function openChatCompletionStream(deps: EmbedDeps, body: Body, note
   const recorder: Recorder = (usage, outcome, extra) => record(deps, key, "chat", model, usage, outcome, extra);
   try {
     if (!translated) {
-      const client = PROVIDERS.openai.client(transportFor(deps.config, "openai", deps.fetch), key);
+      const client = providerClient(deps.config, "openai", key, deps.fetch);
       // Usage is always asked for (the key.use row needs it) and passed on only if the caller asked.
       const events = await client.relayStream({
         ...body,
@@ -301,7 +301,7 @@ export async function embeddings(deps: EmbedDeps, body: Body, note: AuditNote): 
     });
   const key = await keyFor(deps, model, note);
   try {
-    const client = PROVIDERS.openai.client(transportFor(deps.config, "openai", deps.fetch), key);
+    const client = providerClient(deps.config, "openai", key, deps.fetch);
     const json = await client.relay("/embeddings", body);
     record(deps, key, "embedding", model, usageFrom(json.usage), "success", {});
     return json as OpenAiJson;

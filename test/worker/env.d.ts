@@ -8,6 +8,8 @@ declare global {
       TEST_WORDPRESS_URL: string;
       /** The Shopify stand-in. */
       TEST_SHOPIFY_URL: string;
+      /** The LLM stand-in's URL, which serves as an Azure OpenAI resource endpoint. */
+      TEST_AZURE_ENDPOINT: string;
     }
   }
 }

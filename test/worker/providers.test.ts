@@ -2,7 +2,7 @@ import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { getConfig } from "../../src/config";
 import { PROVIDER_CATALOG, PROVIDER_IDS, PROVIDER_NAMES } from "../../src/llm/catalog";
-import { PROVIDERS, transportFor } from "../../src/llm/providers";
+import { type LlmProvider, PROVIDERS, providerClient } from "../../src/llm/providers";
 import { createAgent, storeKey, TEST_PROVIDERS } from "./support/knowledge";
 import { auditRows, llmCalls, sha256Hex } from "./support/stack";
 import { newTenant } from "./support/tokens";
@@ -33,7 +33,7 @@ describe.each(PROVIDER_IDS)("provider %s, from the registry", (id) => {
   it("stores a key of an unusual shape with a warning naming the expected shape (the provider decides)", async () => {
     const r = await call("POST", `/vault/keys/${id}`, {
       as: { tenant: newTenant() },
-      body: { service: id, api_key: "not-a-provider-key-0123456789" },
+      body: { service: id, api_key: "not-a-provider-key-0123456789", ...TEST_PROVIDERS[id].fields?.() },
     });
     expect(r.status).toBe(201);
     expect(r.json.warnings).toEqual([
@@ -41,13 +41,14 @@ describe.each(PROVIDER_IDS)("provider %s, from the registry", (id) => {
     ]);
   });
 
-  it("has a client that names itself, a display name, and a base URL from config", () => {
+  it("has a client that names itself, a display name, and a base URL from config or the checked credential", () => {
     const config = getConfig(env);
-    const client = PROVIDERS[id].client(transportFor(config, id), { apiKey: "unused" });
-    expect(client.name).toBe(id);
+    const stored = { apiKey: "unused", settings: TEST_PROVIDERS[id].fields?.() ?? {} };
+    expect(providerClient(config, id, stored).name).toBe(id);
     expect(PROVIDER_NAMES[id]).toBe(PROVIDER_CATALOG[id].displayName);
     // The test stack points every provider at the local stand-in, never at the real API.
-    expect(new URL(PROVIDERS[id].baseUrl(config)).hostname).toBe("127.0.0.1");
+    const entry: LlmProvider = PROVIDERS[id];
+    expect(new URL(entry.baseUrl(config, entry.credential(stored, config))).hostname).toBe("127.0.0.1");
   });
 });
 

@@ -1,3 +1,4 @@
+import { AzureSettings } from "../../llm/azure-openai";
 import { z } from "../../lib/openapi";
 import { storableJson, storableText } from "../../lib/text";
 import { SERVICE_NAME } from "../../vault/paths";
@@ -15,6 +16,9 @@ const RESERVED_METADATA = new Set([
   "service",
   "tenant_id",
   "vault_path",
+  "endpoint",
+  "deployment",
+  "api_version",
 ]);
 const MAX_METADATA_BYTES = 4096;
 
@@ -42,6 +46,20 @@ export const KeyMetadata = storableJson(
     ),
 ).openapi("KeyMetadata", { example: { label: "production", team: "ml" } });
 
+/**
+ * The readable credential fields of the providers that have them (the catalog's `fields`): taken beside
+ * `api_key` on store, returned on reads. Required for such a provider, refused for any other service.
+ */
+const CredentialFields = AzureSettings.partial();
+const credentialFieldDocs = {
+  endpoint:
+    "Azure OpenAI only: the resource endpoint, https://<resource>.openai.azure.com (or .cognitiveservices.azure.com).",
+  deployment: "Azure OpenAI only: the deployment agents chat with.",
+  api_version: "Azure OpenAI only: the dated API version, e.g. 2024-10-21.",
+} satisfies Record<keyof typeof CredentialFields.shape, string>;
+const documented = <K extends keyof typeof credentialFieldDocs>(name: K) =>
+  CredentialFields.shape[name].openapi({ description: credentialFieldDocs[name] });
+
 export const StoreKeyBody = z
   .strictObject({
     service: z.string().openapi({ example: "openai" }),
@@ -50,6 +68,9 @@ export const StoreKeyBody = z
       .min(8, "api_key is too short")
       .max(512, "api_key is at most 512 characters")
       .openapi({ example: "sk-proj-…" }),
+    endpoint: documented("endpoint").openapi({ example: "https://my-resource.openai.azure.com" }),
+    deployment: documented("deployment"),
+    api_version: documented("api_version"),
     metadata: KeyMetadata.optional(),
     expected_version: z.number().int().min(0).optional().openapi({
       description: "Compare-and-set: store only if the current version is this (0 = no key yet). Mismatch → 409.",
@@ -65,6 +86,9 @@ export const StoreKeyResponse = z
     vault_path: z.string(),
     version: z.number().int(),
     key_hint: z.string(),
+    endpoint: documented("endpoint"),
+    deployment: documented("deployment"),
+    api_version: documented("api_version"),
     warnings: z.array(z.string()).optional().openapi({
       description: "Why the key may not work (e.g. its shape is not the provider's usual one); it was stored anyway.",
     }),
@@ -80,6 +104,9 @@ export const KeyInfo = z
     updated_at: z.string(),
     version: z.number().int(),
     key_hint: z.string().nullable(),
+    endpoint: documented("endpoint"),
+    deployment: documented("deployment"),
+    api_version: documented("api_version"),
     metadata: z.record(z.string(), z.unknown()),
   })
   .openapi("KeyInfo");

@@ -1,5 +1,11 @@
 import { html } from "hono/html";
-import { PROVIDER_CATALOG, PROVIDER_IDS, type ProviderId } from "../../llm/catalog";
+import {
+  type CredentialField,
+  PROVIDER_CATALOG,
+  PROVIDER_IDS,
+  type ProviderId,
+  type ProviderInfo,
+} from "../../llm/catalog";
 
 /**
  * The BYOK page's HTML. Its script (web/byok.ts) and stylesheet (web/byok.css)
@@ -14,16 +20,29 @@ export const BYOK_ASSETS = { script: "/assets/byok.js", style: "/assets/byok.css
 const WHERE_TO_CREATE: Record<ProviderId, string> = {
   openai: "Create one at platform.openai.com.",
   anthropic: "Create one in the Anthropic Console.",
+  "azure-openai": "Key 1 or 2 and the endpoint are under Keys and Endpoint of your Azure OpenAI resource.",
 };
 
-/** One form per provider of the catalog: its name, and its key shape's example as placeholder and hint. */
+/** The credential's fields besides the key (Azure OpenAI), shown before it; stored values fill them in. */
+function fieldInputs(service: ProviderId, fields: readonly CredentialField[]) {
+  return fields.map(
+    (f) => html`
+  <label for="${f.name}-${service}">${f.label}</label>
+  <input id="${f.name}-${service}" name="${f.name}" data-field autocomplete="off" spellcheck="false" autocapitalize="off" required placeholder="${f.example}">`,
+  );
+}
+
+/** One form per provider of the catalog: its name, its fields, and its key shape's example as placeholder and hint. */
 function keyForm(service: ProviderId) {
-  const { displayName: title, keyShape } = PROVIDER_CATALOG[service];
+  const info: ProviderInfo = PROVIDER_CATALOG[service];
+  const { displayName: title, keyShape } = info;
   const placeholder = keyShape.example;
-  const hint = `Starts with ${placeholder.replace(/…$/, "")}. ${WHERE_TO_CREATE[service]}`;
+  const shape = placeholder.endsWith("…") ? `Starts with ${placeholder.slice(0, -1)}.` : `${placeholder}.`;
+  const hint = `${shape} ${WHERE_TO_CREATE[service]}`;
   return html`
 <form class="card key" data-service="${service}" autocomplete="off" novalidate>
   <h3><span class="logo ${service}" aria-hidden="true">${title.slice(0, 2)}</span>${title}</h3>
+  ${fieldInputs(service, info.fields ?? [])}
   <label for="key-${service}">${title} API key</label>
   <div class="field">
     <input id="key-${service}" name="api_key" type="password" autocomplete="off" spellcheck="false" autocapitalize="off" required minlength="8" maxlength="512" placeholder="${placeholder}" aria-describedby="hint-${service} cur-${service}" data-1p-ignore data-lpignore="true">

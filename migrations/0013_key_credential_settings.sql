@@ -1,0 +1,1 @@
+ALTER TABLE "connector_configs" ADD COLUMN "settings" jsonb;
