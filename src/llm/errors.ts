@@ -81,7 +81,10 @@ export function toApiError(err: ProviderError): ApiError {
 
 /** The code a key.use audit row records for a failed provider call (`provider_<kind>`, or the API error's code). */
 export function providerFailureCode(err: unknown): string {
-  if (err instanceof ProviderError) return `provider_${err.failure.kind}`;
+  if (err instanceof ProviderError)
+    return err.failure.kind === "refused" && err.failure.setting
+      ? "provider_misconfigured"
+      : `provider_${err.failure.kind}`;
   if (err instanceof ApiError) return err.code;
   // Anything can be thrown (a stream cancelled without a reason rejects with undefined).
   return err instanceof Error ? err.name : "unknown";
