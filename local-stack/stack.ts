@@ -124,7 +124,7 @@ export async function startLocalStack(opts: StackOptions): Promise<LocalStack> {
       // The content stand-ins listen on loopback over http; only development and tests may reach them.
       CONNECTORS_ALLOW_LOOPBACK: "true",
       // Tenants' Azure OpenAI endpoint is the LLM stand-in's loopback URL locally.
-      LLM_ENDPOINTS_ALLOW_LOOPBACK: "true",
+      PROVIDERS_ALLOW_LOOPBACK: "true",
     } satisfies SettingsEnv;
     return {
       vars,

@@ -89,7 +89,7 @@ export const SETTINGS = {
   // longest another isolate may serve a rotated or deleted key, or an updated agent. 0 turns caching off.
   CACHE_TTL_MS: intSetting(30_000, 0, 300_000),
   // Tenant-given provider endpoints (Azure OpenAI): only local development may point them at the loopback stand-in over http.
-  LLM_ENDPOINTS_ALLOW_LOOPBACK: z
+  PROVIDERS_ALLOW_LOOPBACK: z
     .enum(["true", "false"])
     .default("false")
     .transform((v) => v === "true"),
@@ -145,10 +145,10 @@ const ConfigSchema = z
       });
     }
     // The same for the endpoints of tenants' provider credentials: the key would be sent there.
-    if (c.LLM_ENDPOINTS_ALLOW_LOOPBACK && c.APP_ENV === "production") {
+    if (c.PROVIDERS_ALLOW_LOOPBACK && c.APP_ENV === "production") {
       ctx.addIssue({
         code: "custom",
-        path: ["LLM_ENDPOINTS_ALLOW_LOOPBACK"],
+        path: ["PROVIDERS_ALLOW_LOOPBACK"],
         message: "must not be enabled when APP_ENV is production",
       });
     }
@@ -193,7 +193,7 @@ const ConfigSchema = z
       timeoutMs: c.LLM_TIMEOUT_MS,
       embeddingModel: c.EMBEDDING_MODEL,
       /** How far a tenant-given provider endpoint may reach (SSRF rules; lib/reach.ts). */
-      endpoints: { allowLoopback: c.LLM_ENDPOINTS_ALLOW_LOOPBACK },
+      endpoints: { allowLoopback: c.PROVIDERS_ALLOW_LOOPBACK },
     },
     /** How long an isolate keeps a tenant's provider key and agent config (0: not at all). */
     cacheTtlMs: c.CACHE_TTL_MS,

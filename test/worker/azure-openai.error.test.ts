@@ -47,9 +47,7 @@ describe("azure-openai: the endpoint is user input", () => {
     expect(azureEndpointProblem("https://127.0.0.1:8300", prod)).toContain("must be a public host");
     expect(azureEndpointProblem("https://localhost", prod)).toBe("must be a public host name");
     expect(azureEndpointProblem(env.TEST_AZURE_ENDPOINT, { allowLoopback: true })).toBeNull();
-    expect(() => getConfig({ ...env, APP_ENV: "production", LLM_ENDPOINTS_ALLOW_LOOPBACK: "true" })).toThrow(
-      ConfigError,
-    );
+    expect(() => getConfig({ ...env, APP_ENV: "production", PROVIDERS_ALLOW_LOOPBACK: "true" })).toThrow(ConfigError);
   });
 
   it("a stored endpoint the deployment no longer allows is refused at use, before any call (422)", async () => {
@@ -61,7 +59,7 @@ describe("azure-openai: the endpoint is user input", () => {
     const r = await call("POST", "/agents/bot/chat", {
       as: { tenant },
       body: ask,
-      env: { LLM_ENDPOINTS_ALLOW_LOOPBACK: "false" },
+      env: { PROVIDERS_ALLOW_LOOPBACK: "false" },
     });
     expect(r.status).toBe(422);
     expect(r.json.code).toBe("provider_misconfigured");
