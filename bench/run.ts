@@ -12,6 +12,7 @@ import { join } from "node:path";
 import { startLocalStack } from "../local-stack/stack";
 import { benchAudit } from "./audit";
 import { benchChat } from "./chat";
+import { benchConnectors } from "./connectors";
 import { benchKeys } from "./keys";
 import { benchKnowledge } from "./knowledge";
 import { measureRanking, rankingTableRows } from "./knowledge-ranking";
@@ -93,6 +94,10 @@ try {
   const audit = await benchAudit(bundle, stack, quick ? { rounds: 100, rows: 1000 } : { rounds: 400, rows: 5000 });
   rows.push(...audit.rows);
   notes.push(...audit.notes);
+
+  const connectors = await benchConnectors(bundle, stack, { posts: quick ? 200 : 1000 });
+  rows.push(...connectors.rows);
+  notes.push(...connectors.notes);
 
   const v1 = await benchV1(
     bundle,

@@ -10,6 +10,8 @@
  */
 export const CHUNK_SIZE = 1200;
 export const CHUNK_OVERLAP = 200;
+/** Chunks per embeddings call: well under OpenAI's 2,048 inputs and 300k tokens for chunks of this size. */
+export const INPUTS_PER_CALL = 256;
 
 const BOUNDARIES = [/\n\s*\n/g, /[.!?。]["')\]]?\s/g, /\s/g];
 

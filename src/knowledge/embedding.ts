@@ -11,9 +11,7 @@ import { providerClient } from "../llm/providers";
 import { recordKeyUse, requireProviderKey } from "../llm/key-use";
 import type { Usage } from "../llm/types";
 import type { Tenant } from "../tenant";
-
-/** Inputs per embeddings call: well under OpenAI's 2,048 and 300k-token limits for 1,200-character chunks. */
-export const INPUTS_PER_CALL = 256;
+import { INPUTS_PER_CALL } from "./chunking";
 
 /** What calling the tenant's provider needs from the request (chat's deps are the same). */
 export interface EmbedDeps {

@@ -1,7 +1,7 @@
 import { ApiError } from "../errors/problem";
 import type { Usage } from "../llm/types";
-import { chunkText } from "./chunking";
-import { embedTexts, INPUTS_PER_CALL, type EmbedDeps } from "./embedding";
+import { chunkText, INPUTS_PER_CALL } from "./chunking";
+import { embedTexts, type EmbedDeps } from "./embedding";
 import type { KnowledgeStore, NewDocument } from "./knowledge-store";
 
 export interface DocumentInput {
