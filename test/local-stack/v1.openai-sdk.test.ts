@@ -212,4 +212,53 @@ describe("the openai SDK against /v1", () => {
     expect(missing).toBeInstanceOf(OpenAI.NotFoundError);
     expect((missing as APIError).code).toBe("model_not_found");
   });
+
+  it("a tenant API key (bgk_…) as the SDK's apiKey: chat, streaming, models; a disallowed model and a revoked key raise the SDK's errors", async () => {
+    const tenant = crypto.randomUUID();
+    await tenantClient({ openaiKey: OPENAI_KEY, tenant });
+    const admin = { authorization: `Bearer ${await tokenFor(tenant, ["admin"])}`, "content-type": "application/json" };
+    const created = await fetch(`${worker.url}/api-keys`, {
+      method: "POST",
+      headers: admin,
+      body: JSON.stringify({ name: "sdk", allowed_models: ["gpt-4o-mini"] }),
+    });
+    expect(created.status).toBe(201);
+    const { id, key } = (await created.json()) as { id: string; key: string };
+    expect(key).toMatch(/^bgk_/);
+    const client = new OpenAI({ baseURL: `${worker.url}/v1`, apiKey: key, maxRetries: 0 });
+
+    const completion = await client.chat.completions.create({
+      model: "gpt-4o-mini",
+      messages: [{ role: "user", content: "Hi" }],
+    });
+    expect(completion.choices[0]!.message.content).toContain("Echo: Hi");
+    let text = "";
+    const stream = await client.chat.completions.create({
+      model: "gpt-4o-mini",
+      messages: [{ role: "user", content: "Hello there" }],
+      stream: true,
+    });
+    for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? "";
+    expect(text).toContain("Echo: Hello there");
+    const ids = [];
+    for await (const m of client.models.list()) ids.push(m.id);
+    expect(ids).toEqual(["gpt-4o-mini"]);
+
+    const notAllowed = await client.chat.completions
+      .create({ model: "gpt-4o", messages: [{ role: "user", content: "Hi" }] })
+      .then(
+        () => null,
+        (e: unknown) => e,
+      );
+    expect(notAllowed).toBeInstanceOf(OpenAI.PermissionDeniedError);
+    expect((notAllowed as APIError).code).toBe("model_not_allowed");
+
+    expect((await fetch(`${worker.url}/api-keys/${id}`, { method: "DELETE", headers: admin })).status).toBe(200);
+    const revoked = await client.models.list().then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(revoked).toBeInstanceOf(OpenAI.AuthenticationError);
+    expect((revoked as APIError).code).toBe("invalid_api_key");
+  });
 });
