@@ -5,6 +5,7 @@ import type { Database } from "./db/client";
 import { KeyStore } from "./keys/key-store";
 import { IngestJobStore } from "./knowledge/jobs";
 import { KnowledgeStore } from "./knowledge/knowledge-store";
+import type { Background } from "./lib/background";
 import type { Principal } from "./middleware/auth";
 import type { VaultClient } from "./vault/client";
 
@@ -26,12 +27,19 @@ export interface Tenant {
 
 /**
  * Binds the stores to the verified principal's tenant (small objects: no I/O happens here).
- * `cacheTtlMs` (CACHE_TTL_MS) lets the hot path's reads (provider key, agent) come from this isolate's cache.
+ * `background` runs the record updates nobody waits for (a key's last use); `cacheTtlMs`
+ * (CACHE_TTL_MS) lets the hot path's reads (provider key, agent) come from this isolate's cache.
  */
-export function tenantOf(principal: Principal, db: Database, vault: VaultClient, cacheTtlMs = 0): Tenant {
+export function tenantOf(
+  principal: Principal,
+  db: Database,
+  vault: VaultClient,
+  background: Background,
+  cacheTtlMs = 0,
+): Tenant {
   return {
     principal,
-    keys: new KeyStore(db, vault, principal.tenantId, cacheTtlMs),
+    keys: new KeyStore(db, vault, principal.tenantId, background, cacheTtlMs),
     agents: new AgentStore(db, principal.tenantId, cacheTtlMs),
     knowledge: new KnowledgeStore(db, principal.tenantId),
     knowledgeJobs: new IngestJobStore(db, principal.tenantId),

@@ -7,6 +7,7 @@ import { answerFor, countTokens, limitTokens, streamPieces } from "./text";
 type AnthropicErrorType =
   | "invalid_request_error"
   | "authentication_error"
+  | "permission_error"
   | "not_found_error"
   | "request_too_large"
   | "rate_limit_error"
@@ -182,6 +183,11 @@ export async function handleAnthropic(
   }
   if (verdict === "malformed" || verdict === "revoked") {
     sendError(res, 401, "authentication_error", "invalid x-api-key");
+    return;
+  }
+  if (verdict === "unresponsive") return; // never answered: the client's timeout ends it
+  if (verdict === "forbidden") {
+    sendError(res, 403, "permission_error", "Your API key does not have permission to use the specified resource.");
     return;
   }
   const parsed = body.kind === "json" ? body.value : undefined;

@@ -5,9 +5,29 @@ export type Provider = "openai" | "anthropic" | "azure";
 
 /**
  * What the stand-in makes of a credential. Special words inside an otherwise
- * well-formed key let tests provoke the provider's failure modes on demand.
+ * well-formed key let tests provoke the provider's failure modes on demand
+ * (the table in KEY_WORDS; README "Keys").
  */
-export type KeyVerdict = "ok" | "missing" | "malformed" | "revoked" | "ratelimited" | "overloaded";
+export type KeyVerdict =
+  | "ok"
+  | "missing"
+  | "malformed"
+  | "revoked"
+  | "forbidden"
+  | "restricted"
+  | "ratelimited"
+  | "overloaded"
+  | "unresponsive";
+
+/**
+ * The test-only words, first match wins: a key containing one is answered as the real API answers
+ * such a key. `revoked` 401 (a deleted or disabled key), `forbidden` 403 (the key may not use the
+ * API: Anthropic's permission_error, OpenAI's unsupported region), `restricted` (OpenAI: a project
+ * key without the Models read permission — `GET /models` is 401 "insufficient permissions", chat
+ * works), `ratelimited` 429 with retry-after, `overloaded` 503/529, `unresponsive` (the request is
+ * accepted and never answered, for client timeouts).
+ */
+const KEY_WORDS = ["revoked", "forbidden", "restricted", "ratelimited", "overloaded", "unresponsive"] as const;
 
 const MIN_KEY_LENGTH = 20;
 // Real keys are URL-safe base64-ish; anything else (spaces, quotes, newlines)
@@ -54,12 +74,9 @@ export function classifyKey(provider: Provider, key: string | null): KeyVerdict 
 
 const AZURE_KEY = /^[A-Za-z0-9]{32,100}$/;
 
-/** The test-only words a well-formed key may carry. */
+/** The test-only word a well-formed key carries (KEY_WORDS), or "ok". */
 function specialWord(key: string): KeyVerdict {
-  if (key.includes("revoked")) return "revoked";
-  if (key.includes("ratelimited")) return "ratelimited";
-  if (key.includes("overloaded")) return "overloaded";
-  return "ok";
+  return KEY_WORDS.find((word) => key.includes(word)) ?? "ok";
 }
 
 /**

@@ -303,7 +303,8 @@ export async function handleOpenAI(
     sendError(res, 404, invalidRequest(`Invalid URL (${req.method ?? "GET"} /v1${subpath})`));
     return;
   }
-  const body = await readJsonBody(req);
+  // A GET has no body to parse (an empty one is not invalid JSON).
+  const body = route === "/models" ? ({ kind: "json", value: undefined } as const) : await readJsonBody(req);
   const key = readCredential("openai", req.headers);
   const verdict = classifyKey("openai", key);
   if (key === null || verdict === "missing") {
@@ -330,6 +331,27 @@ export async function handleOpenAI(
     return;
   }
   const parsed = body.kind === "json" ? body.value : undefined;
+  if (verdict === "unresponsive") return; // never answered: the client's timeout ends it
+  if (verdict === "forbidden") {
+    sendError(res, 403, {
+      message: "Country, region, or territory not supported",
+      type: "request_forbidden",
+      param: null,
+      code: "unsupported_country_region_territory",
+    });
+    return;
+  }
+  if (verdict === "restricted" && route === "/models") {
+    // A restricted project key without the Models permission: authenticated, yet refused this one endpoint.
+    sendError(
+      res,
+      401,
+      invalidRequest(
+        "You have insufficient permissions for this operation. Missing scopes: api.model.read. Check that you have the correct role in your organization (Reader, Writer, Owner) and project (Member, Owner), and if you're using a restricted API key, that it has the necessary scopes.",
+      ),
+    );
+    return;
+  }
   if (verdict === "ratelimited") {
     ctx.calls.record("openai", path, key, parsed, 429);
     sendError(

@@ -32,6 +32,7 @@ export const ERRORS = {
   provider_key_missing: [422, "Provider key missing"],
   provider_key_rejected: [422, "Provider key rejected"],
   provider_misconfigured: [422, "Provider credential misconfigured"],
+  provider_key_expired: [422, "Provider key expired"],
   connector_check_failed: [422, "The connected service refused the check"],
   rate_limited: [429, "Too many requests"],
   internal_error: [500, "Internal error"],

@@ -3,10 +3,13 @@ import type { Database } from "../db/client";
 import { prepared } from "../db/prepared";
 import { connectorConfigs } from "../db/schema";
 import { IsolateCache } from "../lib/isolate-cache";
+import type { Background } from "../lib/background";
+import type { Verification } from "../llm/types";
 import type { VaultClient } from "../vault/client";
 import { VaultError } from "../vault/http";
 import { keyPath, keysFolder, SERVICE_NAME } from "../vault/paths";
 import { isStorableText, storableEntries } from "../lib/text";
+import type { VerifyResult } from "./verify";
 
 /** The masked form shown to people: the last four characters. */
 export function keyHint(apiKey: string): string {
@@ -22,6 +25,8 @@ interface StoredSecret {
   created_by: string;
   key_hint: string;
   metadata: Record<string, unknown>;
+  /** When the tenant says the provider key stops working (ISO 8601); absent or null: no date. */
+  expires_at?: string | null;
 }
 
 export interface KeyInfo {
@@ -35,6 +40,31 @@ export interface KeyInfo {
   /** The credential's readable fields besides the key; null for a key that is the whole credential. */
   settings: Record<string, string> | null;
   metadata: Record<string, unknown>;
+  /** What the provider last said of the current version; null: not checked since it was stored. */
+  verification: Verification | null;
+  /** The version that verdict is about (the current one), or null. */
+  verified_version: number | null;
+  last_verified_at: string | null;
+  /** When chat, embeddings or /v1 last used the key (any version). */
+  last_used_at: string | null;
+  expires_at: string | null;
+  /** Not expired yet, but within EXPIRING_SOON_DAYS of its expiry. */
+  expiring_soon: boolean;
+  /** Past its expiry: refused for use until replaced. */
+  expired: boolean;
+}
+
+/** The list marks keys that expire within this many days (`expiring_soon`). */
+export const EXPIRING_SOON_DAYS = 14;
+
+/** A key read for a provider call or a check. */
+export interface UsableKey {
+  apiKey: string;
+  /** The credential's readable fields besides the key ({} for a key that is the whole credential). */
+  settings: Record<string, string>;
+  version: number;
+  /** The date the tenant set when storing it, or null. */
+  expiresAt: Date | null;
 }
 
 type Row = typeof connectorConfigs.$inferSelect;
@@ -61,7 +91,7 @@ const cc = connectorConfigs;
  * Provider keys a hot isolate read from Vault (by tenant and service), so a call does not wait on
  * Vault (a region away) again within CACHE_TTL_MS. Bounded: a few hundred bytes per entry.
  */
-const usableKeys = new IsolateCache<{ apiKey: string; settings: Record<string, string>; version: number }>(1000);
+const usableKeys = new IsolateCache<UsableKey>(1000);
 
 /**
  * A tenant's provider keys. Vault is the source of truth for keys and versions;
@@ -81,6 +111,8 @@ export class KeyStore {
     private readonly db: Database,
     private readonly vault: VaultClient,
     private readonly tenantId: string,
+    /** Where record updates nobody waits for go (last use, rejection during use). */
+    private readonly background: Background,
     /** How long `useKey` may answer from this isolate's cache (0: always from Vault). */
     private readonly cacheTtlMs = 0,
   ) {}
@@ -98,6 +130,10 @@ export class KeyStore {
     metadata: Record<string, unknown>;
     userId: string;
     expectedVersion?: number | undefined;
+    /** When the provider key stops working, if the tenant knows. */
+    expiresAt?: Date | undefined;
+    /** The provider's verdict on this key, asked before storing it. */
+    check?: VerifyResult | undefined;
   }): Promise<{ version: number; keyHint: string; created: boolean }> {
     const path = this.pathOf(input.service);
     const hint = keyHint(input.apiKey);
@@ -112,6 +148,7 @@ export class KeyStore {
         created_by: input.userId,
         key_hint: hint,
         metadata: input.metadata,
+        ...(input.expiresAt ? { expires_at: input.expiresAt.toISOString() } : {}),
       };
       ({ version } = await this.vault.write(path, { ...secret }, input.expectedVersion));
     } catch (err) {
@@ -138,6 +175,18 @@ export class KeyStore {
         settings: ifNewer(sql`${settings ? JSON.stringify(settings) : null}::jsonb`, sql`${cc.settings}`),
         vault_version: ifNewer(sql`${version}::int`, sql`${cc.vault_version}`),
         metadata: ifNewer(sql`${JSON.stringify(input.metadata)}::jsonb`, sql`${cc.metadata}`),
+        // Each version has its own expiry (none unless given); a verdict is about the version checked.
+        expires_at: ifNewer(sql`${input.expiresAt?.toISOString() ?? null}::timestamptz`, sql`${cc.expires_at}`),
+        ...(input.check
+          ? {
+              verification: ifNewer(sql`${input.check.verification}::text`, sql`${cc.verification}`),
+              verified_version: ifNewer(sql`${version}::int`, sql`${cc.verified_version}`),
+              last_verified_at: ifNewer(
+                sql`${input.check.checkedAt.toISOString()}::timestamptz`,
+                sql`${cc.last_verified_at}`,
+              ),
+            }
+          : {}),
         // The first version's author and time are the key's creation; rotations keep them.
         ...(version === 1
           ? {
@@ -238,15 +287,60 @@ export class KeyStore {
   }
 
   /**
-   * Reads the key (and its settings) for a provider call (only chat/embedding code calls this), from
-   * this isolate's cache when it read it less than CACHE_TTL_MS ago.
+   * Reads the key (and its settings) for a provider call (only chat and embedding code call this), with its expiry
+   * (kept in Vault beside it, so a call needs no database read); from this isolate's cache when it
+   * read it less than CACHE_TTL_MS ago.
    */
-  async useKey(service: string): Promise<{ apiKey: string; settings: Record<string, string>; version: number } | null> {
-    return await usableKeys.load(this.tenantId, service, this.cacheTtlMs, async () => {
-      const secret = await this.vault.read<StoredSecret>(this.pathOf(service));
-      if (!secret || typeof secret.data.api_key !== "string") return null;
-      return { apiKey: secret.data.api_key, settings: settingsOf(secret.data) ?? {}, version: secret.metadata.version };
-    });
+  async useKey(service: string): Promise<UsableKey | null> {
+    return await usableKeys.load(this.tenantId, service, this.cacheTtlMs, () => this.currentKey(service));
+  }
+
+  /** Reads the key as Vault holds it now, never from the cache (a key check asks about the stored key). */
+  async currentKey(service: string): Promise<UsableKey | null> {
+    const secret = await this.vault.read<StoredSecret>(this.pathOf(service));
+    if (!secret || typeof secret.data.api_key !== "string") return null;
+    return {
+      apiKey: secret.data.api_key,
+      settings: settingsOf(secret.data) ?? {},
+      version: secret.metadata.version,
+      expiresAt: dateOrNull(secret.data.expires_at),
+    };
+  }
+
+  /**
+   * Keeps the provider's verdict on `version` with its time. Dropped when it is no longer news: a
+   * newer version was stored meanwhile (the verdict is not the current key's), or a later check of
+   * this version was recorded first. True when it was kept.
+   */
+  async recordCheck(service: string, version: number, result: Pick<VerifyResult, "verification" | "checkedAt">) {
+    const rows = await this.db
+      .update(cc)
+      .set({ verification: result.verification, verified_version: version, last_verified_at: result.checkedAt })
+      .where(
+        and(
+          this.rowWhere(service),
+          sql`(${cc.vault_version} is null or ${cc.vault_version} <= ${version}::int)`,
+          sql`(${cc.verified_version} is null or ${cc.verified_version} < ${version}::int
+               or ${cc.last_verified_at} is null or ${cc.last_verified_at} <= ${result.checkedAt.toISOString()}::timestamptz)`,
+        ),
+      )
+      .returning({ id: cc.id });
+    return rows.length > 0;
+  }
+
+  /**
+   * Records, off the response's path, that `version` was used for a provider call: `last_used_at`,
+   * and when the provider refused it (401/403) the verdict `rejected`, so the page can say so.
+   */
+  noteUse(service: string, version: number, outcome: { rejected: boolean }): void {
+    const now = new Date();
+    this.background(
+      "key.note_use",
+      (async () => {
+        await this.db.update(cc).set({ last_used_at: now }).where(this.rowWhere(service));
+        if (outcome.rejected) await this.recordCheck(service, version, { verification: "rejected", checkedAt: now });
+      })(),
+    );
   }
 
   /** Makes one record match Vault. */
@@ -297,6 +391,7 @@ export class KeyStore {
         settings: settingsOf(secret.data),
         vault_version: version,
         metadata: storableEntries(secret.data.metadata ?? {}),
+        expires_at: dateOrNull(secret.data.expires_at),
         last_synced_at: writtenAt,
       };
       const newer = sql`(${cc.vault_version} is null or ${cc.vault_version} <= ${version}::int)`;
@@ -318,6 +413,7 @@ export class KeyStore {
             settings: ifNewer(sql`${values.settings ? JSON.stringify(values.settings) : null}::jsonb`, cc.settings),
             vault_version: ifNewer(sql`${version}::int`, cc.vault_version),
             metadata: ifNewer(sql`${JSON.stringify(values.metadata)}::jsonb`, cc.metadata),
+            expires_at: ifNewer(sql`${values.expires_at?.toISOString() ?? null}::timestamptz`, cc.expires_at),
             last_synced_at: ifNewer(sql`${writtenAt.toISOString()}::timestamptz`, cc.last_synced_at),
             created_by: sql`coalesce(${cc.created_by}, excluded.created_by)`,
             ...pending,
@@ -387,7 +483,10 @@ export class KeyStore {
 }
 
 /** A record in the API's shape: created_at = first version stored, updated_at = current version stored. */
-function toInfo(row: Row): KeyInfo {
+function toInfo(row: Row, now = Date.now()): KeyInfo {
+  // A verdict belongs to the version it was made on: a rotated key is unchecked until checked again.
+  const checked = row.verified_version !== null && row.verified_version === row.vault_version;
+  const expiresAt = row.expires_at?.getTime() ?? null;
   return {
     service: row.connector_id,
     has_key: true,
@@ -398,7 +497,25 @@ function toInfo(row: Row): KeyInfo {
     key_hint: row.key_hint,
     settings: row.settings,
     metadata: row.metadata,
+    verification: checked ? asVerification(row.verification) : null,
+    verified_version: checked ? row.verified_version : null,
+    last_verified_at: checked ? (row.last_verified_at?.toISOString() ?? null) : null,
+    last_used_at: row.last_used_at?.toISOString() ?? null,
+    expires_at: row.expires_at?.toISOString() ?? null,
+    expiring_soon: expiresAt !== null && expiresAt > now && expiresAt - now <= EXPIRING_SOON_DAYS * 86_400_000,
+    expired: expiresAt !== null && expiresAt <= now,
   };
+}
+
+const VERIFICATIONS: readonly string[] = ["valid", "rejected", "unknown"] satisfies Verification[];
+const asVerification = (v: string | null): Verification | null =>
+  v !== null && VERIFICATIONS.includes(v) ? (v as Verification) : null;
+
+/** A stored ISO time, or null when absent or unreadable. */
+function dateOrNull(value: unknown): Date | null {
+  if (typeof value !== "string") return null;
+  const d = new Date(value);
+  return Number.isNaN(d.getTime()) ? null : d;
 }
 
 /**

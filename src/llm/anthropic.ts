@@ -1,7 +1,7 @@
 import { malformedResponse, ProviderError } from "./errors";
-import { postJson, readJson, type ProviderTransport } from "./http";
+import { checkKey, postJson, readJson, type ProviderTransport } from "./http";
 import { readSse } from "./sse";
-import type { ChatEvent, ChatProvider, ChatRequest, ChatResult, Usage } from "./types";
+import type { ChatEvent, ChatProvider, ChatRequest, ChatResult, KeyCheck, Usage } from "./types";
 
 /** The Messages API version this client speaks. */
 const ANTHROPIC_VERSION = "2023-06-01";
@@ -27,15 +27,17 @@ export class AnthropicClient implements ChatProvider {
     private readonly apiKey: string,
   ) {}
 
+  /** `GET /v1/models`: authenticated, free of tokens. */
+  async verify(): Promise<KeyCheck> {
+    return await checkKey("anthropic", this.transport, "/v1/models", this.headers(), this.apiKey);
+  }
+
+  private headers() {
+    return { "x-api-key": this.apiKey, "anthropic-version": ANTHROPIC_VERSION };
+  }
+
   private post(body: unknown) {
-    return postJson(
-      "anthropic",
-      this.transport,
-      "/v1/messages",
-      { "x-api-key": this.apiKey, "anthropic-version": ANTHROPIC_VERSION },
-      body,
-      this.apiKey,
-    );
+    return postJson("anthropic", this.transport, "/v1/messages", this.headers(), body, this.apiKey);
   }
 
   private body(request: ChatRequest, stream: boolean) {

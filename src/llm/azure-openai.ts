@@ -115,6 +115,11 @@ export class AzureOpenAIClient extends OpenAIClient {
     return `/openai/deployments/${encodeURIComponent(target)}${operation}?${query}`;
   }
 
+  /** The resource's model list (`GET /openai/models?api-version=…`): the key check, without tokens. */
+  protected override modelsPath(): string {
+    return `/openai/models?${new URLSearchParams({ "api-version": this.apiVersion })}`;
+  }
+
   protected override authHeaders(): Record<string, string> {
     return { "api-key": this.apiKey };
   }

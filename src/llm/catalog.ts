@@ -56,6 +56,9 @@ export type ProviderId = keyof typeof PROVIDER_CATALOG;
 
 export const PROVIDER_IDS = Object.keys(PROVIDER_CATALOG) as [ProviderId, ...ProviderId[]];
 
+/** Whether a service name (a key's slot) is a provider the gateway calls. */
+export const isProviderId = (service: string): service is ProviderId => Object.hasOwn(PROVIDER_CATALOG, service);
+
 const namesOf = (catalog: typeof PROVIDER_CATALOG) =>
   Object.fromEntries(Object.entries(catalog).map(([id, p]) => [id, p.displayName])) as { [Id in ProviderId]: string };
 

@@ -18,6 +18,8 @@ export type ProviderFailure =
 /** A failed provider call; turned into a stable API error by {@link toApiError}. */
 export class ProviderError extends Error {
   override readonly name = "ProviderError";
+  /** A 401/403 that named a missing permission (scope) rather than a bad key. */
+  scopeLimited = false;
   constructor(
     readonly provider: string,
     readonly failure: ProviderFailure,

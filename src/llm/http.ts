@@ -1,4 +1,5 @@
 import { ProviderError, parseRetryAfter, redactSecret } from "./errors";
+import type { KeyCheck } from "./types";
 
 export type FetchFn = typeof fetch;
 
@@ -45,13 +46,99 @@ export async function postJson(
   body: unknown,
   secret: string,
 ): Promise<{ res: Response; timer: IdleTimer }> {
-  const timer = new IdleTimer(transport.timeoutMs);
+  return await send(provider, transport, path, secret, new IdleTimer(transport.timeoutMs), {
+    method: "POST",
+    headers: { "content-type": "application/json", accept: "application/json, text/event-stream", ...headers },
+    body: JSON.stringify(body),
+  });
+}
+
+/**
+ * The longest a key check waits for the provider (or LLM_TIMEOUT_MS if shorter): an admin saving a
+ * key waits for it, and no answer only makes the result `unknown`.
+ */
+export const KEY_CHECK_TIMEOUT_MS = 10_000;
+
+/**
+ * Checks a key with one GET that costs no tokens (the model list), for `ChatProvider.verify`:
+ * 2xx → valid; 401/403 → rejected; timeout, network failure, 408/429/5xx or any other status →
+ * unknown. A 401/403 that only says the key lacks the scope to list models (OpenAI's restricted
+ * keys: "Missing scopes: api.model.read") is `unknown` too: such a key may still chat. The
+ * provider's body decides nothing else and never reaches the reason.
+ */
+export async function checkKey(
+  provider: string,
+  transport: ProviderTransport,
+  path: string,
+  headers: Record<string, string>,
+  secret: string,
+): Promise<KeyCheck> {
+  const timeoutMs = Math.min(transport.timeoutMs, KEY_CHECK_TIMEOUT_MS);
+  const timer = new IdleTimer(timeoutMs);
+  try {
+    const { res } = await send(provider, transport, path, secret, timer, {
+      method: "GET",
+      headers: { accept: "application/json", ...headers },
+    });
+    await res.body?.cancel();
+    return { verification: "valid", status: res.status, reason: `${provider} accepted the key.` };
+  } catch (err) {
+    if (!(err instanceof ProviderError)) throw err;
+    return checkOutcome(err, timeoutMs);
+  } finally {
+    timer.clear();
+  }
+}
+
+/** A failed check as a verdict with a reason safe for the wire. */
+function checkOutcome(err: ProviderError, timeoutMs: number): KeyCheck {
+  const { provider, failure } = err;
+  const unknown = (status: number | null, why: string): KeyCheck => ({
+    verification: "unknown",
+    status,
+    reason: `${provider} ${why}; the key could not be checked.`,
+  });
+  switch (failure.kind) {
+    case "key_rejected":
+      if (err.scopeLimited)
+        return unknown(
+          failure.status,
+          `answered HTTP ${failure.status}: the key may not list models (a restricted key), though it may still chat`,
+        );
+      return {
+        verification: "rejected",
+        status: failure.status,
+        reason: `${provider} rejected the key (HTTP ${failure.status}).`,
+      };
+    case "unavailable":
+      if (failure.status === 429) {
+        const retry = failure.retryAfterSeconds === null ? "" : ` (retry after ${failure.retryAfterSeconds} s)`;
+        return unknown(429, `is rate limiting the key${retry}`);
+      }
+      if (failure.status === null)
+        return unknown(
+          null,
+          failure.reason === "timeout" ? `did not answer within ${timeoutMs} ms` : "could not be reached",
+        );
+      return unknown(failure.status, `is unavailable (HTTP ${failure.status})`);
+    case "refused":
+      return unknown(failure.status, `refused the check (HTTP ${failure.status})`);
+  }
+}
+
+/** One call under `timer`: the 2xx response with its body unread, or a {@link ProviderError}. */
+async function send(
+  provider: string,
+  transport: ProviderTransport,
+  path: string,
+  secret: string,
+  timer: IdleTimer,
+  init: { method: string; headers: Record<string, string>; body?: string },
+): Promise<{ res: Response; timer: IdleTimer }> {
   let res: Response;
   try {
     res = await transport.fetch(`${transport.baseUrl}${path}`, {
-      method: "POST",
-      headers: { "content-type": "application/json", accept: "application/json, text/event-stream", ...headers },
-      body: JSON.stringify(body),
+      ...init,
       // A redirect would resend the key to wherever it points; never follow one.
       redirect: "manual",
       signal: timer.controller.signal,
@@ -62,25 +149,37 @@ export async function postJson(
     throw new ProviderError(provider, { kind: "unavailable", status: null, retryAfterSeconds: null, reason });
   }
   if (res.ok) return { res, timer };
-  timer.clear();
+  // The timer still runs while the error body is read: a body that stalls cannot hold the call.
   const upstream = await upstreamReason(res, secret);
+  timer.clear();
   const s = res.status;
-  if (s === 401 || s === 403) throw new ProviderError(provider, { kind: "key_rejected", status: s }, upstream);
+  if (s === 401 || s === 403) {
+    const rejected = new ProviderError(provider, { kind: "key_rejected", status: s }, upstream.reason);
+    rejected.scopeLimited = upstream.scopeLimited;
+    throw rejected;
+  }
   if (s === 408 || s === 429 || s >= 500) {
     const retryAfterSeconds = parseRetryAfter(res.headers.get("retry-after"));
     throw new ProviderError(
       provider,
       { kind: "unavailable", status: s, retryAfterSeconds, reason: `http ${s}` },
-      upstream,
+      upstream.reason,
     );
   }
-  throw new ProviderError(provider, { kind: "refused", status: s }, upstream);
+  throw new ProviderError(provider, { kind: "refused", status: s }, upstream.reason);
 }
 
-/** The provider's error type and message, redacted and cut short, for the log only. */
-async function upstreamReason(res: Response, secret: string): Promise<string | undefined> {
+/** What a refusal said of missing permissions rather than of the key (OpenAI's restricted keys). */
+const SCOPE_LIMITED = /insufficient permissions|missing scopes?:/i;
+
+/**
+ * The provider's error type and message, redacted and cut short, for the log only; and whether it
+ * names a missing permission (see {@link checkKey}).
+ */
+async function upstreamReason(res: Response, secret: string): Promise<{ reason?: string; scopeLimited: boolean }> {
   try {
     const text = (await res.text()).slice(0, MAX_ERROR_BODY);
+    const scopeLimited = SCOPE_LIMITED.test(text);
     let reason = text;
     try {
       const parsed = JSON.parse(text) as { error?: { type?: string; code?: string; message?: string } };
@@ -89,9 +188,9 @@ async function upstreamReason(res: Response, secret: string): Promise<string | u
     } catch {
       // not JSON: keep the raw text, redacted below
     }
-    return redactSecret(reason, secret).slice(0, 300);
+    return { reason: redactSecret(reason, secret).slice(0, 300), scopeLimited };
   } catch {
-    return undefined;
+    return { scopeLimited: false };
   }
 }
 

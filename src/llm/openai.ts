@@ -1,8 +1,16 @@
 import type { ProviderId } from "./catalog";
 import { malformedResponse } from "./errors";
-import { postJson, readJson, type ProviderTransport } from "./http";
+import { checkKey, postJson, readJson, type ProviderTransport } from "./http";
 import { readSse, type SseEvent } from "./sse";
-import { emptyUsage, type ChatEvent, type ChatProvider, type ChatRequest, type ChatResult, type Usage } from "./types";
+import {
+  emptyUsage,
+  type ChatEvent,
+  type ChatProvider,
+  type ChatRequest,
+  type ChatResult,
+  type KeyCheck,
+  type Usage,
+} from "./types";
 
 interface OpenAIUsage {
   prompt_tokens?: number;
@@ -34,6 +42,16 @@ export class OpenAIClient implements ChatProvider {
   /** The path (after the base URL) of `operation` for `target`: OpenAI names the model in the body only. */
   protected path(operation: OpenAIOperation, _target: string): string {
     return operation;
+  }
+
+  /** Where the key check lists models: authenticated, free of tokens. */
+  protected modelsPath(): string {
+    return "/models";
+  }
+
+  /** The model list with the tenant's key (see `checkKey`). */
+  async verify(): Promise<KeyCheck> {
+    return await checkKey(this.name, this.transport, this.modelsPath(), this.authHeaders(), this.apiKey);
   }
 
   /** How the key travels. */

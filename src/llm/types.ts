@@ -31,9 +31,30 @@ export interface ChatResult {
 /** What a streamed answer yields: text pieces, then one `end` with usage. */
 export type ChatEvent = { type: "delta"; text: string } | { type: "end"; usage: Usage; finishReason: string | null };
 
+/**
+ * What the provider said of a key when asked: it works (`valid`), it refused it (`rejected`: HTTP 401/403),
+ * or there was no answer either way (`unknown`: timeout, 5xx, rate limited, or no known check).
+ */
+export type Verification = "valid" | "rejected" | "unknown";
+
+/** The outcome of one key check. */
+export interface KeyCheck {
+  verification: Verification;
+  /** The provider's HTTP status; null without one (timeout, network, no check). */
+  status: number | null;
+  /** Why, in words safe for the wire and the audit row: never the provider's body or the key. */
+  reason: string;
+}
+
 /** A provider's chat API, bound to one tenant's key. */
 export interface ChatProvider {
   readonly name: ProviderId;
+  /**
+   * Checks the key with the provider: one authenticated call that costs no tokens (e.g. listing
+   * models), under the transport's timeout. Never throws for the provider's answer; a client for a
+   * provider without such a call returns `unknown`. Most clients call `checkKey` (./http.ts).
+   */
+  verify(): Promise<KeyCheck>;
   complete(request: ChatRequest): Promise<ChatResult>;
   /**
    * Starts a streamed answer. Resolves once the provider accepted the request

@@ -7,6 +7,7 @@ import { API_KEY_SHAPE, hashApiKey, looksLikeApiKey } from "../api-keys/secret";
 import type { Config } from "../config";
 import type { AppEnv } from "../env";
 import { ApiError, describeError, isOpenAiPath } from "../errors/problem";
+import { background } from "../lib/background";
 import { tenantOf } from "../tenant";
 
 /** The verified caller. The tenant comes only from here. */
@@ -87,7 +88,7 @@ export const authenticate = () =>
     }
     if (looksLikeApiKey(match[1]!)) {
       const principal = await verifyApiKey(c, match[1]!);
-      c.set("tenant", tenantOf(principal, c.get("db"), c.get("vault")));
+      c.set("tenant", tenantFor(c, principal));
       await next();
       return;
     }
@@ -136,9 +137,19 @@ export const authenticate = () =>
       roles,
       isAdmin: roles.some((r) => ADMIN_ROLES.has(r)),
     };
-    c.set("tenant", tenantOf(principal, c.get("db"), c.get("vault"), c.get("config").cacheTtlMs));
+    c.set("tenant", tenantFor(c, principal));
     await next();
   });
+
+/** The principal's tenant services for this request (record updates off the response's path, the isolate cache's TTL). */
+const tenantFor = (c: Context<AppEnv>, principal: Principal) =>
+  tenantOf(
+    principal,
+    c.get("db"),
+    c.get("vault"),
+    background((p) => c.executionCtx.waitUntil(p), c.get("logger")),
+    c.get("config").cacheTtlMs,
+  );
 
 const INVALID_API_KEY = "The API key is invalid, expired or revoked.";
 

@@ -5,6 +5,7 @@ import { createDb, type Database } from "../../db/client";
 import type { Bindings } from "../../env";
 import type { EmbedDeps } from "../../knowledge/embedding";
 import { createLogger, type Logger } from "../../lib/logger";
+import { background } from "../../lib/background";
 import { tenantOf } from "../../tenant";
 import { VaultClient } from "../../vault/client";
 
@@ -60,7 +61,7 @@ export class StepServices {
     const principal = { tenantId, userId, roles: [], isAdmin: false };
     return {
       config: this.config,
-      tenant: tenantOf(principal, this.db, this.vault),
+      tenant: tenantOf(principal, this.db, this.vault, background(this.waitUntil, this.logger)),
       audit: this.auditLog(),
       logger: this.logger,
     };

@@ -3,10 +3,22 @@ import type { Config } from "../../config";
 import { ApiError } from "../../errors/problem";
 import type { KeyInfo } from "../../keys/key-store";
 import { checkKeyShape } from "../../keys/key-shapes";
+import { keyHint as keyHintOf } from "../../keys/key-store";
+import { verifyCredential, type VerifyResult } from "../../keys/verify";
 import { createRouter } from "../../lib/openapi";
 import { PROVIDER_CATALOG, PROVIDER_IDS, type ProviderId } from "../../llm/catalog";
 import { PROVIDERS } from "../../llm/providers";
-import { deleteKey, getKey, listKeys, storeKey } from "./keys.routes";
+import { deleteKey, getKey, listKeys, storeKey, verifyKey } from "./keys.routes";
+
+/** A check's outcome in the API's shape. */
+const checkBody = (check: VerifyResult) => ({
+  verification: check.verification,
+  last_verified_at: check.checkedAt.toISOString(),
+  verification_reason: check.reason,
+});
+
+/** A check's non-secret facts for the audit row (field names avoid "key": the writer redacts those). */
+const checkDetails = (check: VerifyResult) => ({ verification: check.verification, provider_status: check.status });
 
 /** Every credential field besides `api_key` any provider has, and the providers that take each. */
 const FIELD_OWNERS = new Map<string, ProviderId[]>();
@@ -51,6 +63,17 @@ export const keysRouter = createRouter()
         throw new ApiError("validation_failed", refusal, { errors: [{ path: "api_key", message: refusal }] });
       const settings = credentialSettings(service, body, c.get("config"));
       const { keys, principal } = c.get("tenant");
+      // Asked before Vault is written: a key the provider rejects never becomes a version.
+      const check = body.verify
+        ? await verifyCredential(c.get("config"), service, { apiKey: body.api_key, settings })
+        : undefined;
+      if (check) Object.assign(note.details, checkDetails(check));
+      if (check?.verification === "rejected")
+        throw new ApiError(
+          "provider_key_rejected",
+          `${check.reason} It was not stored; the ${service} key stored before, if any, is unchanged.`,
+        );
+      const expiresAt = body.expires_at ? new Date(body.expires_at) : undefined;
       const result = await keys.store({
         service,
         apiKey: body.api_key,
@@ -58,9 +81,12 @@ export const keysRouter = createRouter()
         metadata: body.metadata ?? {},
         userId: principal.userId,
         expectedVersion: body.expected_version,
+        expiresAt,
+        check,
       });
       note.action = result.created ? "key.create" : "key.rotate";
       Object.assign(note.details, { vault_version: result.version, key_hint: result.keyHint, ...settings });
+      if (expiresAt) note.details.expires_at = expiresAt.toISOString();
       if (warning) note.details.warnings = [warning];
       const payload = {
         status: "success" as const,
@@ -71,8 +97,22 @@ export const keysRouter = createRouter()
         key_hint: result.keyHint,
         ...settings,
         ...(warning ? { warnings: [warning] } : {}),
+        ...(expiresAt ? { expires_at: expiresAt.toISOString() } : {}),
+        ...(check ? checkBody(check) : {}),
       };
       return result.created ? c.json(payload, 201) : c.json(payload, 200);
+    });
+  })
+  .openapi(verifyKey, async (c) => {
+    const { service } = c.req.valid("param");
+    return await audited(c, async (note) => {
+      const { keys } = c.get("tenant");
+      const key = await keys.currentKey(service);
+      if (!key) throw new ApiError("not_found", `No key is stored for ${service}.`);
+      const check = await verifyCredential(c.get("config"), service, key);
+      await keys.recordCheck(service, key.version, check);
+      Object.assign(note.details, { vault_version: key.version, ...checkDetails(check) });
+      return c.json({ service, version: key.version, key_hint: keyHintOf(key.apiKey), ...checkBody(check) }, 200);
     });
   })
   .openapi(getKey, async (c) => {

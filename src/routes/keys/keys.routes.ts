@@ -1,6 +1,14 @@
 import { jsonResponse } from "../../lib/openapi";
 import { defineRoute } from "../../lib/route";
-import { DeleteKeyResponse, KeyInfo, KeyList, ServiceParam, StoreKeyBody, StoreKeyResponse } from "./keys.schemas";
+import {
+  DeleteKeyResponse,
+  KeyInfo,
+  KeyList,
+  ServiceParam,
+  StoreKeyBody,
+  StoreKeyResponse,
+  VerifyKeyResponse,
+} from "./keys.schemas";
 
 export const storeKey = defineRoute({
   method: "post",
@@ -9,7 +17,8 @@ export const storeKey = defineRoute({
   audit: { action: "key.store", resourceType: "api_key", param: "service" },
   tags: ["Keys"],
   summary: "Store or rotate a provider key",
-  description: "Stores the key in Vault; storing again rotates it (a new version). The key is never returned.",
+  description:
+    "Stores the key in Vault; storing again rotates it (a new version). The key is never returned. With `verify: true` the provider is asked first: a key it rejects is not stored (422 `provider_key_rejected`).",
   request: {
     params: ServiceParam,
     body: { required: true, content: { "application/json": { schema: StoreKeyBody } } },
@@ -18,7 +27,21 @@ export const storeKey = defineRoute({
     200: jsonResponse(StoreKeyResponse, "Key rotated"),
     201: jsonResponse(StoreKeyResponse, "Key stored"),
   },
-  errors: [409, 502, 503],
+  errors: [409, 422, 502, 503],
+});
+
+export const verifyKey = defineRoute({
+  method: "post",
+  path: "/vault/keys/{service}/verify",
+  role: "admin",
+  audit: { action: "key.verify", resourceType: "api_key", param: "service" },
+  tags: ["Keys"],
+  summary: "Check the stored key with its provider again",
+  description:
+    "One call to the provider that costs no tokens (listing models). The result (`valid`, `rejected`, `unknown`), its time and the version checked are kept on the key's record.",
+  request: { params: ServiceParam },
+  responses: { 200: jsonResponse(VerifyKeyResponse, "The provider's verdict") },
+  errors: [404, 502, 503],
 });
 
 export const getKey = defineRoute({

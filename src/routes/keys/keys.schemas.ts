@@ -1,6 +1,7 @@
 import { AzureSettings } from "../../llm/azure-openai";
 import { z } from "../../lib/openapi";
 import { storableJson, storableText } from "../../lib/text";
+import { EXPIRING_SOON_DAYS } from "../../keys/key-store";
 import { SERVICE_NAME } from "../../vault/paths";
 
 /** Metadata keys the server owns; they cannot be set through `metadata`. */
@@ -75,8 +76,36 @@ export const StoreKeyBody = z
     expected_version: z.number().int().min(0).optional().openapi({
       description: "Compare-and-set: store only if the current version is this (0 = no key yet). Mismatch → 409.",
     }),
+    verify: z.boolean().optional().openapi({
+      description:
+        "Check the key with the provider first (one call that costs no tokens). A key the provider rejects (401/403) is not stored: 422 `provider_key_rejected`, and the previous version stays. `unknown` (timeout, 5xx, rate limited, no known check) is stored.",
+    }),
+    expires_at: z.iso
+      .datetime({ offset: true, message: "expires_at must be an ISO 8601 date-time, e.g. 2027-01-31T00:00:00Z" })
+      .refine((v) => Date.parse(v) > Date.now(), "expires_at must be in the future")
+      .optional()
+      .openapi({
+        description:
+          "When the provider key stops working, if known. Past it the key is refused for use (422 `provider_key_expired`); the list marks it `expiring_soon` in its last 14 days. Each version has its own.",
+        example: "2027-01-31T00:00:00Z",
+      }),
   })
   .openapi("StoreKeyRequest");
+
+export const Verification = z.enum(["valid", "rejected", "unknown"]).openapi("KeyVerification", {
+  description:
+    "What the provider said of the key: `valid`, `rejected` (HTTP 401/403) or `unknown` (timeout, 5xx, rate limited, or no known check for the service).",
+});
+
+/** A key check's outcome, as answered by the store (with `verify: true`) and by `…/verify`. */
+const checkFields = {
+  verification: Verification,
+  last_verified_at: z.string().openapi({ description: "When the provider was asked." }),
+  verification_reason: z.string().openapi({
+    description: "Why, in plain words (never the provider's body).",
+    example: "openai accepted the key.",
+  }),
+};
 
 export const StoreKeyResponse = z
   .object({
@@ -92,8 +121,21 @@ export const StoreKeyResponse = z
     warnings: z.array(z.string()).optional().openapi({
       description: "Why the key may not work (e.g. its shape is not the provider's usual one); it was stored anyway.",
     }),
+    expires_at: z.string().optional().openapi({ description: "The expiry given, if any." }),
+    verification: checkFields.verification.optional().openapi({ description: "With `verify: true` only." }),
+    last_verified_at: checkFields.last_verified_at.optional(),
+    verification_reason: checkFields.verification_reason.optional(),
   })
   .openapi("StoreKeyResponse");
+
+export const VerifyKeyResponse = z
+  .object({
+    service: z.string(),
+    version: z.number().int().openapi({ description: "The stored version that was checked." }),
+    key_hint: z.string().nullable(),
+    ...checkFields,
+  })
+  .openapi("VerifyKeyResponse");
 
 export const KeyInfo = z
   .object({
@@ -108,6 +150,21 @@ export const KeyInfo = z
     deployment: documented("deployment"),
     api_version: documented("api_version"),
     metadata: z.record(z.string(), z.unknown()),
+    verification: Verification.nullable().openapi({
+      description:
+        "The provider's last verdict on the current version (a check, or a 401/403 during use); null: not checked since stored.",
+    }),
+    verified_version: z.number().int().nullable(),
+    last_verified_at: z.string().nullable(),
+    last_used_at: z
+      .string()
+      .nullable()
+      .openapi({ description: "When chat, embeddings or /v1 last used the key (recorded after the call)." }),
+    expires_at: z.string().nullable(),
+    expiring_soon: z
+      .boolean()
+      .openapi({ description: `Not expired yet, but expires within ${EXPIRING_SOON_DAYS} days: replace it soon.` }),
+    expired: z.boolean().openapi({ description: "Past expires_at: refused for use until a new key is stored." }),
   })
   .openapi("KeyInfo");
 

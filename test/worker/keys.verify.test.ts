@@ -1,0 +1,242 @@
+import { describe, expect, it } from "vitest";
+import { auditRows, llmCalls, sha256Hex, sql, vaultRaw } from "./support/stack";
+import { newTenant } from "./support/tokens";
+import { call } from "./support/worker";
+
+// The provider stand-in answers a key as the real API would by a word inside it (local-stack/llm-provider/keys.ts).
+const openaiKey = (word = "good") => `sk-proj-${word}Verify0123456789abcdef${crypto.randomUUID().slice(0, 8)}`;
+const anthropicKey = (word = "good") => `sk-ant-api03-${word}Verify0123456789abcd${crypto.randomUUID().slice(0, 8)}`;
+
+const store = (tenant: string, service: string, api_key: string, extra: Record<string, unknown> = {}) =>
+  call("POST", `/vault/keys/${service}`, { as: { tenant }, body: { service, api_key, ...extra } });
+
+/** Provider calls the stand-in received with this key. */
+const callsWith = async (key: string) => {
+  const fp = await sha256Hex(key);
+  return (await llmCalls()).filter((c) => c.keyFingerprint === fp);
+};
+
+describe("keys checked with the provider on store (verify: true)", () => {
+  it.each([
+    ["openai", openaiKey(), "/openai/v1/models"],
+    ["anthropic", anthropicKey(), "/anthropic/v1/models"],
+  ])("a valid %s key is stored as valid, on the answer and the record", async (service, key, path) => {
+    const tenant = newTenant();
+    const r = await store(tenant, service, key, { verify: true });
+    expect(r.status).toBe(201);
+    expect(r.json).toMatchObject({
+      version: 1,
+      verification: "valid",
+      verification_reason: `${service} accepted the key.`,
+    });
+    expect(Date.parse(r.json.last_verified_at)).not.toBeNaN();
+    // One cheap authenticated call that costs no tokens: the model list.
+    expect((await callsWith(key)).map((c) => c.path)).toEqual([path]);
+    const info = await call("GET", `/vault/keys/${service}`, { as: { tenant } });
+    expect(info.json).toMatchObject({
+      version: 1,
+      verification: "valid",
+      verified_version: 1,
+      last_verified_at: r.json.last_verified_at,
+    });
+    const [row] = await auditRows(tenant);
+    expect(row).toMatchObject({
+      action: "key.create",
+      outcome: "success",
+      details: { verification: "valid", provider_status: 200 },
+    });
+    expect(r.text + info.text + JSON.stringify(await auditRows(tenant))).not.toContain(key);
+  });
+
+  it.each([
+    ["openai", openaiKey("revoked"), 401],
+    ["anthropic", anthropicKey("revoked"), 401],
+    ["anthropic", anthropicKey("forbidden"), 403],
+  ])(
+    "a %s key the provider rejects (HTTP %#) is not stored, and the previous version stays",
+    async (service, bad, status) => {
+      const tenant = newTenant();
+      const first = service === "openai" ? openaiKey() : anthropicKey();
+      expect((await store(tenant, service, first)).status).toBe(201);
+      const r = await store(tenant, service, bad, { verify: true });
+      expect(r.status).toBe(422);
+      expect(r.res.headers.get("content-type")).toBe("application/problem+json");
+      expect(r.json).toMatchObject({ code: "provider_key_rejected" });
+      expect(r.json.detail).toBe(
+        `${service} rejected the key (HTTP ${status}). It was not stored; the ${service} key stored before, if any, is unchanged.`,
+      );
+      expect(r.text).not.toContain(bad);
+      const inVault = await vaultRaw("GET", `secret/data/tenants/${tenant}/api_keys/${service}`);
+      expect(inVault.json.data.metadata.version).toBe(1);
+      expect(inVault.json.data.data.api_key).toBe(first);
+      const info = await call("GET", `/vault/keys/${service}`, { as: { tenant } });
+      expect(info.json).toMatchObject({ version: 1, verification: null });
+      const rows = await auditRows(tenant);
+      expect(rows[1]).toMatchObject({
+        action: "key.store",
+        outcome: "error",
+        details: { error: "provider_key_rejected", verification: "rejected", provider_status: status },
+      });
+      expect(JSON.stringify(rows)).not.toContain(bad);
+    },
+  );
+
+  it("the plan's sk-test-key, checked, is rejected as OpenAI would (and not stored)", async () => {
+    const tenant = newTenant();
+    const r = await store(tenant, "openai", "sk-test-key", { verify: true });
+    expect(r.status).toBe(422);
+    expect(r.json.code).toBe("provider_key_rejected");
+    expect((await vaultRaw("GET", `secret/data/tenants/${tenant}/api_keys/openai`)).status).toBe(404);
+  });
+
+  it("a rate-limited key is stored as unknown: the provider did not say no", async () => {
+    const tenant = newTenant();
+    const r = await store(tenant, "openai", openaiKey("ratelimited"), { verify: true });
+    expect(r.status).toBe(201);
+    expect(r.json).toMatchObject({
+      verification: "unknown",
+      verification_reason: "openai is rate limiting the key (retry after 7 s); the key could not be checked.",
+    });
+    const info = await call("GET", "/vault/keys/openai", { as: { tenant } });
+    expect(info.json).toMatchObject({ verification: "unknown", verified_version: 1 });
+  });
+
+  it("a provider that does not answer within the timeout leaves the key unknown, and stored", async () => {
+    const tenant = newTenant();
+    const r = await call("POST", "/vault/keys/anthropic", {
+      as: { tenant },
+      body: { service: "anthropic", api_key: anthropicKey("unresponsive"), verify: true },
+      env: { LLM_TIMEOUT_MS: "1000" },
+    });
+    expect(r.status).toBe(201);
+    expect(r.json).toMatchObject({
+      verification: "unknown",
+      verification_reason: "anthropic did not answer within 1000 ms; the key could not be checked.",
+    });
+  });
+
+  it("a provider outage (5xx/529) is unknown", async () => {
+    const r = await store(newTenant(), "anthropic", anthropicKey("overloaded"), { verify: true });
+    expect(r.status).toBe(201);
+    expect(r.json.verification_reason).toBe("anthropic is unavailable (HTTP 529); the key could not be checked.");
+  });
+
+  it("an OpenAI restricted key that may not list models is unknown, not rejected (it can still chat)", async () => {
+    const r = await store(newTenant(), "openai", openaiKey("restricted"), { verify: true });
+    expect(r.status).toBe(201);
+    expect(r.json.verification).toBe("unknown");
+    expect(r.json.verification_reason).toMatch(/may not list models \(a restricted key\)/);
+  });
+
+  it("a service with no known check is unknown, stored, and no provider is called", async () => {
+    const key = "proxy-key-0123456789-verify";
+    const r = await store(newTenant(), "my-proxy", key, { verify: true });
+    expect(r.status).toBe(201);
+    expect(r.json).toMatchObject({
+      verification: "unknown",
+      verification_reason: "The gateway has no check for my-proxy keys.",
+    });
+    expect(await callsWith(key)).toEqual([]);
+  });
+
+  it("without verify nothing is asked and the record says not checked", async () => {
+    const tenant = newTenant();
+    const key = openaiKey();
+    const r = await store(tenant, "openai", key);
+    expect(r.json).not.toHaveProperty("verification");
+    expect(await callsWith(key)).toEqual([]);
+    const info = await call("GET", "/vault/keys/openai", { as: { tenant } });
+    expect(info.json).toMatchObject({ verification: null, verified_version: null, last_verified_at: null });
+  });
+
+  it("verify must be a boolean", async () => {
+    const r = await store(newTenant(), "openai", openaiKey(), { verify: "yes" });
+    expect(r.status).toBe(400);
+    expect(r.json.code).toBe("validation_failed");
+  });
+});
+
+describe("POST /vault/keys/:service/verify", () => {
+  it("checks the stored key again and keeps the result, its time and the version on the record", async () => {
+    const tenant = newTenant();
+    const key = anthropicKey("revoked");
+    await store(tenant, "anthropic", key);
+    const before = await call("GET", "/vault/keys/anthropic", { as: { tenant } });
+    expect(before.json).toMatchObject({ verification: null, last_verified_at: null });
+
+    const v = await call("POST", "/vault/keys/anthropic/verify", { as: { tenant } });
+    expect(v.status).toBe(200);
+    expect(v.json).toMatchObject({
+      service: "anthropic",
+      version: 1,
+      key_hint: `****${key.slice(-4)}`,
+      verification: "rejected",
+      verification_reason: "anthropic rejected the key (HTTP 401).",
+    });
+    expect(v.text).not.toContain(key);
+    const list = await call("GET", "/vault/keys", { as: { tenant } });
+    expect(list.json.items[0]).toMatchObject({
+      verification: "rejected",
+      verified_version: 1,
+      last_verified_at: v.json.last_verified_at,
+    });
+    const [row] = await sql().query(
+      "SELECT verification, verified_version FROM connector_configs WHERE tenant_id = $1",
+      [tenant],
+    );
+    expect(row).toEqual({ verification: "rejected", verified_version: 1 });
+    const rows = await auditRows(tenant);
+    expect(rows.find((r) => r.action === "key.verify")).toMatchObject({
+      outcome: "success",
+      resource_id: "anthropic",
+      details: { verification: "rejected", vault_version: 1, provider_status: 401 },
+    });
+    expect(JSON.stringify(rows)).not.toContain(key);
+
+    // A rotation leaves the new version unchecked: the old verdict is not the new key's.
+    await store(tenant, "anthropic", anthropicKey());
+    const rotated = await call("GET", "/vault/keys/anthropic", { as: { tenant } });
+    expect(rotated.json).toMatchObject({ version: 2, verification: null, verified_version: null });
+    const again = await call("POST", "/vault/keys/anthropic/verify", { as: { tenant } });
+    expect(again.json).toMatchObject({ version: 2, verification: "valid" });
+    const after = await call("GET", "/vault/keys/anthropic", { as: { tenant } });
+    expect(after.json).toMatchObject({ version: 2, verification: "valid", verified_version: 2 });
+  });
+
+  it("a key valid at store time and revoked since is found out", async () => {
+    const tenant = newTenant();
+    expect((await store(tenant, "openai", openaiKey(), { verify: true })).json.verification).toBe("valid");
+    // The tenant revokes it at the provider: here, Vault now holds a key the stand-in refuses.
+    const revoked = openaiKey("revoked");
+    await vaultRaw("POST", `secret/data/tenants/${tenant}/api_keys/openai`, {
+      data: { api_key: revoked, key_hint: "****", created_at: new Date().toISOString(), created_by: "x", metadata: {} },
+    });
+    const v = await call("POST", "/vault/keys/openai/verify", { as: { tenant } });
+    expect(v.json).toMatchObject({ version: 2, verification: "rejected" });
+  });
+
+  it("is a 404 when no key is stored", async () => {
+    const v = await call("POST", "/vault/keys/openai/verify", { as: { tenant: newTenant() } });
+    expect(v.status).toBe(404);
+    expect(v.json.code).toBe("not_found");
+  });
+
+  it("is for admins: a member is refused (403) and the refusal audited", async () => {
+    const tenant = newTenant();
+    await store(tenant, "openai", openaiKey());
+    const v = await call("POST", "/vault/keys/openai/verify", { as: { tenant, roles: ["member"] } });
+    expect(v.status).toBe(403);
+    const rows = await auditRows(tenant);
+    expect(rows.at(-1)).toMatchObject({ action: "key.verify", outcome: "denied" });
+  });
+
+  it("keeps an isolated record per tenant", async () => {
+    const a = newTenant();
+    const b = newTenant();
+    await store(a, "openai", openaiKey("revoked"));
+    await store(b, "openai", openaiKey());
+    await call("POST", "/vault/keys/openai/verify", { as: { tenant: a } });
+    const infoB = await call("GET", "/vault/keys/openai", { as: { tenant: b } });
+    expect(infoB.json.verification).toBeNull();
+  });
+});
