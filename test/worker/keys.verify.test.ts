@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { azureFields, azureKey } from "./support/knowledge";
 import { auditRows, llmCalls, sha256Hex, sql, vaultRaw } from "./support/stack";
 import { newTenant } from "./support/tokens";
 import { call } from "./support/worker";
@@ -126,6 +127,20 @@ describe("keys checked with the provider on store (verify: true)", () => {
     expect(r.status).toBe(201);
     expect(r.json.verification).toBe("unknown");
     expect(r.json.verification_reason).toMatch(/may not list models \(a restricted key\)/);
+  });
+
+  it("an azure-openai credential is checked at its resource (the model list, api-key header)", async () => {
+    const tenant = newTenant();
+    const key = azureKey("verifyGood");
+    const ok = await store(tenant, "azure-openai", key, { ...azureFields(), verify: true });
+    expect(ok.status).toBe(201);
+    expect(ok.json).toMatchObject({ verification: "valid", verification_reason: "azure-openai accepted the key." });
+    expect((await callsWith(key)).map((c) => c.path)).toEqual(["/openai/models"]);
+    const bad = await store(tenant, "azure-openai", azureKey("revoked"), { ...azureFields(), verify: true });
+    expect(bad.status).toBe(422);
+    expect(bad.json.code).toBe("provider_key_rejected");
+    const v = await call("POST", "/vault/keys/azure-openai/verify", { as: { tenant } });
+    expect(v.json).toMatchObject({ version: 1, verification: "valid" });
   });
 
   it("a service with no known check is unknown, stored, and no provider is called", async () => {
