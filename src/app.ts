@@ -16,6 +16,7 @@ import { chatRouter } from "./routes/chat/chat.index";
 import { connectorsRouter } from "./routes/connectors/connectors.index";
 import { knowledgeRouter } from "./routes/knowledge/knowledge.index";
 import { portalRouter } from "./routes/portal/portal.index";
+import { usageRouter } from "./routes/usage/usage.index";
 import { v1Router } from "./routes/v1/v1.index";
 import { apiKeysRouter } from "./routes/api-keys/api-keys.index";
 
@@ -40,7 +41,7 @@ export function createApp() {
         }
       },
       allowHeaders: ["Authorization", "Content-Type", "X-Request-Id"],
-      allowMethods: ["GET", "POST", "PATCH", "DELETE", "OPTIONS"],
+      allowMethods: ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
       exposeHeaders: ["X-Request-Id", "Retry-After"],
       maxAge: 600,
     }),
@@ -99,7 +100,8 @@ function authenticatedApi() {
     .route("/", chatRouter)
     .route("/", connectorsRouter)
     .route("/", apiKeysRouter)
-    .route("/", v1Router);
+    .route("/", v1Router)
+    .route("/", usageRouter);
 }
 
 /** The API's type, for Hono's typed client (`hc<AppType>`). */

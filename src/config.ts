@@ -104,6 +104,8 @@ export const SETTINGS = {
     .transform((v) => v === "true"),
   // Each call to a connected site or shop.
   CONNECTOR_TIMEOUT_MS: intSetting(15_000, 1000, 120_000),
+  // How long an isolate trusts the budgets and month's spend it read (0: read before every provider call).
+  USAGE_BUDGET_CACHE_SECONDS: intSetting(10, 0, 300),
 };
 
 export type SettingName = keyof typeof SETTINGS;
@@ -200,6 +202,8 @@ const ConfigSchema = z
     devLogin: c.DEV_LOGIN,
     /** How far connectors may reach (SSRF rules) and their call timeout. */
     connectors: { allowLoopback: c.CONNECTORS_ALLOW_LOOPBACK, timeoutMs: c.CONNECTOR_TIMEOUT_MS },
+    /** Budgets: how long an isolate keeps the budgets and spend it read (README "Usage and budgets"). */
+    usage: { budgetCacheSeconds: c.USAGE_BUDGET_CACHE_SECONDS },
   }));
 
 /** Validated, typed settings. */

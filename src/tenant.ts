@@ -7,6 +7,7 @@ import { IngestJobStore } from "./knowledge/jobs";
 import { KnowledgeStore } from "./knowledge/knowledge-store";
 import type { Background } from "./lib/background";
 import type { Principal } from "./middleware/auth";
+import { UsageStore } from "./usage/usage-store";
 import type { VaultClient } from "./vault/client";
 
 /**
@@ -23,6 +24,7 @@ export interface Tenant {
   knowledgeJobs: IngestJobStore;
   connectors: ConnectorStore;
   apiKeys: ApiKeyStore;
+  usage: UsageStore;
 }
 
 /**
@@ -45,5 +47,6 @@ export function tenantOf(
     knowledgeJobs: new IngestJobStore(db, principal.tenantId),
     connectors: new ConnectorStore(db, vault, principal.tenantId),
     apiKeys: new ApiKeyStore(db, principal.tenantId),
+    usage: new UsageStore(db, principal.tenantId),
   };
 }

@@ -28,7 +28,7 @@ export interface PreparedChat {
  * Retrieval is skipped (and needs no OpenAI key) when the scope holds no documents.
  */
 export async function prepareChat(deps: ChatDeps, agentId: string, messages: ChatMessage[]): Promise<PreparedChat> {
-  const { agents, knowledge, keys } = deps.tenant;
+  const { agents, knowledge } = deps.tenant;
   const scope: SearchScope = { kind: "agent", agentId };
   // Round trips that do not depend on each other run side by side: they are most of the time to first token.
   const [agent, scopeSize] = await Promise.all([agents.useAgent(agentId), knowledge.scopeSize(scope)]);
@@ -41,7 +41,7 @@ export async function prepareChat(deps: ChatDeps, agentId: string, messages: Cha
     const { vectors } = await embedTexts(deps, [query], "retrieval");
     return (await knowledge.search(vectors[0]!, query, scope, CHAT_CONTEXT_CHUNKS, scopeSize)).filter(isContext);
   };
-  const [key, hits] = await Promise.all([requireProviderKey(keys, agent.llm_provider), retrieve()]);
+  const [key, hits] = await Promise.all([requireProviderKey(deps, agent.llm_provider), retrieve()]);
   return {
     agent,
     key,

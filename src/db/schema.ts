@@ -11,6 +11,7 @@ import {
   bigint,
   boolean,
   customType,
+  date,
   index,
   integer,
   jsonb,
@@ -18,6 +19,7 @@ import {
   pgTable,
   text,
   timestamp,
+  unique,
   uniqueIndex,
   uuid,
   vector,
@@ -339,6 +341,52 @@ export const knowledgeJobs = pgTable(
   (t) => [index("knowledge_jobs_tenant_created_idx").on(t.tenant_id, t.created_at.desc())],
 );
 
+/**
+ * Added: provider usage per tenant, UTC day and (model, agent, user, API key), kept by the audit
+ * consumer in the same statement that appends each key.use row (usage_add, migration 0015), so a
+ * row is counted exactly once (a redelivered event is skipped with its row). GET /usage and the
+ * budget check sum these instead of scanning a month of audit rows; the audit rows stay the
+ * evidence (each carries its own tokens and cost_usd).
+ */
+export const usageDaily = pgTable(
+  "usage_daily",
+  {
+    tenant_id: uuid("tenant_id").notNull(),
+    day: date("day", { mode: "string" }).notNull(),
+    model: text("model").notNull(),
+    agent_id: text("agent_id"),
+    user_id: text("user_id"),
+    api_key_id: text("api_key_id"),
+    requests: bigint("requests", { mode: "number" }).notNull().default(0),
+    /** key.use rows whose outcome was not success (their tokens, when known, are counted too). */
+    failed_requests: bigint("failed_requests", { mode: "number" }).notNull().default(0),
+    prompt_tokens: bigint("prompt_tokens", { mode: "number" }).notNull().default(0),
+    completion_tokens: bigint("completion_tokens", { mode: "number" }).notNull().default(0),
+    /** Exact: the sum of the rows' decimal cost_usd strings (whole nano-dollars). */
+    cost_usd: numeric("cost_usd", { precision: 20, scale: 9 }).notNull().default("0"),
+    /** Rows with tokens but no price (a model src/usage/prices.ts does not list): not in cost_usd. */
+    unpriced_requests: bigint("unpriced_requests", { mode: "number" }).notNull().default(0),
+  },
+  (t) => [
+    unique("usage_daily_group_uq")
+      .on(t.tenant_id, t.day, t.model, t.agent_id, t.user_id, t.api_key_id)
+      .nullsNotDistinct(),
+  ],
+);
+
+/** Added: optional monthly spending limits, one per tenant (api_key_id null) and one per tenant API key. */
+export const usageBudgets = pgTable(
+  "usage_budgets",
+  {
+    tenant_id: uuid("tenant_id").notNull(),
+    api_key_id: text("api_key_id"),
+    monthly_limit_usd: numeric("monthly_limit_usd", { precision: 14, scale: 2 }).notNull(),
+    created_by: text("created_by"),
+    ...timestamps,
+  },
+  (t) => [unique("usage_budgets_scope_uq").on(t.tenant_id, t.api_key_id).nullsNotDistinct()],
+);
+
 export const schema = {
   auditLogs,
   auditChainHeads,
@@ -350,5 +398,7 @@ export const schema = {
   knowledgeBase,
   knowledgeJobs,
   apiKeys,
+  usageDaily,
+  usageBudgets,
 };
 export { sql };

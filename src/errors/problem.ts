@@ -20,6 +20,8 @@ export const ERRORS = {
   invalid_token: [401, "Invalid token"],
   invalid_api_key: [401, "Invalid API key"],
   api_key_not_accepted: [401, "API keys are accepted on /v1 only"],
+  // 402, not 429: a spent monthly budget is not retried by SDKs (the openai SDK retries 429s).
+  budget_exceeded: [402, "Budget exceeded"],
   forbidden: [403, "Forbidden"],
   model_not_allowed: [403, "Model not allowed for this API key"],
   not_found: [404, "Not found"],
@@ -85,6 +87,7 @@ export const isOpenAiPath = (path: string) => path === "/v1" || path.startsWith(
 /** OpenAI's error `type` for a status (the `openai` SDK picks its error class by status, clients read `code`). */
 function openAiErrorType(status: number): string {
   if (status === 401) return "authentication_error";
+  if (status === 402) return "insufficient_quota";
   if (status === 403) return "permission_error";
   if (status === 429) return "rate_limit_error";
   if (status >= 500) return "server_error";

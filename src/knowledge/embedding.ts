@@ -43,7 +43,7 @@ export async function embedTexts(
   texts: string[],
   purpose: "embedding" | "retrieval",
 ): Promise<{ vectors: number[][]; usage: Usage }> {
-  const key = await requireProviderKey(deps.tenant.keys, "openai");
+  const key = await requireProviderKey(deps, "openai");
   const model = deps.config.providers.embeddingModel;
   const client = providerClient(deps.config, "openai", key, deps.fetch);
   const usage: Usage = { promptTokens: 0, completionTokens: 0, totalTokens: 0 };

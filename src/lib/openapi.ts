@@ -60,6 +60,7 @@ export function problemResponses(path: string, ...statuses: number[]) {
   const descriptions: Record<number, string> = {
     400: "Invalid request",
     401: "Missing or invalid bearer token",
+    402: "A monthly budget that applies to the call is spent",
     403: "The caller's role does not allow this",
     404: "Not found",
     409: "Conflicts with the current state (a version, an existing or a disabled resource)",

@@ -1,9 +1,12 @@
 import type { AuditLog, AuditOutcome } from "../audit/audit-log";
 import { ApiError } from "../errors/problem";
-import type { KeyStore } from "../keys/key-store";
 import type { Principal } from "../middleware/auth";
 import type { ProviderId } from "./catalog";
 import type { StoredCredential } from "./providers";
+import type { Config } from "../config";
+import type { Tenant } from "../tenant";
+import { checkBudget, noteSpend } from "../usage/budget";
+import { costNanos, formatUsd } from "../usage/prices";
 import type { Usage } from "./types";
 
 /** The tenant's stored credential for a provider (the key and its readable settings) and its Vault version. */
@@ -12,16 +15,52 @@ export interface TenantKey extends StoredCredential {
   version: number;
 }
 
-/** The tenant's key for `provider`, or a 422 telling the admin exactly which key to add. */
-export async function requireProviderKey(keys: KeyStore, provider: ProviderId): Promise<TenantKey> {
-  const key = await keys.useKey(provider);
-  if (!key) {
+/** What a provider call needs checked first: the tenant (its keys, budgets) and the config (budget cache time). */
+export interface KeyUseDeps {
+  config: Config;
+  tenant: Tenant;
+}
+
+/**
+ * The tenant's key for `provider`, or a 422 telling the admin exactly which key to add; and the
+ * budgets that apply to the call (402 `budget_exceeded` when one is spent), checked side by side
+ * with the key read so the check adds no round trip. Every provider call starts here.
+ */
+export async function requireProviderKey(deps: KeyUseDeps, provider: ProviderId): Promise<TenantKey> {
+  const { principal, keys, usage } = deps.tenant;
+  const [key, budget] = await Promise.allSettled([
+    keys.useKey(provider),
+    checkBudget({
+      usage,
+      principal,
+      cacheSeconds: deps.config.usage.budgetCacheSeconds,
+      apiKeyId: apiKeyIdOf(principal),
+    }),
+  ]);
+  // A spent budget is the answer even when the key read failed too: the call would not be made either way.
+  if (budget.status === "rejected") throw budget.reason;
+  if (key.status === "rejected") throw key.reason;
+  if (!key.value) {
     throw new ApiError(
       "provider_key_missing",
       `This tenant has no ${provider} key. Store an ${provider} key at POST /vault/keys/${provider}.`,
     );
   }
-  return { provider, ...key };
+  return { provider, ...key.value };
+}
+
+/**
+ * A call's usage as its key.use row carries it: tokens, and what they cost (`cost_usd`, a decimal
+ * string computed from whole nano-dollars; null for a model src/usage/prices.ts does not price).
+ * GET /usage and the budgets add these up in Postgres (README "Usage and budgets").
+ */
+function usageDetails(usage: Usage, cost: number | null) {
+  return {
+    prompt: usage.promptTokens,
+    completion: usage.completionTokens,
+    total: usage.totalTokens,
+    cost_usd: cost === null ? null : formatUsd(cost),
+  };
 }
 
 /**
@@ -40,6 +79,8 @@ export function recordKeyUse(
     extra?: Record<string, unknown>;
   },
 ): void {
+  const cost = use.usage ? costNanos(use.model, use.usage) : null;
+  if (cost) noteSpend(principal.tenantId, apiKeyIdOf(principal), cost);
   audit.record({
     tenantId: principal.tenantId,
     userId: principal.userId,
@@ -51,16 +92,13 @@ export function recordKeyUse(
       vault_version: use.key.version,
       purpose: use.purpose,
       model: use.model,
-      ...(use.usage
-        ? {
-            usage: {
-              prompt: use.usage.promptTokens,
-              completion: use.usage.completionTokens,
-              total: use.usage.totalTokens,
-            },
-          }
-        : {}),
+      ...(use.usage ? { usage: usageDetails(use.usage, cost) } : {}),
       ...use.extra,
     },
   });
+}
+
+/** The tenant API key a call was made with (its budget applies and its usage is grouped under it); null for a JWT. */
+export function apiKeyIdOf(_principal: Principal): string | null {
+  return null;
 }

@@ -142,7 +142,7 @@ export function providerOfModel(model: string): ProviderId {
  * The models `GET /v1/models` lists for a provider whose key the tenant stores, with their release
  * dates (OpenAI's `created`). Any other id of the provider still works: the provider decides.
  */
-export const LISTED_MODELS: Record<ProviderId, Array<{ id: string; released: string }>> = {
+export const LISTED_MODELS = {
   openai: [
     { id: "gpt-4o", released: "2024-05-13" },
     { id: "gpt-4o-mini", released: "2024-07-18" },
@@ -158,4 +158,7 @@ export const LISTED_MODELS: Record<ProviderId, Array<{ id: string; released: str
   ],
   // The tenant's own deployments: /v1/models lists the one stored with the key (`azure-openai/<deployment>`).
   "azure-openai": [],
-};
+} as const satisfies Record<ProviderId, ReadonlyArray<{ id: string; released: string }>>;
+
+/** The id of a listed model: src/usage/prices.ts must price each one (a type error otherwise). */
+export type ListedModelId = (typeof LISTED_MODELS)[ProviderId][number]["id"];

@@ -75,7 +75,7 @@ const usageFrom = (u: unknown): Usage | null => {
 async function keyFor(deps: EmbedDeps, model: string, note: AuditNote): Promise<TenantKey> {
   const provider: ProviderId = providerOfModel(model);
   Object.assign(note.details, { provider, model });
-  return await requireProviderKey(deps.tenant.keys, provider);
+  return await requireProviderKey(deps, provider);
 }
 
 /** A provider's (or an agent's) answer as OpenAI's chat.completion. */

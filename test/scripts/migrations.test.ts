@@ -64,6 +64,8 @@ describe("schema and migrations", () => {
         "knowledge_base",
         "knowledge_jobs",
         "security_events",
+        "usage_budgets",
+        "usage_daily",
       ]);
       const [idx] = await sql.query(
         `SELECT indexdef FROM pg_indexes WHERE indexname = 'knowledge_base_embedding_hnsw_idx'`,

@@ -24,5 +24,5 @@ export const chat = defineRoute({
       },
     },
   },
-  errors: [404, 409, 422, 502, 503],
+  errors: [402, 404, 409, 422, 502, 503],
 });

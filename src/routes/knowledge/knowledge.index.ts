@@ -25,7 +25,7 @@ export const knowledgeRouter = createRouter()
       if (offRequest || body.content.length > c.get("config").knowledgeAsyncAboveChars) {
         // What the Workflow would fail on anyway is refused now: an unknown agent (404), no OpenAI key (422).
         await requireAgents(tenant.knowledge, [body.agent_id]);
-        await requireProviderKey(tenant.keys, "openai");
+        await requireProviderKey(embedDepsOf(c), "openai");
         const job = await tenant.knowledgeJobs.start(c.env.KNOWLEDGE_INGEST, tenant.principal.userId, body);
         Object.assign(note.details, {
           job_id: job.id,

@@ -37,7 +37,7 @@ export const addDocument = defineRoute({
     201: jsonResponse(AddDocumentResponse, "Stored"),
     202: jsonResponse(IngestJob, "Accepted: a Workflow stores it (GET /knowledge/jobs/{job_id})"),
   },
-  errors: [404, 422, 502, 503],
+  errors: [402, 404, 422, 502, 503],
 });
 
 export const addDocuments = defineRoute({
@@ -53,7 +53,7 @@ export const addDocuments = defineRoute({
   responses: {
     201: jsonResponse(AddBatchResponse, "Stored"),
   },
-  errors: [404, 422, 502, 503],
+  errors: [402, 404, 422, 502, 503],
 });
 
 export const listDocuments = defineRoute({
@@ -97,7 +97,7 @@ export const searchKnowledge = defineRoute({
   responses: {
     200: jsonResponse(SearchResponse, "Best first"),
   },
-  errors: [404, 422, 502, 503],
+  errors: [402, 404, 422, 502, 503],
 });
 
 export const getJob = defineRoute({

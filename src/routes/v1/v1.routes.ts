@@ -22,7 +22,7 @@ export const chatCompletions = defineRoute({
       },
     },
   },
-  errors: [404, 409, 422, 502, 503],
+  errors: [402, 404, 409, 422, 502, 503],
 });
 
 export const embeddings = defineRoute({
@@ -35,7 +35,7 @@ export const embeddings = defineRoute({
   description: `OpenAI's Embeddings with the tenant's own OpenAI key.${DESCRIPTION_ERRORS}`,
   request: { body: { required: true, content: { "application/json": { schema: EmbeddingsBody } } } },
   responses: { 200: jsonResponse(OpenAiObject, "The embeddings") },
-  errors: [404, 422, 502, 503],
+  errors: [402, 404, 422, 502, 503],
 });
 
 export const models = defineRoute({
