@@ -31,11 +31,13 @@ export interface Harness {
   dispose(): Promise<void>;
 }
 
-export async function startWorkers(workers: WorkerSpec[]): Promise<Harness> {
+/** `inspectorPort`: workerd's DevTools endpoint (CPU profiles, bench/profile.ts); off by default. */
+export async function startWorkers(workers: WorkerSpec[], opts: { inspectorPort?: number } = {}): Promise<Harness> {
   let lines = 0;
   const mf = new Miniflare(
     convertV4MiniflareOptions({
       host: "127.0.0.1",
+      ...(opts.inspectorPort ? { inspectorPort: opts.inspectorPort } : {}),
       handleStructuredLogs: () => {
         lines++;
       },

@@ -104,8 +104,20 @@ try {
     stack,
     root,
     quick
-      ? { rounds: 100, concurrentRequests: 100, ttftRounds: 20, productionRounds: 5 }
-      : { rounds: 500, concurrentRequests: 500, ttftRounds: 100, productionRounds: 20 },
+      ? {
+          rounds: 100,
+          concurrentRequests: 100,
+          ttftRounds: 20,
+          productionRounds: 5,
+          sourceMapPath: `${size.bundlePath}.map`,
+        }
+      : {
+          rounds: 500,
+          concurrentRequests: 500,
+          ttftRounds: 100,
+          productionRounds: 20,
+          sourceMapPath: `${size.bundlePath}.map`,
+        },
   );
   rows.push(...v1.rows);
   notes.push(...v1.notes);

@@ -23,6 +23,7 @@ import { migrateDatabase } from "../scripts/migrate";
 import type { LocalStack } from "../local-stack/stack";
 import { devToken } from "../scripts/token";
 import { BARE_PROXY_WORKER, send, startWorkers, timeInterleaved, type Target } from "./miniflare";
+import { profileWorker } from "./profile";
 import { fmtRatio, fmtUs, section, summarize, timedRow, verdict, type Row, type Summary } from "./stats";
 
 const TENANT = "6f1c2a9e-4b7d-4e21-9c3a-5d8e7f0001b1";
@@ -56,6 +57,8 @@ export interface V1Options {
   ttftRounds: number;
   /** Interleaved rounds under the production-shaped profile (each ≥ 300 ms). */
   productionRounds: number;
+  /** The bundle's source map: with it, a CPU profile says where the gateway's time goes (7d). */
+  sourceMapPath?: string;
 }
 
 async function freePort(): Promise<number> {
@@ -242,16 +245,20 @@ export async function benchV1(
       await setNeonLatency(l.neonMs);
     };
 
-    h = await startWorkers([
-      { name: "v1-bare", script: BARE_PROXY_WORKER, bindings: { TARGET: `${upstream}/openai` } },
-      {
-        name: "v1-gw",
-        script: bundle,
-        bindings: { ...stack.vars, NEON_FETCH_ENDPOINT: neonUrl },
-        rateLimiter: true,
-        extra: QUEUES,
-      },
-    ]);
+    const inspectorPort = await freePort();
+    h = await startWorkers(
+      [
+        { name: "v1-bare", script: BARE_PROXY_WORKER, bindings: { TARGET: `${upstream}/openai` } },
+        {
+          name: "v1-gw",
+          script: bundle,
+          bindings: { ...stack.vars, NEON_FETCH_ENDPOINT: neonUrl },
+          rateLimiter: true,
+          extra: QUEUES,
+        },
+      ],
+      { inspectorPort },
+    );
     const nodeBarePort = await freePort();
     servers.push(
       await startNode(
@@ -431,7 +438,40 @@ export async function benchV1(
       await setLatency(LATENCY_PROFILES.loopback);
     }
 
+    // ── where the gateway's time goes (loopback, c=1): a CPU profile of its isolate
+    if (o.sourceMapPath) {
+      const gw = target("gateway");
+      const p = await profileWorker({
+        inspectorPort,
+        worker: "v1-gw",
+        sourceMapPath: o.sourceMapPath,
+        requests: o.rounds,
+        load: async () => {
+          for (let i = 0; i < o.rounds; i++) await gw.request();
+        },
+      });
+      rows.push(section("7d. where the gateway's /v1 time goes: CPU profile of its isolate, c=1, loopback (shares)"));
+      rows.push({
+        name: "busy time sampled per request",
+        n: String(o.rounds),
+        median: fmtUs(p.busyUsPerRequest),
+        p95: "",
+        ratio: "100%",
+        aim: "",
+      });
+      for (const s of p.shares.slice(0, 12))
+        rows.push({
+          name: `  ${s.where}`,
+          n: "",
+          median: fmtUs(s.us),
+          p95: "",
+          ratio: `${(100 * s.share).toFixed(0)}%`,
+          aim: "",
+        });
+    }
+
     notes.push(
+      "section 7d: V8 samples of the gateway's isolate (request path, waitUntil and the audit queue consumer alike) mapped through the bundle's source map; built-ins (JSON, fetch, crypto) count for the file that called them; the sampler counts wall time, so a loaded machine inflates every line alike",
       `section 7: "added" = a gateway's median (p95) minus its own floor's from the same run: the gateway over the bare proxy Worker (both workerd), Portkey over the bare Node proxy (both Node ${process.version}, own processes); aims compare the added figures, so runtime and machine load cancel out`,
       "section 7: Portkey runs as its README says (npx @portkey-ai/gateway = build/start-server.js), --headless, NODE_ENV=production, stdout discarded; bench/portkey-fetch.mjs only lets its streams work (Portkey-AI/gateway#1389/#1550: TypeError: immutable on streamed answers); warmed up like the others; provider openai with x-portkey-custom-host = the same stand-in",
       `section 7: reference — ${PORTKEY_WORKERS_REFERENCE}`,
