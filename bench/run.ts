@@ -108,7 +108,7 @@ try {
           rounds: 100,
           concurrentRequests: 100,
           ttftRounds: 20,
-          productionRounds: 5,
+          productionRounds: 10,
           sourceMapPath: `${size.bundlePath}.map`,
         }
       : {

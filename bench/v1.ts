@@ -427,13 +427,26 @@ export async function benchV1(
 
     // ── production-shaped: Vault 40 ms, Neon 5 ms, the provider's first token 300 ms
     const prod = LATENCY_PROFILES["production-shaped"];
+    const vaultCalls = { rounds: 0, count: 0 };
     await setLatency(prod);
     try {
+      // Vault's request log (the stand-in's, GET /__standin/requests) counts what the hot path still asks it.
+      const vaultLog = new URL("/__standin/requests", stack.vars.VAULT_ADDR);
       const p = await ttftRounds(
-        { direct: streamTargets.direct!, gateway: streamTargets.gateway!, bare: streamTargets.bare! },
+        {
+          direct: streamTargets.direct!,
+          gateway: async () => {
+            if (vaultCalls.rounds === 3) await send(vaultLog, { method: "DELETE" }); // after the warm-up
+            vaultCalls.rounds++;
+            return await streamTargets.gateway!();
+          },
+          bare: streamTargets.bare!,
+        },
         o.productionRounds,
         3,
       );
+      const seen = JSON.parse((await send(vaultLog)).body) as { requests: unknown[] };
+      vaultCalls.count = seen.requests.length;
       rows.push(
         section(
           `7c. production-shaped profile (Vault ${prod.vaultMs} ms, Neon ${prod.neonMs} ms, first token ${prod.llmFirstTokenMs} ms): hot TTFT`,
@@ -449,6 +462,14 @@ export async function benchV1(
           `≤ 2 ms: ${verdict(p.gateway!.median - p.direct!.median <= 2000)}`,
         ),
       );
+      rows.push({
+        name: "Vault requests per gateway call (hot isolate)",
+        n: String(o.productionRounds),
+        median: (vaultCalls.count / o.productionRounds).toFixed(2),
+        p95: "",
+        ratio: "",
+        aim: `0 (per-isolate cache): ${verdict(vaultCalls.count === 0)}`,
+      });
     } finally {
       await setLatency(LATENCY_PROFILES.loopback);
     }
