@@ -405,9 +405,7 @@ export async function benchV1(
 
     // ── TTFT, hot, loopback: each streamed beside a direct stream from the same upstream
     const streamTargets = Object.fromEntries(
-      (Object.keys(urlOf) as Name[])
-        .filter((n) => n !== "gatewayNoLimiter")
-        .map((n) => [n, () => ttft(urlOf[n], headersOf[n], streamed)]),
+      (Object.keys(urlOf) as Name[]).map((n) => [n, () => ttft(urlOf[n], headersOf[n], streamed)]),
     );
     const t = await ttftRounds(streamTargets, o.ttftRounds, 10);
     const direct = t.direct!;
@@ -422,6 +420,7 @@ export async function benchV1(
         `≤ 1 ms: ${verdict(t.gateway!.median - direct.median <= 1000)}`,
       ),
     );
+    rows.push(addedRow("gateway /v1 w/o rate-limit binding, added", t.gatewayNoLimiter!, direct));
     rows.push(addedRow("bare Node proxy, added over direct", t.nodeBare!, direct));
     rows.push(addedRow("Portkey, added over direct", t.portkey!, direct));
 
@@ -441,6 +440,7 @@ export async function benchV1(
             return await streamTargets.gateway!();
           },
           bare: streamTargets.bare!,
+          gatewayNoLimiter: streamTargets.gatewayNoLimiter!,
         },
         o.productionRounds,
         3,
@@ -462,13 +462,14 @@ export async function benchV1(
           `≤ 2 ms: ${verdict(p.gateway!.median - p.direct!.median <= 2000)}`,
         ),
       );
+      rows.push(addedRow("gateway /v1 w/o rate-limit binding, added", p.gatewayNoLimiter!, p.direct!));
       rows.push({
-        name: "Vault requests per gateway call (hot isolate)",
-        n: String(o.productionRounds),
-        median: (vaultCalls.count / o.productionRounds).toFixed(2),
+        name: "Vault requests per gateway call (hot isolates)",
+        n: String(2 * o.productionRounds),
+        median: (vaultCalls.count / (2 * o.productionRounds)).toFixed(2),
         p95: "",
         ratio: "",
-        aim: `0 (per-isolate cache): ${verdict(vaultCalls.count === 0)}`,
+        aim: `${vaultCalls.count} in all (each isolate re-reads once per CACHE_TTL_MS)`,
       });
     } finally {
       await setLatency(LATENCY_PROFILES.loopback);
