@@ -39,15 +39,20 @@ export function fingerprint(credential: string): string {
   return createHash("sha256").update(credential, "utf8").digest("hex");
 }
 
-/** The credential the provider reads: OpenAI a Bearer token, Anthropic the `x-api-key` header. */
+/** The credential the provider reads: OpenAI a Bearer token, Anthropic `x-api-key` (or a Bearer token), Azure `api-key`. */
 export function readCredential(
   provider: Provider,
   headers: Record<string, string | string[] | undefined>,
 ): string | null {
-  if (provider === "anthropic" || provider === "azure") {
+  if (provider === "azure") {
     // Azure OpenAI: the resource key in `api-key`.
-    const key = headers[provider === "azure" ? "api-key" : "x-api-key"];
+    const key = headers["api-key"];
     return typeof key === "string" && key.length > 0 ? key : null;
+  }
+  if (provider === "anthropic") {
+    const key = headers["x-api-key"];
+    if (typeof key === "string" && key.length > 0) return key;
+    // @anthropic-ai/sdk 1.x sends the API key as `Authorization: Bearer <key>`; the API takes either.
   }
   const auth = headers.authorization;
   if (typeof auth !== "string") return null;

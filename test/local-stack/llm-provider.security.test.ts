@@ -116,8 +116,10 @@ describe("Anthropic credentials", () => {
   it("401s a missing x-api-key", async () => {
     await expectError(await anthropic({}), 401, "authentication_error");
   });
-  it("401s a Bearer token in place of x-api-key", async () => {
-    await expectError(await anthropic(bearer(ANT_KEY)), 401, "authentication_error");
+  it("takes the API key as a Bearer token too (what @anthropic-ai/sdk 1.x sends), with the same key rules", async () => {
+    expect((await anthropic(bearer(ANT_KEY))).status).toBe(200);
+    await expectError(await anthropic(bearer(TENANT_A)), 401, "authentication_error");
+    await expectError(await anthropic(bearer("sk-ant-api03-revoked-0123456789")), 401, "authentication_error");
   });
   it("401s an OpenAI key", async () => {
     await expectError(await anthropic({ "x-api-key": TENANT_A }), 401, "authentication_error");
