@@ -36,15 +36,19 @@ export function azureEndpointProblem(raw: string, policy: LoopbackPolicy): strin
 
 /** Azure's naming rules for a deployment: letters, digits, `-`, `_`, `.`; a path segment, never `.` or `..`. */
 const DEPLOYMENT = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+const DEPLOYMENT_RULE = "1-64 letters, digits, '-', '_' or '.', starting with a letter or digit";
+
+/** Why `name` cannot be a deployment's name (it becomes a path segment), or null. */
+export function deploymentProblem(name: string): string | null {
+  return DEPLOYMENT.test(name) ? null : `a deployment name is ${DEPLOYMENT_RULE}`;
+}
 /** Dated API versions (`2024-10-21`, `2025-01-01-preview`): the deployments routes take no other form. */
 const API_VERSION = /^\d{4}-\d{2}-\d{2}(?:-preview)?$/;
 
 /** The readable fields of an Azure OpenAI credential, as the API takes them (the key is `api_key`). */
 export const AzureSettings = z.object({
   endpoint: z.string().max(256, "endpoint is at most 256 characters"),
-  deployment: z
-    .string()
-    .regex(DEPLOYMENT, "deployment must be 1-64 letters, digits, '-', '_' or '.', starting with a letter or digit"),
+  deployment: z.string().regex(DEPLOYMENT, `deployment must be ${DEPLOYMENT_RULE}`),
   api_version: z
     .string()
     .regex(API_VERSION, "api_version must be a dated Azure OpenAI API version like 2024-10-21 or 2025-01-01-preview"),
@@ -111,6 +115,8 @@ export class AzureOpenAIClient extends OpenAIClient {
 
   /** `target` is the deployment: the credential's for agents' chat, the caller's for /v1 and embeddings. */
   protected override path(operation: OpenAIOperation, target: string): string {
+    // Callers check names first; this keeps any other string from becoming a path (`..`, `/`).
+    if (deploymentProblem(target)) throw new Error("not a deployment name");
     const query = new URLSearchParams({ "api-version": this.apiVersion });
     return `/openai/deployments/${encodeURIComponent(target)}${operation}?${query}`;
   }

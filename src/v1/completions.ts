@@ -6,7 +6,9 @@ import type { EmbedDeps } from "../knowledge/embedding";
 import type { ProviderId } from "../llm/catalog";
 import { ProviderError, providerFailureCode, reportProviderError } from "../llm/errors";
 import { recordKeyUse, requireProviderKey, type TenantKey } from "../llm/key-use";
-import { providerOfModel } from "../llm/models";
+import { deploymentOf, providerOfModel } from "../llm/models";
+import type { OpenAIClient } from "../llm/openai";
+import { deploymentProblem } from "../llm/azure-openai";
 import { chatProvider, providerClient } from "../llm/providers";
 import { type ChatEvent, type ChatResult, emptyUsage, type Usage } from "../llm/types";
 import { agentIdOf, prepareAgentChat } from "./agents";
@@ -71,8 +73,27 @@ const usageFrom = (u: unknown): Usage | null => {
   return { promptTokens: prompt, completionTokens: completion, totalTokens: x.total_tokens ?? prompt + completion };
 };
 
+/**
+ * The client relaying OpenAI-format bodies for the model's provider, and the body as it takes it:
+ * OpenAI's as sent; an Azure OpenAI deployment (`azure-openai/<deployment>`) through the tenant's
+ * resource, its `model` naming the deployment. Null for a provider that needs translation.
+ */
+function relayFor(deps: EmbedDeps, key: TenantKey, body: Body): { client: OpenAIClient; body: Body } | null {
+  const addressed = deploymentOf(body.model);
+  if (addressed?.provider === "azure-openai")
+    return {
+      client: providerClient(deps.config, "azure-openai", key, deps.fetch),
+      body: { ...body, model: addressed.deployment },
+    };
+  if (key.provider === "openai") return { client: providerClient(deps.config, "openai", key, deps.fetch), body };
+  return null;
+}
+
 /** Resolves the model's provider and the tenant's key for it (422 naming the key to add). */
 async function keyFor(deps: EmbedDeps, model: string, note: AuditNote): Promise<TenantKey> {
+  const addressed = deploymentOf(model);
+  const bad = addressed && deploymentProblem(addressed.deployment);
+  if (bad) throw new ApiError("validation_failed", `model ${model}: ${bad}.`, { param: "model" });
   const provider: ProviderId = providerOfModel(model);
   Object.assign(note.details, { provider, model });
   return await requireProviderKey(deps, provider);
@@ -112,12 +133,13 @@ export async function chatCompletion(deps: EmbedDeps, body: Body, note: AuditNot
   const translated = providerOfModel(model) === "anthropic" ? fromOpenAiChat(model, body, "anthropic") : null;
   const key = await keyFor(deps, model, note);
   try {
-    if (!translated) {
-      const client = providerClient(deps.config, "openai", key, deps.fetch);
-      const json = await client.relay("/chat/completions", body);
+    const relay = relayFor(deps, key, body);
+    if (relay) {
+      const json = await relay.client.relay("/chat/completions", relay.body);
       record(deps, key, "chat", model, usageFrom(json.usage), "success", { stream: false });
       return json as OpenAiJson;
     }
+    if (!translated) throw new Error(`no relay or translation for ${key.provider}`);
     const result = await chatProvider(deps.config, key.provider, key, deps.fetch).complete(translated);
     record(deps, key, "chat", model, result.usage, "success", { stream: false });
     return completionBody(model, result);
@@ -152,16 +174,17 @@ export async function openChatCompletionStream(deps: EmbedDeps, body: Body, note
   const key = await keyFor(deps, model, note);
   const recorder: Recorder = (usage, outcome, extra) => record(deps, key, "chat", model, usage, outcome, extra);
   try {
-    if (!translated) {
-      const client = providerClient(deps.config, "openai", key, deps.fetch);
+    const relay = relayFor(deps, key, body);
+    if (relay) {
       // Usage is always asked for (the key.use row needs it) and passed on only if the caller asked.
-      const events = await client.relayStream({
-        ...body,
+      const events = await relay.client.relayStream({
+        ...relay.body,
         stream: true,
         stream_options: { ...(body.stream_options as object), include_usage: true },
       });
       return relayedChunks(events, includeUsage, recorder);
     }
+    if (!translated) throw new Error(`no relay or translation for ${key.provider}`);
     const events = await chatProvider(deps.config, key.provider, key, deps.fetch).stream(translated);
     return translatedChunks(model, events, includeUsage, recorder);
   } catch (err) {
@@ -292,17 +315,21 @@ export async function pumpChatCompletion(
   }
 }
 
-/** Embeddings: OpenAI models only, the request relayed as sent (float or base64, dimensions…). */
+/** Embeddings: OpenAI models and Azure OpenAI deployments, the request relayed as sent (float or base64, dimensions…). */
 export async function embeddings(deps: EmbedDeps, body: Body, note: AuditNote): Promise<OpenAiJson> {
   const model = body.model;
-  if (providerOfModel(model) !== "openai")
-    throw new ApiError("unsupported_parameter", `model: ${model} has no embeddings; use an OpenAI embedding model.`, {
-      param: "model",
-    });
+  const provider = providerOfModel(model);
+  if (provider !== "openai" && provider !== "azure-openai")
+    throw new ApiError(
+      "unsupported_parameter",
+      `model: ${model} has no embeddings; use an OpenAI embedding model or an Azure OpenAI deployment (azure-openai/<deployment>).`,
+      { param: "model" },
+    );
   const key = await keyFor(deps, model, note);
   try {
-    const client = providerClient(deps.config, "openai", key, deps.fetch);
-    const json = await client.relay("/embeddings", body);
+    const relay = relayFor(deps, key, body);
+    if (!relay) throw new Error(`no relay for ${key.provider}`);
+    const json = await relay.client.relay("/embeddings", relay.body);
     record(deps, key, "embedding", model, usageFrom(json.usage), "success", {});
     return json as OpenAiJson;
   } catch (err) {

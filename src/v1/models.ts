@@ -1,5 +1,5 @@
 import { PROVIDER_IDS, type ProviderId } from "../llm/catalog";
-import { LISTED_MODELS } from "../llm/models";
+import { deploymentOf, LISTED_MODELS } from "../llm/models";
 import type { Tenant } from "../tenant";
 import { agentModelId } from "./agents";
 
@@ -16,8 +16,9 @@ export interface OpenAiModel {
 }
 
 /**
- * GET /v1/models: the listed models of every provider the tenant stores a key for, then its active
- * agents as `agent:<agent_id>` (owned by `tenant`, created when the agent was).
+ * GET /v1/models: the listed models of every provider the tenant stores a key for (for Azure OpenAI,
+ * `azure-openai/<the stored deployment>`), then its active agents as `agent:<agent_id>` (owned by
+ * `tenant`, created when the agent was).
  */
 export async function listModels(tenant: Tenant): Promise<{ providers: ProviderId[]; data: OpenAiModel[] }> {
   const [keys, agents] = await Promise.all([tenant.keys.list(), tenant.agents.list(MAX_LISTED_AGENTS)]);
@@ -32,6 +33,20 @@ export async function listModels(tenant: Tenant): Promise<{ providers: ProviderI
         owned_by: provider,
       })),
     ),
+    // A provider whose models are the tenant's deployments: the one stored with its key.
+    ...keys.flatMap((k) => {
+      const deployment = k.settings?.deployment;
+      return isProvider(k.service) && deployment && deploymentOf(`${k.service}/${deployment}`)
+        ? [
+            {
+              id: `${k.service}/${deployment}`,
+              object: "model" as const,
+              created: seconds(k.updated_at),
+              owned_by: k.service,
+            },
+          ]
+        : [];
+    }),
     ...agents.items
       .filter((a) => a.is_active)
       .map((a) => ({
