@@ -72,6 +72,8 @@ export async function checkKey(
   path: string,
   headers: Record<string, string>,
   secret: string,
+  /** The client's reading of a refusal (Azure names the stored setting at fault). */
+  explain: (err: ProviderError) => ProviderError = (err) => err,
 ): Promise<KeyCheck> {
   const timeoutMs = Math.min(transport.timeoutMs, KEY_CHECK_TIMEOUT_MS);
   const timer = new IdleTimer(timeoutMs);
@@ -84,7 +86,7 @@ export async function checkKey(
     return { verification: "valid", status: res.status, reason: `${provider} accepted the key.` };
   } catch (err) {
     if (!(err instanceof ProviderError)) throw err;
-    return checkOutcome(err, timeoutMs);
+    return checkOutcome(explain(err), timeoutMs);
   } finally {
     timer.clear();
   }
@@ -122,6 +124,8 @@ function checkOutcome(err: ProviderError, timeoutMs: number): KeyCheck {
         );
       return unknown(failure.status, `is unavailable (HTTP ${failure.status})`);
     case "refused":
+      if (failure.setting)
+        return unknown(failure.status, `refused the stored ${failure.setting.field} (${failure.setting.problem})`);
       return unknown(failure.status, `refused the check (HTTP ${failure.status})`);
   }
 }

@@ -1,5 +1,5 @@
 import type { ProviderId } from "./catalog";
-import { malformedResponse } from "./errors";
+import { malformedResponse, ProviderError } from "./errors";
 import { checkKey, postJson, readJson, type ProviderTransport } from "./http";
 import { readSse, type SseEvent } from "./sse";
 import {
@@ -51,7 +51,10 @@ export class OpenAIClient implements ChatProvider {
 
   /** The model list with the tenant's key (see `checkKey`). */
   async verify(): Promise<KeyCheck> {
-    return await checkKey(this.name, this.transport, this.modelsPath(), this.authHeaders(), this.apiKey);
+    return await checkKey(this.name, this.transport, this.modelsPath(), this.authHeaders(), this.apiKey, (err) => {
+      const explained = this.explain(err, "");
+      return explained instanceof ProviderError ? explained : err;
+    });
   }
 
   /** How the key travels. */

@@ -178,6 +178,36 @@ describe("azure-openai: Azure's refusals become clear problems", () => {
     expect(r.json.detail).toContain("the deployment text-embedding-3-small does not support this operation");
   });
 
+  it("a key check at a resource that does not serve the stored api_version: unknown, naming it; stored", async () => {
+    const tenant = newTenant();
+    const r = await call("POST", "/vault/keys/azure-openai", {
+      as: { tenant },
+      body: {
+        service: "azure-openai",
+        api_key: azureKey("verifyVersion"),
+        ...azureFields({ api_version: "2099-01-01" }),
+        verify: true,
+      },
+    });
+    expect(r.status).toBe(201);
+    expect(r.json).toMatchObject({
+      verification: "unknown",
+      verification_reason:
+        "azure-openai refused the stored api_version (Azure does not support api_version 2099-01-01); the key could not be checked.",
+    });
+  });
+
+  it("a key check with a revoked key: rejected, and POST …/verify says so of the stored one", async () => {
+    const tenant = newTenant();
+    await storeKey(tenant, "azure-openai", azureKey("revoked"));
+    const v = await call("POST", "/vault/keys/azure-openai/verify", { as: { tenant } });
+    expect(v.status).toBe(200);
+    expect(v.json).toMatchObject({
+      verification: "rejected",
+      verification_reason: "azure-openai rejected the key (HTTP 401).",
+    });
+  });
+
   it("rate limited (429): 503 provider_unavailable with Azure's Retry-After", async () => {
     const { r } = await chatWith("ratelimited");
     expect(r.status).toBe(503);
