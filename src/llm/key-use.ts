@@ -99,6 +99,6 @@ export function recordKeyUse(
 }
 
 /** The tenant API key a call was made with (its budget applies and its usage is grouped under it); null for a JWT. */
-export function apiKeyIdOf(_principal: Principal): string | null {
-  return null;
+export function apiKeyIdOf(principal: Principal): string | null {
+  return principal.apiKey?.id ?? null;
 }

@@ -4,7 +4,14 @@ import { createRouter } from "../../lib/openapi";
 import { forgetBudgets } from "../../usage/budget";
 import { formatUsd, PRICES_AS_OF } from "../../usage/prices";
 import { type BudgetState, monthStart } from "../../usage/usage-store";
-import { deleteTenantBudget, getUsage, listBudgets, putTenantBudget } from "./usage.routes";
+import {
+  deleteApiKeyBudget,
+  deleteTenantBudget,
+  getUsage,
+  listBudgets,
+  putApiKeyBudget,
+  putTenantBudget,
+} from "./usage.routes";
 
 const today = (now: Date) => now.toISOString().slice(0, 10);
 
@@ -66,6 +73,31 @@ export const usageRouter = createRouter()
       const now = new Date();
       const [budget] = await usage.budgets(now, null);
       return c.json(budgetBody(budget!, now), 200);
+    });
+  })
+  .openapi(putApiKeyBudget, async (c) => {
+    const { id } = c.req.valid("param");
+    const { monthly_limit_usd } = c.req.valid("json");
+    return await audited(c, async (note) => {
+      const { usage, principal, apiKeys } = c.get("tenant");
+      note.details.monthly_limit_usd = monthly_limit_usd;
+      // Only a key of this tenant gets a budget (a revoked one may: its calls are refused anyway).
+      if (!(await apiKeys.get(id))) throw new ApiError("not_found", `No API key ${id} in this tenant.`);
+      await usage.setBudget(id, monthly_limit_usd, principal.userId);
+      forgetBudgets(principal.tenantId);
+      const now = new Date();
+      const budget = (await usage.budgets(now, id)).find((b) => b.apiKeyId === id);
+      return c.json(budgetBody(budget!, now), 200);
+    });
+  })
+  .openapi(deleteApiKeyBudget, async (c) => {
+    const { id } = c.req.valid("param");
+    return await audited(c, async () => {
+      const { usage, principal } = c.get("tenant");
+      const deleted = await usage.deleteBudget(id);
+      forgetBudgets(principal.tenantId);
+      if (!deleted) throw new ApiError("not_found", `API key ${id} has no monthly budget.`);
+      return c.body(null, 204);
     });
   })
   .openapi(deleteTenantBudget, async (c) => {

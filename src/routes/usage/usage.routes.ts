@@ -1,5 +1,6 @@
 import { jsonResponse } from "../../lib/openapi";
 import { defineRoute } from "../../lib/route";
+import { ApiKeyIdParam } from "../api-keys/api-keys.schemas";
 import { BudgetBody, BudgetList, BudgetSchema, UsageQuery, UsageReportSchema } from "./usage.schemas";
 
 const body = <T>(schema: T) => ({ required: true, content: { "application/json": { schema } } });
@@ -50,6 +51,32 @@ export const deleteTenantBudget = defineRoute({
   audit: { action: "budget.delete", resourceType: "budget" },
   tags: ["Usage"],
   summary: "Remove the tenant's monthly budget",
+  responses: { 204: { description: "Removed" } },
+  errors: [404, 503],
+});
+
+export const putApiKeyBudget = defineRoute({
+  method: "put",
+  path: "/usage/budgets/api-keys/{id}",
+  role: "admin",
+  audit: { action: "budget.set", resourceType: "budget", param: "id" },
+  tags: ["Usage"],
+  summary: "Set a tenant API key's monthly budget",
+  description:
+    "Calls made with the key are refused with 402 `budget_exceeded` once this calendar month's (UTC) cost of the key's calls reaches the limit; the tenant's budget applies to them too.",
+  request: { params: ApiKeyIdParam, body: body(BudgetBody) },
+  responses: { 200: jsonResponse(BudgetSchema, "The budget") },
+  errors: [404, 503],
+});
+
+export const deleteApiKeyBudget = defineRoute({
+  method: "delete",
+  path: "/usage/budgets/api-keys/{id}",
+  role: "admin",
+  audit: { action: "budget.delete", resourceType: "budget", param: "id" },
+  tags: ["Usage"],
+  summary: "Remove a tenant API key's monthly budget",
+  request: { params: ApiKeyIdParam },
   responses: { 204: { description: "Removed" } },
   errors: [404, 503],
 });
