@@ -8,49 +8,19 @@
  * parent) or from a `#token=` fragment, removed from the address bar at once. It is kept in
  * memory and in sessionStorage (this tab only, gone when the tab closes) so a reload does
  * not sign the admin out. Keys typed into the forms are sent once and cleared; the page
- * never receives a stored key.
+ * never receives a stored key. The Connectors section is web/connectors.ts.
  */
-import { BrainApiError, createBrainApi, isBrainApiError, type KeyInfo } from "../src/client";
+import { BrainApiError, createBrainApi, type KeyInfo } from "../src/client";
 import { PROVIDER_NAMES } from "../src/llm/catalog";
+import { connectorsSection } from "./connectors";
+import { $, busy, el, fail, failure, messageRow, must, say, showSecret, when } from "./ui";
 
 const TOKEN_KEY = "brain.byok.token";
 const NAMES: Record<string, string> = PROVIDER_NAMES;
 const SERVICE_NAME = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 
-/** What the page shows of a failed call. */
-interface Failure {
-  status: number;
-  code: string;
-  title?: string | undefined;
-  detail?: string | undefined;
-  requestId?: string | undefined;
-  /** The fields at fault, for a validation failure. */
-  errors?: Array<{ path: string; message: string }> | undefined;
-}
-
 const body = document.body;
 const origins = (body.dataset.portalOrigins ?? "").split(" ").filter(Boolean);
-
-function $<T extends HTMLElement = HTMLElement>(id: string): T {
-  const node = document.getElementById(id);
-  if (!node) throw new Error(`#${id} is missing from the page`);
-  return node as T;
-}
-
-function must<T extends Element>(node: T | null, what: string): T {
-  if (!node) throw new Error(`${what} is missing from the page`);
-  return node;
-}
-
-function el<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  props: Partial<HTMLElementTagNameMap[K]> = {},
-  ...kids: Array<Node | string>
-): HTMLElementTagNameMap[K] {
-  const node = Object.assign(document.createElement(tag), props);
-  node.append(...kids);
-  return node;
-}
 
 // Own entries only: a service may be called "constructor" or "toString".
 const nameOf = (service: string) => (Object.hasOwn(NAMES, service) ? NAMES[service]! : service);
@@ -68,6 +38,7 @@ const api = createBrainApi({
     return fetch(input, { ...init, headers, credentials: "omit", cache: "no-store" });
   },
 });
+const connectors = connectorsSection({ api, call });
 
 function setToken(t: string | null) {
   token = t;
@@ -79,7 +50,11 @@ function setToken(t: string | null) {
     // Storage may be blocked (third-party frame); the token still lives in memory.
   }
   render();
-  if (t) void load();
+  connectors.reset();
+  if (t) {
+    void load();
+    void connectors.load();
+  }
 }
 
 function claims(t: string): { sub?: string; tenant_id?: unknown } {
@@ -88,33 +63,6 @@ function claims(t: string): { sub?: string; tenant_id?: unknown } {
   } catch {
     return {};
   }
-}
-
-function failure(err: unknown): Failure {
-  if (!isBrainApiError(err)) return { status: 0, code: "unexpected_response" };
-  if (err.code === "network_error")
-    return { ...err, detail: "The gateway could not be reached. Check your connection and retry." };
-  return err;
-}
-
-// Messages: successes are polite, errors assertive (role=alert).
-function say(text: string) {
-  $("error").replaceChildren();
-  $("notice").replaceChildren(el("div", { className: "msg ok", textContent: text }));
-}
-
-function fail(err: Failure, where: HTMLElement = $("error")) {
-  const box = el(
-    "div",
-    { className: "msg err" },
-    el("strong", { textContent: err.detail || err.title || "Something went wrong." }),
-  );
-  const meta = [err.code && `Code: ${err.code}`, err.requestId && `Request ${err.requestId}`]
-    .filter(Boolean)
-    .join(" · ");
-  if (meta) box.append(el("span", { className: "meta", textContent: meta }));
-  $("notice").replaceChildren();
-  where.replaceChildren(box);
 }
 
 /** Runs an API call; a 401 signs the admin out with a message where they sign in again. */
@@ -148,36 +96,19 @@ async function devSession(): Promise<{ token: string }> {
   return (await res.json()) as { token: string };
 }
 
-function busy(button: HTMLButtonElement, on: boolean, label?: string) {
-  button.disabled = on;
-  button.setAttribute("aria-busy", String(on));
-  if (label) button.textContent = label;
-}
-
-function when(iso: string) {
-  const d = new Date(iso);
-  const text = Number.isNaN(d.getTime())
-    ? "—"
-    : d.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
-  return el("time", { dateTime: iso, title: iso, textContent: text });
-}
-
-const messageRow = (className: string, text: string) =>
-  el("tr", {}, el("td", { colSpan: 6, className, textContent: text }));
-
 async function load() {
   const table = $("keys");
   const tbody = $("rows");
   table.setAttribute("aria-busy", "true");
   // Placeholder only on the first load; later reloads keep the rows in place until the new list arrives.
-  if (!loaded) tbody.replaceChildren(messageRow("loading", "Loading keys…"));
+  if (!loaded) tbody.replaceChildren(messageRow(6, "loading", "Loading keys…"));
   try {
     const list = await call(() => api.vault.listKeys());
     keys = new Map(list.items.map((k) => [k.service, k]));
     loaded = true;
     renderRows();
   } catch (err) {
-    tbody.replaceChildren(messageRow("empty", "Keys could not be loaded."));
+    tbody.replaceChildren(messageRow(6, "empty", "Keys could not be loaded."));
     const f = failure(err);
     if (f.status !== 401) fail(f);
   } finally {
@@ -207,7 +138,7 @@ function keyRow(k: KeyInfo) {
 
 function renderRows() {
   const rows = [...keys.values()].sort((a, b) => a.service.localeCompare(b.service)).map(keyRow);
-  $("rows").replaceChildren(...(rows.length ? rows : [messageRow("empty", "No provider keys yet. Add one below.")]));
+  $("rows").replaceChildren(...(rows.length ? rows : [messageRow(6, "empty", "No provider keys yet. Add one below.")]));
   for (const form of document.querySelectorAll<HTMLFormElement>("form[data-service]")) {
     const k = keys.get(form.dataset.service!);
     must(form.querySelector("[data-current]"), "[data-current]").textContent = k
@@ -237,9 +168,7 @@ function partsOf(form: HTMLFormElement) {
 
 function showKey(form: HTMLFormElement, show: boolean) {
   const { input, toggle } = partsOf(form);
-  input.type = show ? "text" : "password";
-  toggle.textContent = show ? "Hide" : "Show";
-  toggle.setAttribute("aria-pressed", String(show));
+  showSecret(input, toggle, show);
 }
 
 async function save(form: HTMLFormElement) {

@@ -1,6 +1,7 @@
 import { hc, type ClientResponse } from "hono/client";
 import type { SuccessStatusCode } from "hono/utils/http-status";
 import type { AppType } from "../app";
+import type { CreateConnectorInput } from "../routes/connectors/connectors.schemas";
 import { BrainApiError, type BrainErrorCode } from "./errors";
 import { readSse } from "./sse";
 
@@ -66,6 +67,12 @@ export interface AuditLogQuery {
   until?: string;
 }
 
+type ConnectorsClient = BrainClient["connectors"];
+/** The body of `POST /connectors`: `type` picks the settings and credentials shapes (see the OpenAPI document). */
+export type CreateConnectorJson = CreateConnectorInput;
+/** The body of `PATCH /connectors/:id`. */
+export type UpdateConnectorJson = Parameters<ConnectorsClient[":id"]["$patch"]>[0]["json"];
+
 /** Reads a settled response: the body on 2xx, `BrainApiError` with the problem details otherwise. */
 async function settle(res: Response): Promise<unknown> {
   if (!res.ok) throw await BrainApiError.fromResponse(res);
@@ -115,6 +122,7 @@ export function createBrainApi(opts: BrainApiOptions) {
     },
   });
   const keys = unwrapped(raw.vault.keys);
+  const connectors = unwrapped(raw.connectors);
   const chatPost = (args: unknown, options?: unknown): Promise<Response> =>
     (
       raw as unknown as { agents: Record<string, { chat: { $post(a: unknown, o?: unknown): Promise<Response> } }> }
@@ -162,6 +170,32 @@ export function createBrainApi(opts: BrainApiOptions) {
               .map(([k, v]) => [k, String(v)]),
           ),
         }),
+    },
+    connectors: {
+      /** The tenant's connectors, each with credential hints (never the credentials) and its last run. */
+      list: () => connectors.$get(),
+      /** One connector; `not_found` when it is not the tenant's. */
+      get: (id: string) => connectors[":id"].$get({ param: { id } }),
+      /**
+       * Connects a source (admins only). The URL and credentials are checked first: a refusal is
+       * `connector_check_failed` (the service said no) or `url_not_allowed` (the reach rules).
+       */
+      create: (body: CreateConnectorJson) => connectors.$post({ json: body }),
+      /** Changes settings (merged), scope or schedule, or rotates the credentials (admins only). */
+      update: (id: string, body: UpdateConnectorJson) => connectors[":id"].$patch({ param: { id }, json: body }),
+      /** Deletes a connector (admins only); `knowledge: "keep"` keeps the documents it synced, "remove" (default) deletes them. */
+      delete: (id: string, o: { knowledge?: "remove" | "keep" } = {}) =>
+        connectors[":id"].$delete({ param: { id }, query: { knowledge: o.knowledge ?? "remove" } }),
+      /** Starts a sync (admins only): `{ run_id }` at once; `conflict` while another run is active. */
+      sync: (id: string) => connectors[":id"].sync.$post({ param: { id } }),
+      /** The connector's runs, newest first. */
+      runs: (id: string, o: { limit?: number } = {}) =>
+        connectors[":id"].runs.$get({
+          param: { id },
+          query: o.limit === undefined ? {} : { limit: String(o.limit) },
+        }),
+      /** One run: status, counts, timings, the failed step's error. */
+      run: (id: string, runId: string) => connectors[":id"].runs[":run_id"].$get({ param: { id, run_id: runId } }),
     },
     /** Agents: `agents.$get()`, `agents.$post({ json })`, `agents[":agent_id"].$patch({ param, json })`… (unwrapped). */
     agents: section("agents"),

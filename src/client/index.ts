@@ -12,8 +12,10 @@ export type {
   ChatMessage,
   ChatReply,
   ChatStreamEvent,
+  CreateConnectorJson,
   SuccessBody,
   Unwrapped,
+  UpdateConnectorJson,
 } from "./brain-api";
 export { readSse, type SseEvent } from "./sse";
 export { BrainApiError, isBrainApiError } from "./errors";
@@ -33,3 +35,9 @@ export type KeyList = Result<BrainApi["vault"]["listKeys"]>;
 export type DeleteKeyResult = Result<BrainApi["vault"]["deleteKey"]>;
 /** A page of audit rows. */
 export type AuditLogPage = Result<BrainApi["audit"]["list"]>;
+/** One connector (credential hints only) with its last run. */
+export type ConnectorInfo = Result<BrainApi["connectors"]["get"]>;
+/** One sync run of a connector. */
+export type ConnectorRun = Result<BrainApi["connectors"]["run"]>;
+/** `DELETE /connectors/:id` answer. */
+export type DeleteConnectorResult = Result<BrainApi["connectors"]["delete"]>;

@@ -131,7 +131,11 @@ describe.skipIf(chromiumMissing)("BYOK page in chromium", () => {
   it("keeps no key value anywhere in the page: DOM, inputs, sessionStorage, localStorage", async () => {
     const where = await page.evaluate(() => ({
       html: document.documentElement.outerHTML,
-      inputs: Array.from(document.querySelectorAll("input"), (i) => i.value),
+      // Typed fields only (a checkbox's or radio's value is its fixed choice, e.g. "posts").
+      inputs: Array.from(
+        document.querySelectorAll<HTMLInputElement>("input:not([type=checkbox]):not([type=radio])"),
+        (i) => i.value,
+      ),
       session: Object.entries(sessionStorage).flat(),
       local: Object.entries(localStorage).flat(),
       url: location.href,

@@ -1,7 +1,8 @@
-import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
+import { createExecutionContext, env, introspectWorkflow, waitOnExecutionContext } from "cloudflare:test";
 import { afterEach, describe, expect, it } from "vitest";
 import { BrainApiError, createBrainApi, isBrainApiError } from "../../src/client";
 import worker from "../../src/index";
+import { WP_PASSWORD, WP_USER, wpSite } from "./support/connectors";
 import { vaultControl } from "./support/stack";
 import { mintToken, newTenant } from "./support/tokens";
 import { withAuditQueue } from "./support/worker";
@@ -93,6 +94,71 @@ describe("typed client: the portal's BYOK flow", () => {
     expect(first.next_cursor).toEqual(expect.any(String));
     const rest = await api.audit.list({ limit: 1, cursor: first.next_cursor! });
     expect(rest.items[0]!.id).not.toBe(first.items[0]!.id);
+  });
+});
+
+describe("typed client: connectors (the BYOK page's Connectors section)", () => {
+  it("creates, lists, syncs, follows the run and deletes with the knowledge choice, typed", async () => {
+    const { api } = clientFor();
+    await api.vault.storeKey("openai", OPENAI_KEY);
+    const site = await wpSite({ posts: 3, pages: 1 });
+    const body = {
+      type: "wordpress" as const,
+      name: "Blog",
+      settings: { site_url: site.url },
+      credentials: { username: WP_USER, application_password: WP_PASSWORD },
+    };
+
+    const refused = await rejection(
+      api.connectors.create({ ...body, credentials: { ...body.credentials, application_password: "zzzz ".repeat(6) } }),
+    );
+    expect(refused).toMatchObject({ status: 422, code: "connector_check_failed" });
+    expect(JSON.stringify(refused)).not.toContain("zzzz");
+
+    const created = await api.connectors.create(body);
+    expect(created).toMatchObject({
+      type: "wordpress",
+      name: "Blog",
+      credentials: { hints: { username: WP_USER, application_password: "****5678" }, version: 1 },
+      last_run: null,
+    });
+    expect(JSON.stringify(created)).not.toContain(WP_PASSWORD);
+    expect((await api.connectors.list()).items.map((c) => c.id)).toEqual([created.id]);
+
+    await using introspector = await introspectWorkflow(env.CONNECTOR_SYNC);
+    const started = await api.connectors.sync(created.id);
+    expect(started).toMatchObject({ status: "queued", connector_id: created.id });
+    const [instance] = await introspector.get();
+    await instance!.waitForStatus("complete");
+    const run = await api.connectors.run(created.id, started.run_id);
+    expect(run).toMatchObject({ status: "succeeded", counts: { seen: 4, added: 4 } });
+    expect((await api.connectors.runs(created.id, { limit: 5 })).items.map((r) => r.run_id)).toEqual([started.run_id]);
+    expect((await api.connectors.get(created.id)).documents).toBe(4);
+
+    expect(await api.connectors.delete(created.id, { knowledge: "keep" })).toEqual({
+      status: "success",
+      id: created.id,
+      deleted: true,
+      knowledge: "kept",
+      documents: 4,
+    });
+    expect(await rejection(api.connectors.get(created.id))).toMatchObject({ status: 404, code: "not_found" });
+  });
+
+  it("a member reads connectors; changing them is forbidden", async () => {
+    const { api: admin, tenant } = clientFor();
+    const site = await wpSite({ posts: 1, pages: 0 });
+    const c = await admin.connectors.create({
+      type: "wordpress",
+      name: "Public",
+      settings: { site_url: site.url },
+      credentials: {},
+    });
+    const { api: member } = clientFor(["member"], tenant);
+    expect((await member.connectors.list()).items.map((i) => i.name)).toEqual(["Public"]);
+    expect(await rejection(member.connectors.sync(c.id))).toMatchObject({ status: 403, code: "forbidden" });
+    expect(await rejection(member.connectors.delete(c.id))).toMatchObject({ status: 403, code: "forbidden" });
+    await admin.connectors.delete(c.id);
   });
 });
 

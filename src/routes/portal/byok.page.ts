@@ -6,6 +6,7 @@ import {
   type ProviderId,
   type ProviderInfo,
 } from "../../llm/catalog";
+import { connectorDialog, connectorsSection } from "./connectors.page";
 
 /**
  * The BYOK page's HTML. Its script (web/byok.ts) and stylesheet (web/byok.css)
@@ -116,6 +117,7 @@ export function byokPage(opts: { nonce: string; devLogin: boolean; portalOrigins
         ${otherForm}
       </div>
     </section>
+    ${connectorsSection}
   </div>
 </main>
 <dialog id="confirm" aria-labelledby="confirm-title" aria-describedby="confirm-text">
@@ -123,6 +125,7 @@ export function byokPage(opts: { nonce: string; devLogin: boolean; portalOrigins
   <p id="confirm-text" class="hint">Every version is removed. Agents using this provider stop working until a new key is saved.</p>
   <div class="actions"><button type="button" data-close="cancel">Cancel</button><button type="button" data-close="delete" class="danger solid">Delete key</button></div>
 </dialog>
+${connectorDialog}
 </body>
 </html>`;
 }

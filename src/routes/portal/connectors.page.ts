@@ -1,0 +1,115 @@
+import { html } from "hono/html";
+import { CONNECTOR_TYPE_NAMES, CONNECTOR_TYPES, type ConnectorTypeName } from "../../connectors/registry";
+import { SCHEDULE_MINUTES } from "../connectors/connectors.schemas";
+
+/**
+ * The BYOK page's Connectors section (its script is web/connectors.ts). Each
+ * form's controls are named by where their value goes in `POST /connectors`
+ * (`name`, `settings.site_url`, `credentials.access_token`…), so the script
+ * builds the body without knowing the type; credential fields carry
+ * `data-secret` (cleared once sent, never filled in).
+ */
+
+/** Sync schedules offered (minutes; "" = manual only), within the API's SCHEDULE_MINUTES. */
+const SCHEDULES: Array<[string, string]> = [
+  ["", "Manual only (Sync now)"],
+  ["60", "Every hour"],
+  ["360", "Every 6 hours"],
+  ["1440", "Daily"],
+];
+for (const [m] of SCHEDULES)
+  if (m && (Number(m) < SCHEDULE_MINUTES.min || Number(m) > SCHEDULE_MINUTES.max))
+    throw new Error(`schedule ${m} is outside the API's range`);
+
+const schedule = (id: string) => html`
+  <label for="${id}-schedule">Sync schedule</label>
+  <select id="${id}-schedule" name="schedule_minutes" data-number>
+    ${SCHEDULES.map(([v, label]) => html`<option value="${v}">${label}</option>`)}
+  </select>`;
+
+const nameField = (id: string, placeholder: string) => html`
+  <label for="${id}-name">Name</label>
+  <input id="${id}-name" name="name" maxlength="100" autocomplete="off" placeholder="${placeholder}" aria-describedby="${id}-name-hint">
+  <p class="hint" id="${id}-name-hint">Optional; the address is used if empty.</p>`;
+
+/** A write-only credential field with its Show/Hide button. */
+const secret = (id: string, name: string, label: string, hint: string, placeholder = "") => html`
+  <label for="${id}">${label}</label>
+  <div class="field">
+    <input id="${id}" name="${name}" type="password" data-secret autocomplete="off" spellcheck="false" autocapitalize="off" placeholder="${placeholder}" aria-describedby="${id}-hint" data-1p-ignore data-lpignore="true">
+    <button type="button" class="toggle" aria-controls="${id}" aria-pressed="false">Show</button>
+  </div>
+  <p class="hint" id="${id}-hint">${hint}</p>`;
+
+const footer = (label: string) => html`
+  <div class="field-error" aria-live="assertive"></div>
+  <button type="submit" class="primary">Connect ${label}</button>`;
+
+/** The add form of each connector type (a type added to the registry needs one). */
+const FORMS: Record<ConnectorTypeName, () => ReturnType<typeof html>> = {
+  wordpress: () => html`
+  <h3><span class="logo wordpress" aria-hidden="true">W</span>WordPress site</h3>
+  ${nameField("wp", "Company blog")}
+  <label for="wp-site">Site URL</label>
+  <input id="wp-site" name="settings.site_url" type="url" data-url required autocomplete="off" spellcheck="false" placeholder="https://blog.example.com" aria-describedby="wp-site-hint">
+  <p class="hint" id="wp-site-hint">The site's address: https on a public host.</p>
+  <fieldset>
+    <legend>Content</legend>
+    <label class="check"><input type="checkbox" name="settings.content_types" value="posts" checked> Posts</label>
+    <label class="check"><input type="checkbox" name="settings.content_types" value="pages" checked> Pages</label>
+  </fieldset>
+  <label class="check"><input type="checkbox" data-anonymous aria-controls="wp-credentials"> Public site: read without credentials</label>
+  <div id="wp-credentials" class="group" data-credentials>
+    <label for="wp-user">Username</label>
+    <input id="wp-user" name="credentials.username" autocomplete="off" spellcheck="false" autocapitalize="off" maxlength="60">
+    ${secret("wp-password", "credentials.application_password", "Application password", "Users → Profile → Application Passwords in WordPress. Stored in the secret store, never shown again.", "xxxx xxxx xxxx xxxx xxxx xxxx")}
+  </div>
+  ${schedule("wp")}
+  ${footer("WordPress")}`,
+  shopify: () => html`
+  <h3><span class="logo shopify" aria-hidden="true">S</span>Shopify shop</h3>
+  ${nameField("shop", "Online store")}
+  <label for="shop-url">Shop address</label>
+  <input id="shop-url" name="settings.shop_url" type="url" data-url required autocomplete="off" spellcheck="false" placeholder="acme.myshopify.com" aria-describedby="shop-url-hint">
+  <p class="hint" id="shop-url-hint">The shop's myshopify.com domain; https is added if you leave it out.</p>
+  ${secret("shop-token", "credentials.access_token", "Admin API access token", "An Admin API token with read_products (shpat_…). Stored in the secret store, never shown again.", "shpat_…")}
+  ${schedule("shop")}
+  ${footer("Shopify")}`,
+};
+
+const form = (type: ConnectorTypeName) => {
+  const { label, urlField } = CONNECTOR_TYPES[type];
+  return html`
+<form class="card connector" data-connector-type="${type}" data-label="${label}" data-url-field="${urlField}" autocomplete="off" novalidate>
+  ${FORMS[type]()}
+</form>`;
+};
+
+export const connectorsSection = html`
+<section class="card" aria-labelledby="connectors-title">
+  <h2 id="connectors-title" tabindex="-1">Connectors</h2>
+  <p class="hint">Sites and shops whose content is synced into the knowledge base, so agents answer from it.</p>
+  <p class="hint readonly" id="connectors-readonly" hidden>You can see the connectors; adding, syncing and deleting them needs the admin or owner role.</p>
+  <table id="connectors" aria-busy="false" aria-labelledby="connectors-title">
+    <thead><tr><th scope="col">Connector</th><th scope="col">Source</th><th scope="col">Status</th><th scope="col">Last run</th><th scope="col">Documents</th><th scope="col"><span class="sr-only">Actions</span></th></tr></thead>
+    <tbody id="connector-rows"></tbody>
+  </table>
+</section>
+<section aria-labelledby="add-connector-title">
+  <h2 id="add-connector-title">Add a connector</h2>
+  <div class="grid">
+    ${CONNECTOR_TYPE_NAMES.map(form)}
+  </div>
+</section>`;
+
+export const connectorDialog = html`
+<dialog id="confirm-connector" aria-labelledby="confirm-connector-title" aria-describedby="confirm-connector-text">
+  <h2 id="confirm-connector-title">Delete this connector?</h2>
+  <p id="confirm-connector-text" class="hint">Its schedule and any running sync stop, and its credentials are deleted.</p>
+  <fieldset>
+    <legend id="confirm-connector-docs">The documents it synced</legend>
+    <label class="check"><input type="radio" name="knowledge" value="remove" checked> Remove them from the knowledge base</label>
+    <label class="check"><input type="radio" name="knowledge" value="keep"> Keep them as ordinary documents, no longer updated</label>
+  </fieldset>
+  <div class="actions"><button type="button" data-close="cancel">Cancel</button><button type="button" data-close="delete" class="danger solid">Delete connector</button></div>
+</dialog>`;

@@ -1,0 +1,461 @@
+/**
+ * The Connectors section of the BYOK page (HTML: src/routes/portal/connectors.page.ts):
+ * the tenant's connectors with their status and last run, a form per
+ * connector type, "Sync now" (202, then the run is polled until it ends) and
+ * delete with the choice the API offers for the synced documents. Members
+ * see the list; a 403 on a change turns the section read-only and says why.
+ * Credential fields are sent once and cleared; the API returns hints only.
+ */
+import type { BrainApi, ConnectorInfo, ConnectorRun, CreateConnectorJson } from "../src/client";
+import { $, busy, el, type Failure, fail, failure, messageRow, must, say, showSecret, when } from "./ui";
+
+const COLUMNS = 6;
+/** How often a running sync is polled, and the longest wait between polls after failures. */
+const POLL_MS = 1000;
+const POLL_MAX_MS = 8000;
+
+type Call = <T>(request: () => Promise<T>) => Promise<T>;
+type RunStatus = ConnectorRun["status"];
+const ACTIVE: ReadonlySet<RunStatus> = new Set(["queued", "running"]);
+
+const STATUS_TEXT: Record<RunStatus | "never", string> = {
+  never: "Never synced",
+  queued: "Queued",
+  running: "Syncing…",
+  succeeded: "Synced",
+  failed: "Failed",
+};
+
+/** The counts of a run, in the order the API lists them. */
+function countsText(run: ConnectorRun) {
+  const c = run.counts;
+  return `${c.seen} seen · ${c.added} added · ${c.updated} updated · ${c.unchanged} unchanged · ${c.removed} removed · ${c.failed} failed`;
+}
+
+function seconds(ms: number) {
+  return ms < 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms / 1000)} s`;
+}
+
+function schedule(minutes: number | null) {
+  if (!minutes) return "Manual only";
+  if (minutes % 1440 === 0) return minutes === 1440 ? "Daily" : `Every ${minutes / 1440} days`;
+  if (minutes % 60 === 0) return minutes === 60 ? "Every hour" : `Every ${minutes / 60} hours`;
+  return `Every ${minutes} min`;
+}
+
+export function connectorsSection({ api, call }: { api: BrainApi; call: Call }) {
+  const forms = [...document.querySelectorAll<HTMLFormElement>("form.connector")];
+  /** Per type, from its form: the display label and the settings field holding the site's address. */
+  const types = new Map(
+    forms.map((f) => [f.dataset.connectorType!, { label: f.dataset.label!, urlField: f.dataset.urlField! }]),
+  );
+  let connectors = new Map<string, ConnectorInfo>();
+  let loaded = false;
+  let readOnly = false;
+  /** Bumped on sign-out: polls of an earlier session stop. */
+  let session = 0;
+  const polls = new Map<string, ReturnType<typeof setTimeout>>();
+
+  const labelOf = (type: string) => types.get(type)?.label ?? type;
+  const siteOf = (c: ConnectorInfo) => String(c.settings[types.get(c.type)?.urlField ?? ""] ?? "");
+
+  /** A 403: this caller may look, not change. The section says so and offers no changes. */
+  function becomeReadOnly() {
+    readOnly = true;
+    $("connectors-readonly").hidden = false;
+    for (const f of forms)
+      must(f.querySelector<HTMLButtonElement>("button[type=submit]"), "submit button").disabled = true;
+    renderRows();
+  }
+
+  function explain(f: Failure, what: string): Failure {
+    if (f.status !== 403) return f;
+    becomeReadOnly();
+    return { ...f, detail: `Only admins can ${what}: ${f.detail ?? "this action requires the admin or owner role."}` };
+  }
+
+  async function load() {
+    const table = $("connectors");
+    const tbody = $("connector-rows");
+    const mine = session;
+    table.setAttribute("aria-busy", "true");
+    if (!loaded) tbody.replaceChildren(messageRow(COLUMNS, "loading", "Loading connectors…"));
+    try {
+      const list = await call(() => api.connectors.list());
+      if (mine !== session) return;
+      connectors = new Map(list.items.map((c) => [c.id, c]));
+      loaded = true;
+      renderRows();
+      // Runs already under way (started elsewhere or by the schedule) are followed too.
+      for (const c of connectors.values())
+        if (c.last_run && ACTIVE.has(c.last_run.status)) follow(c.id, c.last_run.run_id, false);
+    } catch (err) {
+      if (mine !== session) return;
+      tbody.replaceChildren(messageRow(COLUMNS, "empty", "Connectors could not be loaded."));
+      const f = failure(err);
+      if (f.status !== 401) fail(f);
+    } finally {
+      table.setAttribute("aria-busy", "false");
+    }
+  }
+
+  function reset() {
+    session++;
+    for (const t of polls.values()) clearTimeout(t);
+    polls.clear();
+    connectors = new Map();
+    loaded = false;
+    // The next token may be an admin's.
+    readOnly = false;
+    $("connectors-readonly").hidden = true;
+    for (const f of forms)
+      must(f.querySelector<HTMLButtonElement>("button[type=submit]"), "submit button").disabled = false;
+  }
+
+  function statusCell(c: ConnectorInfo) {
+    const run = c.last_run;
+    const state = run ? run.status : "never";
+    const pill = el("span", { className: `pill status ${state}`, textContent: STATUS_TEXT[state] });
+    return el(
+      "td",
+      { className: "status-cell" },
+      pill,
+      el("div", { className: "hint", textContent: schedule(c.schedule_minutes) }),
+    );
+  }
+
+  function runCell(c: ConnectorInfo) {
+    const run = c.last_run;
+    if (!run) return el("td", { className: "hint", textContent: "—" });
+    const cell = el("td", { className: "run" });
+    const started = run.started_at ?? run.created_at;
+    if (ACTIVE.has(run.status)) {
+      cell.append(el("div", {}, run.status === "queued" ? "Queued " : "Started ", when(started)));
+      return cell;
+    }
+    const line = el("div", {}, when(run.finished_at ?? started));
+    if (run.duration_ms !== null) line.append(` · ${seconds(run.duration_ms)}`);
+    cell.append(line, el("div", { className: "counts", textContent: countsText(run) }));
+    if (run.error) {
+      cell.append(
+        el(
+          "div",
+          { className: "run-error" },
+          el("strong", { textContent: run.error.message }),
+          el("span", { className: "meta", textContent: `Step: ${run.error.step} · Code: ${run.error.code}` }),
+        ),
+      );
+    }
+    return cell;
+  }
+
+  function row(c: ConnectorInfo) {
+    const logo = el("span", { className: `logo ${c.type}`, textContent: labelOf(c.type).slice(0, 1) });
+    logo.setAttribute("aria-hidden", "true");
+    const hints = Object.entries(c.credentials.hints);
+    const sync = el("button", { type: "button", className: "sync", textContent: "Sync now" });
+    sync.setAttribute("aria-label", `Sync ${c.name} now`);
+    sync.disabled = readOnly || (!!c.last_run && ACTIVE.has(c.last_run.status));
+    sync.addEventListener("click", () => void syncNow(c.id, sync));
+    const del = el("button", { type: "button", className: "danger", textContent: "Delete" });
+    del.setAttribute("aria-label", `Delete connector ${c.name}`);
+    del.disabled = readOnly;
+    del.addEventListener("click", () => confirmDelete(c.id, del));
+    const tr = el(
+      "tr",
+      {},
+      el(
+        "td",
+        {},
+        el(
+          "span",
+          { className: "svc" },
+          logo,
+          el(
+            "span",
+            {},
+            el("span", { className: "name", textContent: c.name }),
+            el("small", { textContent: labelOf(c.type) }),
+          ),
+        ),
+      ),
+      el(
+        "td",
+        { className: "source" },
+        el("code", { textContent: siteOf(c) }),
+        el("div", {
+          className: "hint",
+          textContent: hints.length ? hints.map(([, v]) => v).join(" · ") : "Anonymous (public content)",
+        }),
+      ),
+      statusCell(c),
+      runCell(c),
+      el("td", { className: "num", textContent: String(c.documents) }),
+      el("td", { className: "actions" }, sync, del),
+    );
+    tr.dataset.connectorId = c.id;
+    tr.dataset.status = c.last_run?.status ?? "never";
+    return tr;
+  }
+
+  function renderRows() {
+    const rows = [...connectors.values()].sort((a, b) => a.created_at.localeCompare(b.created_at)).map(row);
+    $("connector-rows").replaceChildren(
+      ...(rows.length ? rows : [messageRow(COLUMNS, "empty", "No connectors yet. Add a site or shop below.")]),
+    );
+  }
+
+  function renderRow(id: string) {
+    const c = connectors.get(id);
+    const old = document.querySelector(`tr[data-connector-id="${CSS.escape(id)}"]`);
+    if (c && old) old.replaceWith(row(c));
+  }
+
+  /** Polls run `runId` until it ends; `announce` says the outcome (for runs this page started). */
+  function follow(id: string, runId: string, announce: boolean) {
+    if (polls.has(id)) return;
+    const mine = session;
+    const tick = async (delay: number) => {
+      let next = POLL_MS;
+      try {
+        const run = await call(() => api.connectors.run(id, runId));
+        if (mine !== session) return;
+        const c = connectors.get(id);
+        if (!c) return void polls.delete(id);
+        connectors.set(id, { ...c, last_run: run });
+        renderRow(id);
+        if (!ACTIVE.has(run.status)) {
+          polls.delete(id);
+          if (announce) finished(c.name, run);
+          await load();
+          return;
+        }
+      } catch (err) {
+        if (mine !== session) return;
+        const f = failure(err);
+        // Signed out, or the connector (and its runs) deleted meanwhile: stop following.
+        if (f.status === 401 || f.status === 404) return void polls.delete(id);
+        next = Math.min(delay * 2, POLL_MAX_MS);
+      }
+      polls.set(
+        id,
+        setTimeout(() => void tick(next), next),
+      );
+    };
+    polls.set(
+      id,
+      setTimeout(() => void tick(POLL_MS), POLL_MS),
+    );
+  }
+
+  function finished(name: string, run: ConnectorRun) {
+    if (run.status === "succeeded") return say(`Synced “${name}”: ${countsText(run)}.`);
+    fail({
+      status: 0,
+      code: run.error?.code ?? "sync_failed",
+      detail: `The sync of “${name}” failed${run.error ? ` at step “${run.error.step}”: ${run.error.message}` : "."}`,
+    });
+  }
+
+  async function syncNow(id: string, button: HTMLButtonElement) {
+    const c = connectors.get(id);
+    if (!c) return;
+    busy(button, true, "Starting…");
+    try {
+      const started = await call(() => api.connectors.sync(id));
+      say(`Started a sync of “${c.name}”.`);
+      connectors.set(id, {
+        ...c,
+        last_run: {
+          run_id: started.run_id,
+          connector_id: id,
+          trigger: "manual",
+          status: "queued",
+          counts: { seen: 0, added: 0, updated: 0, unchanged: 0, removed: 0, failed: 0, embedding_calls: 0 },
+          error: null,
+          created_at: new Date().toISOString(),
+          started_at: null,
+          finished_at: null,
+          duration_ms: null,
+        },
+      });
+      renderRow(id);
+      follow(id, started.run_id, true);
+    } catch (err) {
+      const f = failure(err);
+      if (f.status === 401) return;
+      fail(explain(f, "sync connectors"));
+      busy(button, false, "Sync now");
+      // 409: a run is already under way; the list shows and follows it.
+      if (f.status === 409) await load();
+    }
+  }
+
+  function confirmDelete(id: string, opener: HTMLButtonElement) {
+    const c = connectors.get(id);
+    if (!c) return;
+    const dialog = $<HTMLDialogElement>("confirm-connector");
+    $("confirm-connector-title").textContent = `Delete the connector “${c.name}”?`;
+    $("confirm-connector-docs").textContent =
+      c.documents === 1 ? "The 1 document it synced" : `The ${c.documents} documents it synced`;
+    must(dialog.querySelector<HTMLInputElement>("input[name=knowledge][value=remove]"), "remove choice").checked = true;
+    dialog.returnValue = "";
+    dialog.showModal();
+    dialog.addEventListener(
+      "close",
+      async () => {
+        if (dialog.returnValue !== "delete") return opener.focus();
+        const keep =
+          must(dialog.querySelector<HTMLInputElement>("input[name=knowledge]:checked"), "choice").value === "keep";
+        busy(opener, true, "Deleting…");
+        try {
+          const r = await call(() => api.connectors.delete(id, { knowledge: keep ? "keep" : "remove" }));
+          const docs = r.documents === 1 ? "1 document" : `${r.documents} documents`;
+          say(
+            `Deleted the connector “${c.name}”; ${r.knowledge === "kept" ? `kept ${docs} as ordinary knowledge` : `removed ${docs}`}.`,
+          );
+          clearTimeout(polls.get(id));
+          polls.delete(id);
+          await load();
+          $("connectors-title").focus();
+        } catch (err) {
+          const f = failure(err);
+          if (f.status !== 401) fail(explain(f, "delete connectors"));
+          busy(opener, false, "Delete");
+        }
+      },
+      { once: true },
+    );
+  }
+
+  /** The create body from the form: each enabled named control goes where its name says. */
+  function bodyOf(form: HTMLFormElement): CreateConnectorJson {
+    const settings: Record<string, unknown> = {};
+    const credentials: Record<string, unknown> = {};
+    const top: Record<string, unknown> = {};
+    const groups: Record<string, Record<string, unknown>> = { settings, credentials };
+    for (const control of form.querySelectorAll<HTMLInputElement | HTMLSelectElement>("input[name], select[name]")) {
+      if (control.disabled) continue;
+      const [first, field] = control.name.split(".", 2) as [string, string | undefined];
+      const target = field ? groups[first] : top;
+      const key = field ?? first;
+      if (!target) continue;
+      if (control instanceof HTMLInputElement && control.type === "checkbox") {
+        const list = (target[key] as string[] | undefined) ?? [];
+        if (control.checked) list.push(control.value);
+        target[key] = list;
+        continue;
+      }
+      let value: unknown = control.value.trim();
+      if (control.dataset.secret !== undefined) value = control.value;
+      if (control.dataset.url !== undefined && value && !/^[a-z][a-z0-9+.-]*:\/\//i.test(String(value)))
+        value = `https://${value}`;
+      if (control.dataset.number !== undefined) value = value === "" ? null : Number(value);
+      if (value === "" && target === credentials) continue;
+      target[key] = value;
+    }
+    const type = form.dataset.connectorType!;
+    const site = String(settings[types.get(type)!.urlField] ?? "");
+    let name = String(top.name ?? "");
+    if (!name) {
+      try {
+        name = new URL(site).host;
+      } catch {
+        name = labelOf(type);
+      }
+    }
+    return { ...top, type, name, settings, credentials } as CreateConnectorJson;
+  }
+
+  /** Marks the controls a validation problem names (`errors[].path` = the control's name). */
+  function markInvalid(form: HTMLFormElement, f: Failure) {
+    let first: HTMLElement | null = null;
+    for (const e of f.errors ?? []) {
+      for (const control of form.querySelectorAll<HTMLInputElement>("input[name]")) {
+        if (control.name === e.path || control.name.startsWith(`${e.path}.`)) {
+          control.setAttribute("aria-invalid", "true");
+          first ??= control;
+        }
+      }
+    }
+    first?.focus();
+  }
+
+  async function create(form: HTMLFormElement) {
+    const button = must(form.querySelector<HTMLButtonElement>("button[type=submit]"), "submit button");
+    const errorBox = must(form.querySelector<HTMLElement>(".field-error"), ".field-error");
+    const label = button.textContent ?? "Connect";
+    const type = form.dataset.connectorType!;
+    errorBox.replaceChildren();
+    for (const i of form.querySelectorAll("[aria-invalid]")) i.removeAttribute("aria-invalid");
+    const url = must(form.querySelector<HTMLInputElement>("input[data-url]"), "address field");
+    if (!url.value.trim()) {
+      url.setAttribute("aria-invalid", "true");
+      errorBox.replaceChildren(el("div", { className: "msg err", textContent: "Enter the address." }));
+      url.focus();
+      return;
+    }
+    const json = bodyOf(form);
+    // The credentials leave the page with this request: their fields are cleared now, whatever the outcome.
+    for (const s of form.querySelectorAll<HTMLInputElement>("input[data-secret]")) {
+      s.value = "";
+      const toggle = form.querySelector<HTMLButtonElement>(`button.toggle[aria-controls="${s.id}"]`);
+      if (toggle) showSecret(s, toggle, false);
+    }
+    busy(button, true, "Checking…");
+    try {
+      const c = await call(() => api.connectors.create(json));
+      say(`Connected the ${labelOf(type)} “${c.name}”. Sync now to bring its content in.`);
+      form.reset();
+      toggleAnonymous(form);
+      await load();
+    } catch (err) {
+      const f = failure(err);
+      if (f.status === 401) return;
+      if (f.status === 403) fail(explain(f, "add connectors"));
+      else {
+        markInvalid(form, f);
+        fail(f, errorBox);
+      }
+    } finally {
+      button.disabled = readOnly;
+      button.setAttribute("aria-busy", "false");
+      button.textContent = label;
+    }
+  }
+
+  /** "Public site": the credential fields are disabled (not sent) and hidden. */
+  function toggleAnonymous(form: HTMLFormElement) {
+    const box = form.querySelector<HTMLInputElement>("input[data-anonymous]");
+    const group = form.querySelector<HTMLElement>("[data-credentials]");
+    if (!box || !group) return;
+    group.hidden = box.checked;
+    for (const i of group.querySelectorAll<HTMLInputElement | HTMLButtonElement>("input, button"))
+      i.disabled = box.checked;
+  }
+
+  for (const form of forms) {
+    form.addEventListener("submit", (e) => {
+      e.preventDefault();
+      void create(form);
+    });
+    form.addEventListener("input", (e) => {
+      (e.target as Element).removeAttribute("aria-invalid");
+      if ((e.target as HTMLInputElement).dataset.anonymous !== undefined) toggleAnonymous(form);
+    });
+    for (const toggle of form.querySelectorAll<HTMLButtonElement>("button.toggle")) {
+      const input = $<HTMLInputElement>(toggle.getAttribute("aria-controls")!);
+      toggle.addEventListener("click", () => showSecret(input, toggle, input.type === "password"));
+    }
+  }
+
+  const dialog = $<HTMLDialogElement>("confirm-connector");
+  dialog.addEventListener("cancel", () => {
+    dialog.returnValue = "";
+  });
+  for (const b of dialog.querySelectorAll<HTMLButtonElement>("[data-close]")) {
+    b.addEventListener("click", () => dialog.close(b.dataset.close));
+  }
+
+  return { load, reset };
+}

@@ -1,0 +1,88 @@
+/**
+ * The page's small DOM helpers and its message areas, shared by the keys
+ * part (byok.ts) and the connectors part (connectors.ts).
+ */
+import { isBrainApiError } from "../src/client";
+
+/** What the page shows of a failed call. */
+export interface Failure {
+  status: number;
+  code: string;
+  title?: string | undefined;
+  detail?: string | undefined;
+  requestId?: string | undefined;
+  errors?: Array<{ path: string; message: string }> | undefined;
+}
+
+export function $<T extends HTMLElement = HTMLElement>(id: string): T {
+  const node = document.getElementById(id);
+  if (!node) throw new Error(`#${id} is missing from the page`);
+  return node as T;
+}
+
+export function must<T extends Element>(node: T | null, what: string): T {
+  if (!node) throw new Error(`${what} is missing from the page`);
+  return node;
+}
+
+export function el<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  props: Partial<HTMLElementTagNameMap[K]> = {},
+  ...kids: Array<Node | string>
+): HTMLElementTagNameMap[K] {
+  const node = Object.assign(document.createElement(tag), props);
+  node.append(...kids);
+  return node;
+}
+
+export function failure(err: unknown): Failure {
+  if (!isBrainApiError(err)) return { status: 0, code: "unexpected_response" };
+  if (err.code === "network_error")
+    return { ...err, detail: "The gateway could not be reached. Check your connection and retry." };
+  return err;
+}
+
+// Messages: successes are polite, errors assertive (role=alert).
+export function say(text: string) {
+  $("error").replaceChildren();
+  $("notice").replaceChildren(el("div", { className: "msg ok", textContent: text }));
+}
+
+export function fail(err: Failure, where: HTMLElement = $("error")) {
+  const box = el(
+    "div",
+    { className: "msg err" },
+    el("strong", { textContent: err.detail || err.title || "Something went wrong." }),
+  );
+  const meta = [err.code && `Code: ${err.code}`, err.requestId && `Request ${err.requestId}`]
+    .filter(Boolean)
+    .join(" · ");
+  if (meta) box.append(el("span", { className: "meta", textContent: meta }));
+  $("notice").replaceChildren();
+  where.replaceChildren(box);
+}
+
+export function busy(button: HTMLButtonElement, on: boolean, label?: string) {
+  button.disabled = on;
+  button.setAttribute("aria-busy", String(on));
+  if (label) button.textContent = label;
+}
+
+export function when(iso: string) {
+  const d = new Date(iso);
+  const text = Number.isNaN(d.getTime())
+    ? "—"
+    : d.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+  return el("time", { dateTime: iso, title: iso, textContent: text });
+}
+
+/** A table row of one cell spanning `columns`: "Loading…", "None yet" and the like. */
+export const messageRow = (columns: number, className: string, text: string) =>
+  el("tr", {}, el("td", { colSpan: columns, className, textContent: text }));
+
+/** Wires a password field's Show/Hide button (`button.toggle[aria-controls]`). */
+export function showSecret(input: HTMLInputElement, toggle: HTMLButtonElement, show: boolean) {
+  input.type = show ? "text" : "password";
+  toggle.textContent = show ? "Hide" : "Show";
+  toggle.setAttribute("aria-pressed", String(show));
+}
