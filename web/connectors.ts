@@ -208,7 +208,12 @@ export function connectorsSection({ api, call }: { api: BrainApi; call: Call }) 
   function renderRow(id: string) {
     const c = connectors.get(id);
     const old = document.querySelector(`tr[data-connector-id="${CSS.escape(id)}"]`);
-    if (c && old) old.replaceWith(row(c));
+    if (!c || !old) return;
+    // Focus stays on the same button of the new row (keyboard users keep their place).
+    const focused = old.contains(document.activeElement) ? (document.activeElement as HTMLElement).className : null;
+    const fresh = row(c);
+    old.replaceWith(fresh);
+    if (focused !== null) fresh.querySelector<HTMLElement>(`button[class="${CSS.escape(focused)}"]`)?.focus();
   }
 
   /** Polls run `runId` until it ends; `announce` says the outcome (for runs this page started). */
@@ -222,8 +227,10 @@ export function connectorsSection({ api, call }: { api: BrainApi; call: Call }) 
         if (mine !== session) return;
         const c = connectors.get(id);
         if (!c) return void polls.delete(id);
+        const before = c.last_run;
         connectors.set(id, { ...c, last_run: run });
-        renderRow(id);
+        // Re-rendered only when the run moved on: a row replaced every second would lose the focus in it.
+        if (before?.run_id !== run.run_id || before.status !== run.status) renderRow(id);
         if (!ACTIVE.has(run.status)) {
           polls.delete(id);
           if (announce) finished(c.name, run);
