@@ -65,7 +65,7 @@ export function recordChat(
   outcome: "success" | "error",
   extra: Record<string, unknown>,
 ) {
-  recordKeyUse(deps.audit, deps.tenant.principal, {
+  recordKeyUse(deps.audit, deps.tenant, {
     key: chat.key,
     purpose: "chat",
     model: chat.request.model,

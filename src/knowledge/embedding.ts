@@ -62,7 +62,7 @@ export async function embedTexts(
       usage.totalTokens += out.usage.totalTokens;
     }
   } catch (err) {
-    recordKeyUse(deps.audit, deps.tenant.principal, {
+    recordKeyUse(deps.audit, deps.tenant, {
       key,
       purpose,
       model,
@@ -73,7 +73,7 @@ export async function embedTexts(
     if (err instanceof ProviderError) throw reportProviderError(err, deps.logger);
     throw err;
   }
-  recordKeyUse(deps.audit, deps.tenant.principal, {
+  recordKeyUse(deps.audit, deps.tenant, {
     key,
     purpose,
     model,

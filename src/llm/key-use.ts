@@ -46,8 +46,19 @@ export async function requireProviderKey(deps: KeyUseDeps, provider: ProviderId)
       `This tenant has no ${provider} key. Store an ${provider} key at POST /vault/keys/${provider}.`,
     );
   }
+  // Past the expires_at the tenant gave when storing it: refused before the provider, naming the key to replace.
+  const { expiresAt, version } = key.value;
+  if (expiresAt && expiresAt.getTime() <= Date.now()) {
+    throw new ApiError(
+      "provider_key_expired",
+      `This tenant's ${provider} key (version ${version}) expired at ${expiresAt.toISOString()}, the expires_at given when it was stored. An admin must store a new ${provider} key at POST /vault/keys/${provider}.`,
+    );
+  }
   return { provider, ...key.value };
 }
+
+/** The code a use's `extra.error` carries when the provider refused the key (401/403): see `providerFailureCode`. */
+const KEY_REJECTED = "provider_key_rejected";
 
 /**
  * A call's usage as its key.use row carries it: tokens, and what they cost (`cost_usd`, a decimal
@@ -66,10 +77,12 @@ function usageDetails(usage: Usage, cost: number | null) {
 /**
  * Records one `key.use` row: which key version served which call and what it
  * consumed. Field names avoid "token"/"key" because the audit writer redacts those.
+ * And on the key's record, off the response's path: `last_used_at`, and `verification:
+ * rejected` when the provider refused the key (`extra.error` = provider_key_rejected).
  */
 export function recordKeyUse(
   audit: AuditLog,
-  principal: Principal,
+  tenant: Pick<Tenant, "principal" | "keys">,
   use: {
     key: Pick<TenantKey, "provider" | "version">;
     purpose: "embedding" | "retrieval" | "chat";
@@ -79,6 +92,8 @@ export function recordKeyUse(
     extra?: Record<string, unknown>;
   },
 ): void {
+  const { principal } = tenant;
+  tenant.keys.noteUse(use.key.provider, use.key.version, { rejected: use.extra?.error === KEY_REJECTED });
   const cost = use.usage ? costNanos(use.model, use.usage) : null;
   if (cost) noteSpend(principal.tenantId, apiKeyIdOf(principal), cost);
   audit.record({

@@ -55,7 +55,7 @@ function record(
   outcome: "success" | "error",
   extra: Record<string, unknown>,
 ) {
-  recordKeyUse(deps.audit, deps.tenant.principal, {
+  recordKeyUse(deps.audit, deps.tenant, {
     key,
     purpose,
     model,

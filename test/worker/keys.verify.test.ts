@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { azureFields, azureKey } from "./support/knowledge";
+import { azureFields, azureKey, createAgent } from "./support/knowledge";
 import { auditRows, llmCalls, sha256Hex, sql, vaultRaw } from "./support/stack";
 import { newTenant } from "./support/tokens";
 import { call } from "./support/worker";
@@ -253,5 +253,141 @@ describe("POST /vault/keys/:service/verify", () => {
     await call("POST", "/vault/keys/openai/verify", { as: { tenant: a } });
     const infoB = await call("GET", "/vault/keys/openai", { as: { tenant: b } });
     expect(infoB.json.verification).toBeNull();
+  });
+});
+
+describe("a key's lifecycle: last use, expiry, rejection during use", () => {
+  const chat = (tenant: string, agent = "bot") =>
+    call("POST", `/agents/${agent}/chat`, {
+      as: { tenant, roles: ["member"] },
+      body: { messages: [{ role: "user", content: "hello" }] },
+    });
+  const info = async (tenant: string, service = "openai") =>
+    (await call("GET", `/vault/keys/${service}`, { as: { tenant } })).json;
+  /** Writes a version straight into Vault, as an older client (or a date now past) left it. */
+  const writeInVault = (tenant: string, service: string, data: Record<string, unknown>) =>
+    vaultRaw("POST", `secret/data/tenants/${tenant}/api_keys/${service}`, {
+      data: { key_hint: "****", created_at: new Date().toISOString(), created_by: "x", metadata: {}, ...data },
+    });
+
+  it("last_used_at moves after a chat (written after the answer, through waitUntil)", async () => {
+    const tenant = newTenant();
+    await store(tenant, "openai", openaiKey());
+    await createAgent(tenant, { agent_id: "bot" });
+    expect((await info(tenant)).last_used_at).toBeNull();
+    const before = Date.now();
+    expect((await chat(tenant)).status).toBe(200);
+    const first = Date.parse((await info(tenant)).last_used_at);
+    expect(first).toBeGreaterThanOrEqual(before - 1000);
+    expect((await chat(tenant)).status).toBe(200);
+    expect(Date.parse((await info(tenant)).last_used_at)).toBeGreaterThan(first);
+  });
+
+  it.each([
+    ["/v1/chat/completions", { model: "gpt-4o-mini", messages: [{ role: "user", content: "hi" }] }],
+    ["/v1/embeddings", { model: "text-embedding-3-small", input: "hi" }],
+  ])("%s records the use too", async (path, body) => {
+    const tenant = newTenant();
+    await store(tenant, "openai", openaiKey());
+    const r = await call("POST", path, { as: { tenant, roles: ["member"] }, body });
+    expect(r.status).toBe(200);
+    expect((await info(tenant)).last_used_at).not.toBeNull();
+  });
+
+  it("embedding a knowledge document records the use", async () => {
+    const tenant = newTenant();
+    await store(tenant, "openai", openaiKey());
+    const r = await call("POST", "/knowledge/documents", {
+      as: { tenant },
+      body: { title: "Reset", content: "Hold the reset button for ten seconds." },
+    });
+    expect(r.status).toBe(201);
+    expect((await info(tenant)).last_used_at).not.toBeNull();
+  });
+
+  it("expires_at is stored with the key; within 14 days the record says expiring_soon", async () => {
+    const tenant = newTenant();
+    const soon = new Date(Date.now() + 3 * 86_400_000).toISOString();
+    const r = await store(tenant, "openai", openaiKey(), { expires_at: soon });
+    expect(r.status).toBe(201);
+    expect(r.json.expires_at).toBe(soon);
+    const later = new Date(Date.now() + 30 * 86_400_000).toISOString();
+    await store(tenant, "anthropic", anthropicKey(), { expires_at: later });
+    await store(tenant, "my-proxy", "proxy-key-0123456789-noexpiry");
+    const list = await call("GET", "/vault/keys", { as: { tenant } });
+    const byService = Object.fromEntries(list.json.items.map((i: any) => [i.service, i]));
+    expect(byService.openai).toMatchObject({ expires_at: soon, expiring_soon: true, expired: false });
+    expect(byService.anthropic).toMatchObject({ expires_at: later, expiring_soon: false, expired: false });
+    expect(byService["my-proxy"]).toMatchObject({ expires_at: null, expiring_soon: false, expired: false });
+    // Each version has its own expiry: a rotation without one has none.
+    await store(tenant, "openai", openaiKey());
+    expect(await info(tenant)).toMatchObject({ version: 2, expires_at: null, expiring_soon: false });
+  });
+
+  it.each([
+    ["in the past", new Date(Date.now() - 60_000).toISOString(), "expires_at must be in the future"],
+    ["not a date-time", "next tuesday", "expires_at must be an ISO 8601 date-time, e.g. 2027-01-31T00:00:00Z"],
+  ])("expires_at %s is refused (400) and nothing is stored", async (_what, expires_at, message) => {
+    const tenant = newTenant();
+    const r = await store(tenant, "openai", openaiKey(), { expires_at });
+    expect(r.status).toBe(400);
+    expect(r.json.errors).toContainEqual({ path: "expires_at", message });
+    expect((await vaultRaw("GET", `secret/data/tenants/${tenant}/api_keys/openai`)).status).toBe(404);
+  });
+
+  it("an expired key is refused for use with a problem naming the key to replace; /v1 answers in OpenAI's shape", async () => {
+    const tenant = newTenant();
+    const key = openaiKey();
+    await writeInVault(tenant, "openai", { api_key: key, expires_at: "2026-01-01T00:00:00.000Z" });
+    await createAgent(tenant, { agent_id: "bot" });
+    const r = await chat(tenant);
+    expect(r.status).toBe(422);
+    expect(r.res.headers.get("content-type")).toBe("application/problem+json");
+    expect(r.json).toMatchObject({
+      code: "provider_key_expired",
+      detail:
+        "This tenant's openai key (version 1) expired at 2026-01-01T00:00:00.000Z, the expires_at given when it was stored. An admin must store a new openai key at POST /vault/keys/openai.",
+    });
+    const v1 = await call("POST", "/v1/chat/completions", {
+      as: { tenant, roles: ["member"] },
+      body: { model: "gpt-4o-mini", messages: [{ role: "user", content: "hi" }] },
+    });
+    expect(v1.status).toBe(422);
+    expect(v1.json.error).toMatchObject({ code: "provider_key_expired", type: "invalid_request_error" });
+    expect(v1.json.error.message).toContain("POST /vault/keys/openai");
+    // Refused before the provider: no call made, and not a use.
+    expect(await callsWith(key)).toEqual([]);
+    expect(await info(tenant)).toMatchObject({ expired: true, expiring_soon: false, last_used_at: null });
+  });
+
+  it("a key the provider rejects during use is marked rejected on its record; a rotation starts unchecked", async () => {
+    const tenant = newTenant();
+    const key = openaiKey("revoked");
+    await store(tenant, "openai", key);
+    await createAgent(tenant, { agent_id: "bot" });
+    expect((await info(tenant)).verification).toBeNull();
+    const r = await chat(tenant);
+    expect(r.status).toBe(422);
+    expect(r.json.code).toBe("provider_key_rejected");
+    const after = await info(tenant);
+    expect(after).toMatchObject({ verification: "rejected", verified_version: 1 });
+    expect(after.last_used_at).not.toBeNull();
+    expect(Date.parse(after.last_verified_at)).not.toBeNaN();
+    const texts = [r.text, JSON.stringify(after), JSON.stringify(await auditRows(tenant))].join("");
+    expect(texts).not.toContain(key);
+
+    await store(tenant, "openai", openaiKey());
+    expect(await info(tenant)).toMatchObject({ version: 2, verification: null });
+    expect((await chat(tenant)).status).toBe(200);
+    // A successful use is no verdict: the record stays unchecked.
+    expect(await info(tenant)).toMatchObject({ version: 2, verification: null });
+  });
+
+  it("a rate-limited use is no verdict on the key", async () => {
+    const tenant = newTenant();
+    await store(tenant, "openai", openaiKey("ratelimited"), { verify: true });
+    await createAgent(tenant, { agent_id: "bot" });
+    expect((await chat(tenant)).status).toBe(503);
+    expect(await info(tenant)).toMatchObject({ verification: "unknown" });
   });
 });
