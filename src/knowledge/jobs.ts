@@ -1,6 +1,6 @@
-import { and, eq } from "drizzle-orm";
+import { and, eq, inArray } from "drizzle-orm";
 import type { Database } from "../db/client";
-import { knowledgeJobs } from "../db/schema";
+import { knowledgeBase, knowledgeJobs } from "../db/schema";
 import { ApiError } from "../errors/problem";
 import type { DocumentInput } from "./ingest";
 
@@ -14,10 +14,14 @@ export interface IngestParams {
   userId: string;
 }
 
-/** The Workflow binding jobs are started through (wrangler.toml [[workflows]]): the one method used here. */
+/** The Workflow binding jobs are started through (wrangler.toml [[workflows]]): the methods used here. */
 export interface IngestWorkflow {
   create(options: { id: string; params: IngestParams }): Promise<unknown>;
+  get(id: string): Promise<{ status(): Promise<{ status: string }> }>;
 }
+
+/** A queued job whose Workflow instance the engine does not know after this long was never started. */
+const LOST_AFTER_MS = 60_000;
 
 /** A tenant's large-upload jobs. Every query is filtered by tenant_id. */
 export class IngestJobStore {
@@ -72,6 +76,42 @@ export class IngestJobStore {
       .where(and(eq(knowledgeJobs.id, id), eq(knowledgeJobs.tenant_id, this.tenantId)))
       .limit(1);
     return row;
+  }
+  /**
+   * A job that looks active but whose instance has ended without recording
+   * its end (terminated, or lost by the engine) is closed as failed, and any
+   * part of its document removed, so a reader is never told "running" forever.
+   */
+  async reconcile(workflow: IngestWorkflow, row: JobRow): Promise<JobRow> {
+    if (row.status !== "queued" && row.status !== "running") return row;
+    let ended: boolean;
+    try {
+      const { status } = await (await workflow.get(row.id)).status();
+      ended = status === "errored" || status === "terminated" || status === "complete";
+    } catch {
+      ended = Date.now() - row.created_at.getTime() > LOST_AFTER_MS;
+    }
+    if (!ended) return row;
+    const where = and(
+      eq(knowledgeJobs.id, row.id),
+      eq(knowledgeJobs.tenant_id, this.tenantId),
+      inArray(knowledgeJobs.status, ["queued", "running"]),
+    );
+    await this.db.batch([
+      this.db
+        .delete(knowledgeBase)
+        .where(and(eq(knowledgeBase.tenant_id, this.tenantId), eq(knowledgeBase.document_id, row.document_id))),
+      this.db
+        .update(knowledgeJobs)
+        .set({
+          status: "failed",
+          content: null,
+          error: { step: "engine", code: "job_lost", message: "The job ended without recording its result." },
+          finished_at: new Date(),
+        })
+        .where(where),
+    ]);
+    return (await this.get(row.id)) ?? row;
   }
 }
 

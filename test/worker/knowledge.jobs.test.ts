@@ -239,6 +239,29 @@ describe("knowledge jobs: failures", () => {
     expect(row!.content).toBeNull();
   });
 
+  it("a job whose Workflow instance was terminated reads as failed (job_lost), not running forever", async () => {
+    const tenant = newTenant();
+    const limited = openaiKey("ratelimited");
+    await storeKey(tenant, "openai", limited);
+    const fp = await sha256Hex(limited);
+    const before = (await llmCalls()).filter((c: any) => c.keyFingerprint === fp).length;
+    const accepted = await call("POST", "/knowledge/documents", {
+      as: { tenant },
+      body: { content: "QX-5", async: true },
+    });
+    expect(accepted.status).toBe(202);
+    // Its embed step got a 429 and sleeps for the Retry-After; the instance is stopped meanwhile.
+    await expect
+      .poll(async () => (await llmCalls()).filter((c: any) => c.keyFingerprint === fp).length, { timeout: 20_000 })
+      .toBeGreaterThan(before);
+    const instance = await env.KNOWLEDGE_INGEST.get(accepted.json.job_id);
+    await instance.terminate();
+    await expect.poll(async () => (await instance.status()).status, { timeout: 10_000 }).toBe("terminated");
+    const job = await call("GET", `/knowledge/jobs/${accepted.json.job_id}`, { as: { tenant, roles: ["member"] } });
+    expect(job.json).toMatchObject({ status: "failed", error: { step: "engine", code: "job_lost" } });
+    expect(job.json.finished_at).not.toBeNull();
+  }, 60_000);
+
   it("a step retried after part of its write landed leaves every chunk once", async () => {
     const tenant = newTenant();
     await storeKey(tenant, "openai", openaiKey("jobRetry"));

@@ -83,9 +83,10 @@ export const knowledgeRouter = createRouter()
   .openapi(getJob, async (c) => {
     const { job_id } = c.req.valid("param");
     return await audited(c, async () => {
-      const job = await c.get("tenant").knowledgeJobs.get(job_id);
+      const jobs = c.get("tenant").knowledgeJobs;
+      const job = await jobs.get(job_id);
       if (!job) throw new ApiError("not_found", `No job ${job_id} in this tenant.`);
-      return c.json(toJob(job), 200);
+      return c.json(toJob(await jobs.reconcile(c.env.KNOWLEDGE_INGEST, job)), 200);
     });
   })
   .openapi(searchKnowledge, async (c) => {
