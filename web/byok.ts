@@ -10,7 +10,7 @@
  * not sign the admin out. Keys typed into the forms are sent once and cleared; the page
  * never receives a stored key. The Connectors section is web/connectors.ts.
  */
-import { BrainApiError, createBrainApi, type KeyInfo } from "../src/client";
+import { BrainApiError, createBrainApi, type KeyInfo, type StoreKeyResult, type VerifyKeyResult } from "../src/client";
 import { PROVIDER_NAMES } from "../src/llm/catalog";
 import { connectorsSection } from "./connectors";
 import { $, busy, el, fail, failure, messageRow, must, say, showSecret, when } from "./ui";
@@ -18,6 +18,14 @@ import { $, busy, el, fail, failure, messageRow, must, say, showSecret, when } f
 const TOKEN_KEY = "brain.byok.token";
 const NAMES: Record<string, string> = PROVIDER_NAMES;
 const SERVICE_NAME = /^[a-z0-9][a-z0-9_-]{0,63}$/;
+/** The keys table's columns (src/routes/portal/byok.page.ts). */
+const COLUMNS = 8;
+/** How the provider's verdicts read, and the pill style each takes. */
+const VERDICTS = {
+  valid: { label: "Verified", style: "succeeded" },
+  rejected: { label: "Rejected", style: "failed" },
+  unknown: { label: "Unknown", style: "never" },
+} as const;
 
 const body = document.body;
 const origins = (body.dataset.portalOrigins ?? "").split(" ").filter(Boolean);
@@ -101,14 +109,14 @@ async function load() {
   const tbody = $("rows");
   table.setAttribute("aria-busy", "true");
   // Placeholder only on the first load; later reloads keep the rows in place until the new list arrives.
-  if (!loaded) tbody.replaceChildren(messageRow(6, "loading", "Loading keys…"));
+  if (!loaded) tbody.replaceChildren(messageRow(COLUMNS, "loading", "Loading keys…"));
   try {
     const list = await call(() => api.vault.listKeys());
     keys = new Map(list.items.map((k) => [k.service, k]));
     loaded = true;
     renderRows();
   } catch (err) {
-    tbody.replaceChildren(messageRow(6, "empty", "Keys could not be loaded."));
+    tbody.replaceChildren(messageRow(COLUMNS, "empty", "Keys could not be loaded."));
     const f = failure(err);
     if (f.status !== 401) fail(f);
   } finally {
@@ -116,7 +124,32 @@ async function load() {
   }
 }
 
+/** The provider's last verdict on the current version, and when it was given. */
+function checkCell(k: KeyInfo) {
+  const verdict = k.verification ? VERDICTS[k.verification] : { label: "Not checked", style: "never" };
+  const cell = el(
+    "td",
+    { className: "check" },
+    el("span", { className: `pill status ${verdict.style}`, textContent: verdict.label }),
+  );
+  if (k.last_verified_at) cell.append(el("span", { className: "counts" }, " ", when(k.last_verified_at)));
+  return cell;
+}
+
+/** The expiry, marked when it is near or past (the key is refused for use after it). */
+function expiryCell(k: KeyInfo) {
+  if (!k.expires_at) return el("td", { textContent: "—" });
+  const cell = el("td", {}, when(k.expires_at));
+  if (k.expired) cell.append(" ", el("span", { className: "pill status failed", textContent: "Expired" }));
+  else if (k.expiring_soon)
+    cell.append(" ", el("span", { className: "pill status failed", textContent: "Expires soon" }));
+  return cell;
+}
+
 function keyRow(k: KeyInfo) {
+  const check = el("button", { type: "button", textContent: "Check again" });
+  check.setAttribute("aria-label", `Check the ${nameOf(k.service)} key again`);
+  check.addEventListener("click", () => void checkAgain(k.service, check));
   const del = el("button", { type: "button", className: "danger", textContent: "Delete" });
   del.setAttribute("aria-label", `Delete ${nameOf(k.service)} key`);
   del.addEventListener("click", () => confirmDelete(k.service, del));
@@ -128,17 +161,43 @@ function keyRow(k: KeyInfo) {
     el("td", {}, el("span", { className: "svc" }, logo, nameOf(k.service))),
     el("td", {}, el("code", { textContent: k.key_hint || "—" })),
     el("td", { className: "num" }, el("span", { className: "pill", textContent: `v${k.version}` })),
-    el("td", {}, when(k.created_at)),
+    checkCell(k),
+    el("td", {}, k.last_used_at ? when(k.last_used_at) : "Never"),
+    expiryCell(k),
     el("td", {}, when(k.updated_at)),
-    el("td", {}, del),
+    el("td", { className: "actions" }, check, del),
   );
   tr.dataset.service = k.service;
   return tr;
 }
 
+/** What the provider said, as one sentence for the notice. */
+function verdictText(service: string, r: StoreKeyResult | VerifyKeyResult): string {
+  if (!r.verification) return "";
+  const word = { valid: "works", rejected: "was rejected", unknown: "could not be checked" }[r.verification];
+  return ` The provider check: the ${nameOf(service)} key ${word}. ${r.verification_reason ?? ""}`.trimEnd();
+}
+
+/** `POST /vault/keys/:service/verify`: asks the provider again; the list shows the new verdict. */
+async function checkAgain(service: string, button: HTMLButtonElement) {
+  busy(button, true, "Checking…");
+  try {
+    const r = await call(() => api.vault.verifyKey(service));
+    say(`Checked the ${nameOf(service)} key (${r.key_hint ?? "?"}, version ${r.version}).${verdictText(service, r)}`);
+    await load();
+  } catch (err) {
+    const f = failure(err);
+    if (f.status !== 401) fail(f);
+  } finally {
+    busy(button, false, "Check again");
+  }
+}
+
 function renderRows() {
   const rows = [...keys.values()].sort((a, b) => a.service.localeCompare(b.service)).map(keyRow);
-  $("rows").replaceChildren(...(rows.length ? rows : [messageRow(6, "empty", "No provider keys yet. Add one below.")]));
+  $("rows").replaceChildren(
+    ...(rows.length ? rows : [messageRow(COLUMNS, "empty", "No provider keys yet. Add one below.")]),
+  );
   for (const form of document.querySelectorAll<HTMLFormElement>("form[data-service]")) {
     const k = keys.get(form.dataset.service!);
     must(form.querySelector("[data-current]"), "[data-current]").textContent = k
@@ -157,6 +216,7 @@ function renderRows() {
 function partsOf(form: HTMLFormElement) {
   return {
     input: must(form.querySelector<HTMLInputElement>("input[name=api_key]"), "key field"),
+    expiry: must(form.querySelector<HTMLInputElement>("input[name=expires_at]"), "expiry field"),
     service: form.querySelector<HTMLInputElement>("input[name=service]"),
     submit: must(form.querySelector<HTMLButtonElement>("button[type=submit]"), "submit button"),
     toggle: must(form.querySelector<HTMLButtonElement>(".toggle"), "show/hide button"),
@@ -172,7 +232,7 @@ function showKey(form: HTMLFormElement, show: boolean) {
 }
 
 async function save(form: HTMLFormElement) {
-  const { input, service: svcInput, submit: button, errorBox, fields } = partsOf(form);
+  const { input, expiry, service: svcInput, submit: button, errorBox, fields } = partsOf(form);
   const service = form.dataset.service || (svcInput?.value ?? "").trim().toLowerCase();
   const label = button.textContent;
   errorBox.replaceChildren();
@@ -201,19 +261,24 @@ async function save(form: HTMLFormElement) {
   showKey(form, false);
   try {
     const given = Object.fromEntries(fields.map((f) => [f.name, f.value.trim()]));
-    const r = await call(() => api.vault.storeKey(service, apiKey, { fields: given }));
+    // A date means the end of that day is unknown: the key is taken as stopping at its start (UTC).
+    const expiresAt = expiry.value ? `${expiry.value}T00:00:00Z` : undefined;
+    const r = await call(() => api.vault.storeKey(service, apiKey, { fields: given, verify: true, expiresAt }));
     say(
-      `${r.action === "rotated" ? "Rotated the " : "Saved the "}${nameOf(service)} key (${r.key_hint}, version ${r.version}).`,
+      `${r.action === "rotated" ? "Rotated the " : "Saved the "}${nameOf(service)} key (${r.key_hint}, version ${r.version}).${verdictText(service, r)}`,
     );
+    // Shape warnings: stored anyway, the provider decides; shown so a typo is noticed.
+    for (const w of r.warnings ?? []) $("notice").append(el("div", { className: "msg warn", textContent: w }));
     if (svcInput) svcInput.value = "";
+    expiry.value = "";
     await load();
   } catch (err) {
     const f = failure(err);
     // The field the problem names (an endpoint, a deployment…), else the key.
     const named = fields.find((field) => f.errors?.some((e) => e.path === field.name));
-    if (f.code === "validation_failed" || f.code === "url_not_allowed")
-      (named ?? input).setAttribute("aria-invalid", "true");
-    if (f.status !== 401) fail(f, f.code === "validation_failed" ? errorBox : undefined);
+    const beside = f.code === "validation_failed" || f.code === "provider_key_rejected";
+    if (beside || f.code === "url_not_allowed") (named ?? input).setAttribute("aria-invalid", "true");
+    if (f.status !== 401) fail(f, beside ? errorBox : undefined);
   } finally {
     busy(button, false, keys.has(service) ? "Rotate key" : (label ?? "Save key"));
   }

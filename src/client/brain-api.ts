@@ -141,6 +141,10 @@ export function createBrainApi(opts: BrainApiOptions) {
           expectedVersion?: number;
           /** A credential's fields besides the key (Azure OpenAI: endpoint, deployment, api_version). */
           fields?: { endpoint?: string; deployment?: string; api_version?: string };
+          /** Ask the provider first: a key it rejects is not stored (`provider_key_rejected`). */
+          verify?: boolean;
+          /** When the provider key stops working (ISO 8601 date-time). */
+          expiresAt?: string;
         } = {},
       ) =>
         keys[":service"].$post({
@@ -151,8 +155,12 @@ export function createBrainApi(opts: BrainApiOptions) {
             ...o.fields,
             ...(o.metadata ? { metadata: o.metadata } : {}),
             ...(o.expectedVersion !== undefined ? { expected_version: o.expectedVersion } : {}),
+            ...(o.verify ? { verify: true } : {}),
+            ...(o.expiresAt ? { expires_at: o.expiresAt } : {}),
           },
         }),
+      /** Asks the provider again whether the stored key works; the verdict is kept on the key's record. Admins only. */
+      verifyKey: (service: string) => keys[":service"].verify.$post({ param: { service } }),
       /** The key's metadata (never the key); `not_found` when none is stored. */
       getKey: (service: string) => keys[":service"].$get({ param: { service } }),
       /** Deletes the key and every version of it. Admins only. */

@@ -33,6 +33,8 @@ export type KeyInfo = Result<BrainApi["vault"]["getKey"]>;
 export type KeyList = Result<BrainApi["vault"]["listKeys"]>;
 /** `DELETE /vault/keys/:service` answer. */
 export type DeleteKeyResult = Result<BrainApi["vault"]["deleteKey"]>;
+/** `POST /vault/keys/{service}/verify`: the provider's verdict on the stored key. */
+export type VerifyKeyResult = Result<BrainApi["vault"]["verifyKey"]>;
 /** A page of audit rows. */
 export type AuditLogPage = Result<BrainApi["audit"]["list"]>;
 /** One connector (credential hints only) with its last run. */

@@ -23,7 +23,11 @@ const ANTHROPIC_KEY = "sk-ant-api03-browserTestKey0123456789abcdABCD";
 const ROTATED_KEY = "sk-proj-browserRotatedKey0123456789abcROT8";
 const SEALED_TRY_KEY = "sk-ant-api03-sealedVaultKey0123456789abcdSEAL";
 const OTHER_KEY = "other-service-key-0123456789abcdefOTHR";
-const ALL_KEYS = [OPENAI_KEY, ANTHROPIC_KEY, ROTATED_KEY, SEALED_TRY_KEY, OTHER_KEY];
+// The provider stand-in answers a key containing "revoked" as the real API answers a revoked key: 401.
+const REVOKED_KEY = "sk-proj-revokedBrowserKey0123456789abcdREVK";
+// Shorter than OpenAI's usual shape (a warning), yet accepted by the provider.
+const ODD_SHAPE_KEY = "sk-oddShapeKey0000ODD1";
+const ALL_KEYS = [OPENAI_KEY, ANTHROPIC_KEY, ROTATED_KEY, SEALED_TRY_KEY, OTHER_KEY, REVOKED_KEY, ODD_SHAPE_KEY];
 
 if (chromiumMissing) {
   console.warn(
@@ -107,9 +111,10 @@ describe.skipIf(chromiumMissing)("BYOK page in chromium", () => {
     await screenshot(page, "02-signed-in-empty");
   });
 
-  it("saves an OpenAI key and an Anthropic key and lists both with hint, version and dates", async () => {
+  it("saves an OpenAI key and an Anthropic key, checked with the provider, and lists both with hint, version, check and dates", async () => {
     await saveWithKeyboard("OpenAI API key", OPENAI_KEY);
     await notice().getByText("Saved the OpenAI key (****WXYZ, version 1).").waitFor();
+    expect(await notice().textContent()).toContain("The provider check: the OpenAI key works.");
     expect(await page.getByLabel("OpenAI API key", { exact: true }).inputValue()).toBe("");
 
     await saveWithKeyboard("Anthropic API key", ANTHROPIC_KEY);
@@ -119,8 +124,9 @@ describe.skipIf(chromiumMissing)("BYOK page in chromium", () => {
     const openai = await cells("openai");
     expect(openai[0]).toContain("OpenAI");
     expect(openai.slice(1, 3)).toEqual(["****WXYZ", "v1"]);
-    expect(openai[3]).toMatch(/\d{4}/); // created, formatted
-    expect(openai[4]).toMatch(/\d{4}/); // updated
+    expect(openai[3]).toMatch(/^Verified\s.*\d{4}/); // the provider's verdict and when, formatted
+    expect(openai.slice(4, 6)).toEqual(["Never", "—"]); // last used, expires
+    expect(openai[6]).toMatch(/\d{4}/); // updated
     expect((await cells("anthropic")).slice(1, 3)).toEqual(["****ABCD", "v1"]);
     expect(await row("openai").locator("time").first().getAttribute("datetime")).toMatch(/^\d{4}-\d\d-\d\dT/);
     // The form now offers rotation and shows the current hint.
@@ -176,6 +182,45 @@ describe.skipIf(chromiumMissing)("BYOK page in chromium", () => {
     await row("openai").getByText("v2").waitFor();
     expect((await cells("openai")).slice(1, 3)).toEqual(["****ROT8", "v2"]);
     await screenshot(page, "04-rotated");
+  });
+
+  it("does not store a key the provider rejects: says so beside the field, the stored version stays", async () => {
+    await saveWithKeyboard("OpenAI API key", REVOKED_KEY);
+    const fieldError = page.locator('form[data-service="openai"] .field-error');
+    await fieldError.getByText("Code: provider_key_rejected").waitFor();
+    expect(await fieldError.textContent()).toContain("It was not stored");
+    expect(await page.getByLabel("OpenAI API key", { exact: true }).getAttribute("aria-invalid")).toBe("true");
+    expect(await page.getByLabel("OpenAI API key", { exact: true }).inputValue()).toBe("");
+    expect((await cells("openai")).slice(1, 4)).toEqual(["****ROT8", "v2", expect.stringMatching(/^Verified/)]);
+  });
+
+  it("checks a stored key again on request and shows the new verdict", async () => {
+    const before = await row("openai").locator("td.check time").getAttribute("datetime");
+    await page.getByRole("button", { name: "Check the OpenAI key again" }).click();
+    await notice()
+      .getByText("Checked the OpenAI key (****ROT8, version 2). The provider check: the OpenAI key works.")
+      .waitFor();
+    await page.waitForFunction(
+      (b) => document.querySelector('tr[data-service="openai"] td.check time')?.getAttribute("datetime") !== b,
+      before,
+    );
+    expect((await cells("openai"))[3]).toMatch(/^Verified/);
+    expect(await page.getByRole("button", { name: "Check the OpenAI key again" }).isEnabled()).toBe(true);
+  });
+
+  it("shows a shape warning (stored anyway) and marks a key expiring within 14 days", async () => {
+    const soon = new Date(Date.now() + 5 * 86_400_000).toISOString().slice(0, 10);
+    await page.locator("#exp-openai").fill(soon);
+    await saveWithKeyboard("OpenAI API key", ODD_SHAPE_KEY);
+    await notice().getByText("Rotated the OpenAI key (****ODD1, version 3).").waitFor();
+    expect(await notice().locator(".msg.warn").textContent()).toContain("does not look like an openai key");
+    await row("openai").getByText("Expires soon").waitFor();
+    const cols = await cells("openai");
+    expect(cols.slice(1, 3)).toEqual(["****ODD1", "v3"]);
+    expect(cols[5]).toContain("Expires soon");
+    expect(await row("openai").locator("td:nth-child(6) time").getAttribute("datetime")).toBe(`${soon}T00:00:00.000Z`);
+    expect(await page.locator("#exp-openai").inputValue()).toBe("");
+    await screenshot(page, "04b-expiring-soon");
   });
 
   it("explains a rejected key next to its field", async () => {

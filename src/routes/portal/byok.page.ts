@@ -33,6 +33,14 @@ function fieldInputs(service: ProviderId, fields: readonly CredentialField[]) {
   );
 }
 
+/** The optional date the provider key stops working: the list warns in its last days and use is refused after it. */
+function expiryInput(form: string) {
+  return html`
+  <label for="exp-${form}">Expires on <span class="optional">(optional)</span></label>
+  <input id="exp-${form}" name="expires_at" type="date" aria-describedby="exp-hint-${form}">
+  <p class="hint" id="exp-hint-${form}">If your provider key has an end date. The key is checked with the provider when you save it.</p>`;
+}
+
 /** One form per provider of the catalog: its name, its fields, and its key shape's example as placeholder and hint. */
 function keyForm(service: ProviderId) {
   const info: ProviderInfo = PROVIDER_CATALOG[service];
@@ -51,6 +59,7 @@ function keyForm(service: ProviderId) {
   </div>
   <p class="hint" id="hint-${service}">${hint}</p>
   <p class="hint" id="cur-${service}" data-current>No key stored yet.</p>
+  ${expiryInput(service)}
   <div class="field-error" aria-live="assertive"></div>
   <button type="submit" class="primary">Save key</button>
 </form>`;
@@ -67,6 +76,7 @@ const otherForm = html`
     <button type="button" class="toggle" aria-controls="key-other" aria-pressed="false">Show</button>
   </div>
   <p class="hint" id="hint-other">Lowercase service name. Saving a stored service again rotates its key.</p>
+  ${expiryInput("other")}
   <div class="field-error" aria-live="assertive"></div>
   <button type="submit" class="primary">Save key</button>
 </form>`;
@@ -106,7 +116,7 @@ export function byokPage(opts: { nonce: string; devLogin: boolean; portalOrigins
     <section class="card" aria-labelledby="keys-title">
       <h2 id="keys-title" tabindex="-1">Stored keys</h2>
       <table id="keys" aria-busy="false" aria-labelledby="keys-title">
-        <thead><tr><th scope="col">Service</th><th scope="col">Key</th><th scope="col">Version</th><th scope="col">Created</th><th scope="col">Updated</th><th scope="col"><span class="sr-only">Actions</span></th></tr></thead>
+        <thead><tr><th scope="col">Service</th><th scope="col">Key</th><th scope="col">Version</th><th scope="col">Provider check</th><th scope="col">Last used</th><th scope="col">Expires</th><th scope="col">Updated</th><th scope="col"><span class="sr-only">Actions</span></th></tr></thead>
         <tbody id="rows"></tbody>
       </table>
     </section>
