@@ -334,6 +334,9 @@ export class KeyStore {
    */
   noteUse(service: string, version: number, outcome: { rejected: boolean }): void {
     const now = new Date();
+    // A rejected key is not served from this isolate's cache again: the next call reads Vault, so a
+    // replacement written elsewhere (another isolate, Vault itself) is used at once, not after the TTL.
+    if (outcome.rejected) usableKeys.evict(this.tenantId, service);
     this.background(
       "key.note_use",
       (async () => {

@@ -91,6 +91,26 @@ describe("the tenant's provider key, per isolate", () => {
     expect(await chatKeys([a, b])).toEqual([a, a, b]);
   });
 
+  it("a key the provider rejects in use leaves the cache: a replacement written elsewhere is used by the next call", async () => {
+    const tenant = newTenant();
+    const revoked = openaiKey("revoked");
+    const replacement = openaiKey("cacheRepl");
+    await storeKey(tenant, "openai", revoked);
+    const refused = await completion(tenant);
+    expect(refused.status).toBe(422);
+    expect(refused.json.error.code).toBe("provider_key_rejected");
+    const w = await vaultRaw("POST", `secret/data/tenants/${tenant}/api_keys/openai`, {
+      data: { api_key: replacement, created_at: "", created_by: "elsewhere", key_hint: "****KEYS", metadata: {} },
+    });
+    expect(w.status).toBe(200);
+    // Well within the TTL: without the eviction the rejected key would be sent again.
+    expect((await completion(tenant)).status).toBe(200);
+    expect(await keyReads(tenant)).toBe(2);
+    const [a, b] = await Promise.all([sha256Hex(revoked), sha256Hex(replacement)]);
+    // The stand-in records only the calls it answered: the replacement's.
+    expect(await chatKeys([a, b])).toEqual([b]);
+  });
+
   it("CACHE_TTL_MS=0 turns the cache off: every call reads Vault", async () => {
     const tenant = newTenant();
     await storeKey(tenant, "openai", openaiKey("cacheOff"));
