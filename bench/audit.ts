@@ -10,20 +10,8 @@ import type { LocalStack } from "../local-stack/stack";
 import { type AuditRecord, CHAINED_FIELDS, canonicalText } from "../src/audit/chain";
 /** The audit queue's message (src/audit/store.ts; not imported: it pulls in the Worker's types). */
 type AuditMessage = { kind: "audit"; record: AuditRecord };
-import { send, startWorkers, timeInterleaved } from "./miniflare";
+import { AUDIT_QUEUES, send, startWorkers, timeInterleaved } from "./miniflare";
 import { fmtRatio, section, summarize, timedRow, verdict, type Row } from "./stats";
-
-const QUEUES = {
-  queueProducers: { AUDIT_QUEUE: "brain-gateway-audit", AUDIT_DLQ: "brain-gateway-audit-dlq" },
-  queueConsumers: {
-    "brain-gateway-audit": {
-      maxBatchSize: 100,
-      maxBatchTimeout: 1,
-      maxRetries: 10,
-      deadLetterQueue: "brain-gateway-audit-dlq",
-    },
-  },
-};
 
 function record(tenant: string, i: number): AuditRecord {
   return {
@@ -59,7 +47,7 @@ export async function benchAudit(
 ): Promise<{ rows: Row[]; notes: string[] }> {
   const rows: Row[] = [section("6. audit trail (Queues + hash chain)")];
   const notes: string[] = [];
-  const h = await startWorkers([{ name: "gw-audit", script: bundle, bindings: stack.vars, extra: QUEUES }]);
+  const h = await startWorkers([{ name: "gw-audit", script: bundle, bindings: stack.vars, extra: AUDIT_QUEUES }]);
   neonConfig.fetchEndpoint = stack.vars.NEON_FETCH_ENDPOINT!;
   const sql = neon(stack.vars.DATABASE_URL!);
   try {

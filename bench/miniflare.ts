@@ -10,6 +10,19 @@ import { Miniflare, convertV4MiniflareOptions, type Json } from "miniflare";
 export const COMPATIBILITY_DATE = "2026-11-01";
 export const COMPATIBILITY_FLAGS = ["nodejs_compat"];
 
+/** The audit queues as wrangler.toml binds them (the audit write goes through the queue, off the path). */
+export const AUDIT_QUEUES = {
+  queueProducers: { AUDIT_QUEUE: "brain-gateway-audit", AUDIT_DLQ: "brain-gateway-audit-dlq" },
+  queueConsumers: {
+    "brain-gateway-audit": {
+      maxBatchSize: 100,
+      maxBatchTimeout: 1,
+      maxRetries: 10,
+      deadLetterQueue: "brain-gateway-audit-dlq",
+    },
+  },
+};
+
 export interface WorkerSpec {
   name: string;
   script: string;

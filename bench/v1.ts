@@ -22,7 +22,7 @@ import { DEV, LATENCY_PROFILES, type StandInLatency } from "../local-stack/setti
 import { migrateDatabase } from "../scripts/migrate";
 import type { LocalStack } from "../local-stack/stack";
 import { devToken } from "../scripts/token";
-import { BARE_PROXY_WORKER, send, startWorkers, timeInterleaved, type Target } from "./miniflare";
+import { AUDIT_QUEUES, BARE_PROXY_WORKER, send, startWorkers, timeInterleaved, type Target } from "./miniflare";
 import { profileWorker } from "./profile";
 import { fmtRatio, fmtUs, section, summarize, timedRow, verdict, type Row, type Summary } from "./stats";
 
@@ -34,19 +34,6 @@ const PATH = "/v1/chat/completions";
 /** The reference: Portkey's Workers build measured from its source on raw workerd (issue 13). */
 const PORTKEY_WORKERS_REFERENCE =
   "Portkey Workers build on workerd (issue 13): +0.63 ms c=1, +4.8 ms c=10, 0.62×, ~25 ms TTFT";
-
-/** The audit queues as wrangler.toml binds them (the audit write goes through the queue, off the path). */
-const QUEUES = {
-  queueProducers: { AUDIT_QUEUE: "brain-gateway-audit", AUDIT_DLQ: "brain-gateway-audit-dlq" },
-  queueConsumers: {
-    "brain-gateway-audit": {
-      maxBatchSize: 100,
-      maxBatchTimeout: 1,
-      maxRetries: 10,
-      deadLetterQueue: "brain-gateway-audit-dlq",
-    },
-  },
-};
 
 export interface V1Options {
   /** Interleaved rounds at concurrency 1 (each round = one request per target). */
@@ -254,7 +241,7 @@ export async function benchV1(
           script: bundle,
           bindings: { ...stack.vars, NEON_FETCH_ENDPOINT: neonUrl },
           rateLimiter: true,
-          extra: QUEUES,
+          extra: AUDIT_QUEUES,
         },
         // The same without the rate-limit binding, whose local simulation costs far more than Cloudflare's
         // in-colo counter (bench 1); its audit rows go to the same queue, consumed by v1-gw.
@@ -262,7 +249,7 @@ export async function benchV1(
           name: "v1-gw-norl",
           script: bundle,
           bindings: { ...stack.vars, NEON_FETCH_ENDPOINT: neonUrl },
-          extra: { queueProducers: QUEUES.queueProducers },
+          extra: { queueProducers: AUDIT_QUEUES.queueProducers },
         },
       ],
       { inspectorPort },
