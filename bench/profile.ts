@@ -5,7 +5,7 @@
  * count for the file that called them. The sampler measures the thread's wall time between
  * samples, so on a loaded machine every figure is inflated alike: read the shares.
  */
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { SourceMap } from "node:module";
 
 interface CallFrame {
@@ -97,6 +97,8 @@ export async function profileWorker(o: {
     dt.close();
   }
 
+  // BENCH_CPUPROFILE=<file>: the raw profile too (open in Chrome DevTools, or bench/profile-top.ts for the hottest lines).
+  if (process.env.BENCH_CPUPROFILE) writeFileSync(process.env.BENCH_CPUPROFILE, JSON.stringify(profile));
   const map = new SourceMap(JSON.parse(readFileSync(o.sourceMapPath, "utf8")));
   const nodes = new Map(profile.nodes.map((n) => [n.id, n]));
   const parent = new Map<number, number>();

@@ -5,6 +5,8 @@
  *
  *   npm run bench              full run (a few minutes on 2 cores)
  *   npm run bench -- --quick   fewer samples, for checking the bench itself
+ *   npm run bench -- --only=v1,keys   only those sections (keys, knowledge, chat, audit, connectors,
+ *                                     v1, ranking); the size section always runs (it builds the bundle)
  */
 import { readFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
@@ -22,6 +24,15 @@ import { benchV1 } from "./v1";
 
 const root = process.cwd();
 const quick = process.argv.includes("--quick");
+const SECTIONS = ["keys", "knowledge", "chat", "audit", "connectors", "v1", "ranking"] as const;
+const onlyArg = process.argv.find((a) => a.startsWith("--only="))?.slice("--only=".length);
+const only = onlyArg ? onlyArg.split(",") : null;
+for (const name of only ?? []) {
+  if (!(SECTIONS as readonly string[]).includes(name))
+    throw new Error(`--only: no section ${name} (${SECTIONS.join(", ")})`);
+}
+/** Whether a section runs: all of them unless --only names some. */
+const wanted = (name: (typeof SECTIONS)[number]) => only === null || only.includes(name);
 const version = (pkg: string) =>
   (JSON.parse(readFileSync(join(root, "node_modules", pkg, "package.json"), "utf8")) as { version: string }).version;
 
@@ -53,14 +64,15 @@ const size = await measureSize(root);
 const bundle = readFileSync(size.bundlePath, "utf8");
 const stack = await startLocalStack({ persist: false });
 try {
-  const keys = await benchKeys(
-    bundle,
-    stack,
-    quick ? { rounds: 300, e2eRounds: 60, cpuRequests: 300 } : { rounds: 2000, e2eRounds: 300, cpuRequests: 2000 },
-  );
-  rows.push(...keys.rows);
-  notes.push(...keys.notes);
-
+  if (wanted("keys")) {
+    const keys = await benchKeys(
+      bundle,
+      stack,
+      quick ? { rounds: 300, e2eRounds: 60, cpuRequests: 300 } : { rounds: 2000, e2eRounds: 300, cpuRequests: 2000 },
+    );
+    rows.push(...keys.rows);
+    notes.push(...keys.notes);
+  }
   rows.push(section(`3. Worker size (wrangler ${size.wranglerVersion} deploy --dry-run --minify)`));
   rows.push({
     name: "Total Upload (minified)",
@@ -79,52 +91,59 @@ try {
     aim: `≤ 120 KiB gzip: ${verdict(size.gzipKiB <= 120)}`,
   });
 
-  const knowledge = await benchKnowledge(
-    bundle,
-    stack,
-    quick ? { chunks: 2000, queries: 30 } : { chunks: 10_000, queries: 100 },
-  );
-  rows.push(...knowledge.rows);
-  notes.push(...knowledge.notes);
-
-  const chat = await benchChat(bundle, stack, quick ? { rounds: 10 } : { rounds: 40 });
-  rows.push(...chat.rows);
-  notes.push(...chat.notes);
-
-  const audit = await benchAudit(bundle, stack, quick ? { rounds: 100, rows: 1000 } : { rounds: 400, rows: 5000 });
-  rows.push(...audit.rows);
-  notes.push(...audit.notes);
-
-  const connectors = await benchConnectors(bundle, stack, { posts: quick ? 200 : 1000 });
-  rows.push(...connectors.rows);
-  notes.push(...connectors.notes);
-
-  const v1 = await benchV1(
-    bundle,
-    stack,
-    root,
-    quick
-      ? {
-          rounds: 100,
-          concurrentRequests: 100,
-          ttftRounds: 20,
-          productionRounds: 10,
-          sourceMapPath: `${size.bundlePath}.map`,
-        }
-      : {
-          rounds: 500,
-          concurrentRequests: 500,
-          ttftRounds: 100,
-          productionRounds: 20,
-          sourceMapPath: `${size.bundlePath}.map`,
-        },
-  );
-  rows.push(...v1.rows);
-  notes.push(...v1.notes);
-
-  // On its own in-memory Neon stand-in (the labelled set never mixes with the 10k chunks above).
-  rows.push(section("4c. ranking quality: vector only vs hybrid (RRF)"));
-  rows.push(...rankingTableRows(await measureRanking()));
+  if (wanted("knowledge")) {
+    const knowledge = await benchKnowledge(
+      bundle,
+      stack,
+      quick ? { chunks: 2000, queries: 30 } : { chunks: 10_000, queries: 100 },
+    );
+    rows.push(...knowledge.rows);
+    notes.push(...knowledge.notes);
+  }
+  if (wanted("chat")) {
+    const chat = await benchChat(bundle, stack, quick ? { rounds: 10 } : { rounds: 40 });
+    rows.push(...chat.rows);
+    notes.push(...chat.notes);
+  }
+  if (wanted("audit")) {
+    const audit = await benchAudit(bundle, stack, quick ? { rounds: 100, rows: 1000 } : { rounds: 400, rows: 5000 });
+    rows.push(...audit.rows);
+    notes.push(...audit.notes);
+  }
+  if (wanted("connectors")) {
+    const connectors = await benchConnectors(bundle, stack, { posts: quick ? 200 : 1000 });
+    rows.push(...connectors.rows);
+    notes.push(...connectors.notes);
+  }
+  if (wanted("v1")) {
+    const v1 = await benchV1(
+      bundle,
+      stack,
+      root,
+      quick
+        ? {
+            rounds: 100,
+            concurrentRequests: 100,
+            ttftRounds: 20,
+            productionRounds: 10,
+            sourceMapPath: `${size.bundlePath}.map`,
+          }
+        : {
+            rounds: 500,
+            concurrentRequests: 500,
+            ttftRounds: 100,
+            productionRounds: 20,
+            sourceMapPath: `${size.bundlePath}.map`,
+          },
+    );
+    rows.push(...v1.rows);
+    notes.push(...v1.notes);
+  }
+  if (wanted("ranking")) {
+    // On its own in-memory Neon stand-in (the labelled set never mixes with the 10k chunks above).
+    rows.push(section("4c. ranking quality: vector only vs hybrid (RRF)"));
+    rows.push(...rankingTableRows(await measureRanking()));
+  }
 } finally {
   await stack.close();
 }

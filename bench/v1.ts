@@ -22,7 +22,15 @@ import { DEV, LATENCY_PROFILES, type StandInLatency } from "../local-stack/setti
 import { migrateDatabase } from "../scripts/migrate";
 import type { LocalStack } from "../local-stack/stack";
 import { devToken } from "../scripts/token";
-import { AUDIT_QUEUES, BARE_PROXY_WORKER, send, startWorkers, timeInterleaved, type Target } from "./miniflare";
+import {
+  AUDIT_QUEUES,
+  BARE_PROXY_WORKER,
+  cpuPerRequest,
+  send,
+  startWorkers,
+  timeInterleaved,
+  type Target,
+} from "./miniflare";
 import { profileWorker } from "./profile";
 import { fmtRatio, fmtUs, section, summarize, timedRow, verdict, type Row, type Summary } from "./stats";
 
@@ -389,6 +397,19 @@ export async function benchV1(
     rows.push(tput("gateway", "bare", `≥ 0.85× bare proxy: ${verdict(gwTput >= 0.85)}`));
     rows.push({ ...tput("gatewayNoLimiter", "bare"), name: "throughput c=10 gateway w/o rate-limit binding" });
     rows.push(tput("portkey", "nodeBare"));
+
+    // ── workerd CPU per request (all its threads, the audit consumer's share included): machine load
+    // inflates wall times, far less the CPU a request costs.
+    const cpuBare = await cpuPerRequest(target("bare"), o.concurrentRequests, 1, 300);
+    const cpuGw = await cpuPerRequest(target("gatewayNoLimiter"), o.concurrentRequests, 1, 1500);
+    rows.push({
+      name: "workerd CPU per request: gateway w/o rate-limit binding / bare",
+      n: String(o.concurrentRequests),
+      median: fmtUs(cpuGw),
+      p95: fmtUs(cpuBare),
+      ratio: fmtRatio(cpuGw / cpuBare),
+      aim: `added ${fmtUs(cpuGw - cpuBare)}`,
+    });
 
     // ── TTFT, hot, loopback: each streamed beside a direct stream from the same upstream
     const streamTargets = Object.fromEntries(

@@ -3,6 +3,7 @@ import { uuidv7 } from "uuidv7";
 import type { Database } from "../db/client";
 import { apiKeys } from "../db/schema";
 import { IsolateCache } from "../lib/isolate-cache";
+import { LAST_USED_RESOLUTION_MS } from "../lib/last-used";
 import { generateApiKey, hashApiKey, hintOf } from "./secret";
 
 type Row = typeof apiKeys.$inferSelect;
@@ -181,10 +182,7 @@ export function forgetApiKey(keyHash: string): void {
   lookedUp.evict(keyHash, "api_key");
 }
 
-/** How stale last_used_at may get: a busy key writes it at most once a minute. */
-export const LAST_USED_RESOLUTION_MS = 60_000;
-
-/** Marks the key used now, unless it was within the last minute (the condition also holds against racing writers). */
+/** Marks the key used now, unless it was within LAST_USED_RESOLUTION_MS (the condition also holds against racing writers). */
 export async function touchApiKey(db: Database, id: string): Promise<void> {
   await db
     .update(apiKeys)
@@ -192,7 +190,7 @@ export async function touchApiKey(db: Database, id: string): Promise<void> {
     .where(
       and(
         eq(apiKeys.id, id),
-        or(isNull(apiKeys.last_used_at), lt(apiKeys.last_used_at, sql`now() - interval '60 seconds'`)),
+        or(isNull(apiKeys.last_used_at), lt(apiKeys.last_used_at, sql`now() - make_interval(secs => ${LAST_USED_RESOLUTION_MS / 1000})`)),
       ),
     );
 }

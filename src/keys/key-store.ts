@@ -1,8 +1,9 @@
-import { and, eq, sql, type SQL } from "drizzle-orm";
+import { and, eq, isNull, lt, or, sql, type SQL } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { prepared } from "../db/prepared";
 import { connectorConfigs } from "../db/schema";
 import { IsolateCache } from "../lib/isolate-cache";
+import { LAST_USED_RESOLUTION_MS, UseMarks } from "../lib/last-used";
 import type { Background } from "../lib/background";
 import type { Verification } from "../llm/types";
 import type { VaultClient } from "../vault/client";
@@ -92,6 +93,8 @@ const cc = connectorConfigs;
  * Vault (a region away) again within CACHE_TTL_MS. Bounded: a few hundred bytes per entry.
  */
 const usableKeys = new IsolateCache<UsableKey>(1000);
+/** Per isolate: when each tenant's key was last marked used (`last_used_at` is written at most once a minute). */
+const useMarks = new UseMarks();
 
 /**
  * A tenant's provider keys. Vault is the source of truth for keys and versions;
@@ -337,10 +340,19 @@ export class KeyStore {
     // A rejected key is not served from this isolate's cache again: the next call reads Vault, so a
     // replacement written elsewhere (another isolate, Vault itself) is used at once, not after the TTL.
     if (outcome.rejected) usableKeys.evict(this.tenantId, service);
+    // The hot path writes no record on most calls: last_used_at is accurate to LAST_USED_RESOLUTION_MS.
+    const due = useMarks.due(`${this.tenantId}\u0000${service}`, now.getTime());
+    if (!due && !outcome.rejected) return;
     this.background(
       "key.note_use",
       (async () => {
-        await this.db.update(cc).set({ last_used_at: now }).where(this.rowWhere(service));
+        if (due) {
+          const stale = new Date(now.getTime() - LAST_USED_RESOLUTION_MS);
+          await this.db
+            .update(cc)
+            .set({ last_used_at: now })
+            .where(and(this.rowWhere(service), or(isNull(cc.last_used_at), lt(cc.last_used_at, stale))));
+        }
         if (outcome.rejected) await this.recordCheck(service, version, { verification: "rejected", checkedAt: now });
       })(),
     );

@@ -1,13 +1,14 @@
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import { createRemoteJWKSet, jwtVerify, type JWTVerifyGetKey } from "jose";
-import { LAST_USED_RESOLUTION_MS, lookupApiKey, touchApiKey } from "../api-keys/api-key-store";
+import { lookupApiKey, touchApiKey } from "../api-keys/api-key-store";
 import type { ApiKeyGrant } from "../api-keys/grant";
 import { API_KEY_SHAPE, hashApiKey, looksLikeApiKey } from "../api-keys/secret";
 import type { Config } from "../config";
 import type { AppEnv } from "../env";
 import { ApiError, describeError, isOpenAiPath } from "../errors/problem";
 import { background } from "../lib/background";
+import { LAST_USED_RESOLUTION_MS } from "../lib/last-used";
 import { tenantOf } from "../tenant";
 
 /** The verified caller. The tenant comes only from here. */

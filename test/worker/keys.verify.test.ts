@@ -1,4 +1,5 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished, vi } from "vitest";
+import { LAST_USED_RESOLUTION_MS } from "../../src/lib/last-used";
 import { azureFields, azureKey, createAgent } from "./support/knowledge";
 import { auditRows, llmCalls, sha256Hex, sql, vaultRaw } from "./support/stack";
 import { newTenant } from "./support/tokens";
@@ -270,17 +271,29 @@ describe("a key's lifecycle: last use, expiry, rejection during use", () => {
       data: { key_hint: "****", created_at: new Date().toISOString(), created_by: "x", metadata: {}, ...data },
     });
 
-  it("last_used_at moves after a chat (written after the answer, through waitUntil)", async () => {
+  it("last_used_at moves after a chat (written after the answer, through waitUntil), at most once a minute; updated_at stays", async () => {
     const tenant = newTenant();
     await store(tenant, "openai", openaiKey());
     await createAgent(tenant, { agent_id: "bot" });
-    expect((await info(tenant)).last_used_at).toBeNull();
+    const stored = await info(tenant);
+    expect(stored.last_used_at).toBeNull();
     const before = Date.now();
     expect((await chat(tenant)).status).toBe(200);
-    const first = Date.parse((await info(tenant)).last_used_at);
+    const used = await info(tenant);
+    const first = Date.parse(used.last_used_at);
     expect(first).toBeGreaterThanOrEqual(before - 1000);
+    // A use is not an edit of the record.
+    expect(used.updated_at).toBe(stored.updated_at);
+    // Within the minute the hot path writes nothing.
     expect((await chat(tenant)).status).toBe(200);
-    expect(Date.parse((await info(tenant)).last_used_at)).toBeGreaterThan(first);
+    expect(Date.parse((await info(tenant)).last_used_at)).toBe(first);
+    // A minute later (this isolate's clock) the next use is recorded.
+    vi.useFakeTimers({ toFake: ["Date"], now: Date.now() + LAST_USED_RESOLUTION_MS + 1000 });
+    onTestFinished(() => {
+      vi.useRealTimers();
+    });
+    expect((await chat(tenant)).status).toBe(200);
+    expect(Date.parse((await info(tenant)).last_used_at)).toBeGreaterThan(first + LAST_USED_RESOLUTION_MS);
   });
 
   it.each([
