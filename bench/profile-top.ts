@@ -14,7 +14,11 @@ interface Node {
   callFrame: { functionName: string; url: string; lineNumber: number; columnNumber: number };
   children?: number[];
 }
-const profile = JSON.parse(readFileSync(profilePath, "utf8")) as { nodes: Node[]; samples: number[]; timeDeltas: number[] };
+const profile = JSON.parse(readFileSync(profilePath, "utf8")) as {
+  nodes: Node[];
+  samples: number[];
+  timeDeltas: number[];
+};
 const map = new SourceMap(JSON.parse(readFileSync(mapPath, "utf8")));
 const requests = Number(requestsArg);
 const nodes = new Map(profile.nodes.map((n) => [n.id, n]));

@@ -62,7 +62,7 @@ async function devtools(wsUrl: string) {
 /** node_modules/@scope/pkg/… → @scope/pkg; src/… as is. */
 function place(source: string): string {
   const i = source.lastIndexOf("node_modules/");
-  if (i === -1) return source.slice(source.indexOf("src/") >= 0 ? source.indexOf("src/") : 0);
+  if (i === -1) return source.slice(Math.max(source.indexOf("src/"), 0));
   const parts = source.slice(i + "node_modules/".length).split("/");
   return parts[0]!.startsWith("@") ? `${parts[0]}/${parts[1]}` : parts[0]!;
 }

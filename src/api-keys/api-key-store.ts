@@ -190,7 +190,10 @@ export async function touchApiKey(db: Database, id: string): Promise<void> {
     .where(
       and(
         eq(apiKeys.id, id),
-        or(isNull(apiKeys.last_used_at), lt(apiKeys.last_used_at, sql`now() - make_interval(secs => ${LAST_USED_RESOLUTION_MS / 1000})`)),
+        or(
+          isNull(apiKeys.last_used_at),
+          lt(apiKeys.last_used_at, sql`now() - make_interval(secs => ${LAST_USED_RESOLUTION_MS / 1000})`),
+        ),
       ),
     );
 }
