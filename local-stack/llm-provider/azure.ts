@@ -12,12 +12,16 @@ import { chatCompletions, parseChatRequest } from "./openai";
  * Bodies are OpenAI's; errors are Azure's `{"error": {"code", "message"}}`.
  */
 
-/** The resource's deployments: name → the model it runs and what it can do. */
-export const AZURE_DEPLOYMENTS: Record<string, { model: string; kind: "chat" | "embeddings" }> = {
-  "gpt-4o-mini": { model: "gpt-4o-mini", kind: "chat" },
+/**
+ * The resource's deployments: name → the model it runs and what it can do. `answers` is the model
+ * its answers name: Azure names a chat model's dated version (`gpt-4o-mini-2024-07-18`), and an
+ * embedding model by its name.
+ */
+export const AZURE_DEPLOYMENTS: Record<string, { model: string; answers: string; kind: "chat" | "embeddings" }> = {
+  "gpt-4o-mini": { model: "gpt-4o-mini", answers: "gpt-4o-mini-2024-07-18", kind: "chat" },
   // A deployment named unlike its model, so tests see that the path (not the body's model) decides.
-  "chat-prod": { model: "gpt-4o", kind: "chat" },
-  "text-embedding-3-small": { model: "text-embedding-3-small", kind: "embeddings" },
+  "chat-prod": { model: "gpt-4o", answers: "gpt-4o-2024-11-20", kind: "chat" },
+  "text-embedding-3-small": { model: "text-embedding-3-small", answers: "text-embedding-3-small", kind: "embeddings" },
 };
 
 /** API versions the resource serves (GA and preview); any other is "API version not supported". */
@@ -158,8 +162,8 @@ export async function handleAzure(
     sendOpenAIError(res, { message: "We could not parse the JSON body of your request.", param: null, code: null });
     return;
   }
-  // The deployment decides the model; a `model` in the body is ignored, as Azure does.
-  const request = isRecord(parsed) ? { ...parsed, model: deployment.model } : parsed;
+  // The deployment decides the model (its answers name it); a `model` in the body is ignored, as Azure does.
+  const request = isRecord(parsed) ? { ...parsed, model: deployment.answers } : parsed;
   if (operation === "embeddings") {
     const embeddings = parseEmbeddingsRequest(request);
     if ("message" in embeddings) {

@@ -18,16 +18,22 @@ export interface PreparedChat {
   provider: ChatProvider;
   request: ChatRequest;
   sources: Source[];
-  /** Added to the chat's key.use rows (e.g. `api: "v1"` when the OpenAI-compatible API asked). */
-  auditDetails?: Record<string, unknown>;
+  /** Added to the turn's key.use rows, retrieval included (e.g. `api: "v1"` when the OpenAI-compatible API asked). */
+  auditDetails: Record<string, unknown>;
 }
 
 /**
  * Loads the agent, reads the tenant's key for its provider (422 when absent),
  * retrieves the most relevant chunks in the agent's scope and builds the prompt.
  * Retrieval is skipped (and needs no OpenAI key) when the scope holds no documents.
+ * `auditDetails` go on every key.use row of the turn; the retrieval embedding's names the agent as chat's does.
  */
-export async function prepareChat(deps: ChatDeps, agentId: string, messages: ChatMessage[]): Promise<PreparedChat> {
+export async function prepareChat(
+  deps: ChatDeps,
+  agentId: string,
+  messages: ChatMessage[],
+  auditDetails: Record<string, unknown> = {},
+): Promise<PreparedChat> {
   const { agents, knowledge } = deps.tenant;
   const scope: SearchScope = { kind: "agent", agentId };
   // Round trips that do not depend on each other run side by side: they are most of the time to first token.
@@ -38,7 +44,7 @@ export async function prepareChat(deps: ChatDeps, agentId: string, messages: Cha
   const retrieve = async () => {
     if (scopeSize === 0) return [];
     const query = retrievalQuery(messages);
-    const { vectors } = await embedTexts(deps, [query], "retrieval");
+    const { vectors } = await embedTexts(deps, [query], "retrieval", { ...auditDetails, agent_id: agentId });
     return (await knowledge.search(vectors[0]!, query, scope, CHAT_CONTEXT_CHUNKS, scopeSize)).filter(isContext);
   };
   const [key, hits] = await Promise.all([requireProviderKey(deps, agent.llm_provider), retrieve()]);
@@ -54,22 +60,25 @@ export async function prepareChat(deps: ChatDeps, agentId: string, messages: Cha
       maxTokens: agent.max_tokens,
     },
     sources: hits.map(toSource),
+    auditDetails,
   };
 }
 
-/** Records the chat's key.use row. */
+/** Records the chat's key.use row; `answeredBy`: the model the provider's answer named (it prices an Azure deployment's). */
 export function recordChat(
   deps: ChatDeps,
   chat: PreparedChat,
   usage: Usage | null,
   outcome: "success" | "error",
   extra: Record<string, unknown>,
+  answeredBy?: string,
 ) {
   recordKeyUse(deps.audit, deps.tenant, {
     key: chat.key,
     purpose: "chat",
     model: chat.request.model,
     usage,
+    answeredBy,
     outcome,
     extra: { ...chat.auditDetails, agent_id: chat.agent.agent_id, sources: chat.sources.map((s) => s.ref), ...extra },
   });
@@ -79,7 +88,7 @@ export function recordChat(
 export async function completeChat(deps: ChatDeps, chat: PreparedChat): Promise<ChatResult> {
   try {
     const result = await chat.provider.complete(chat.request);
-    recordChat(deps, chat, result.usage, "success", { stream: false });
+    recordChat(deps, chat, result.usage, "success", { stream: false }, result.answeredBy);
     return result;
   } catch (err) {
     recordChat(deps, chat, null, "error", { stream: false, error: providerFailureCode(err) });
@@ -132,6 +141,7 @@ export async function pumpChatStream(
 ): Promise<void> {
   const writer = writable.getWriter();
   let usage: Usage | null = null;
+  let answeredBy: string | undefined;
   const streamed = { deltas: 0, characters: 0 };
   const send = async (bytes: Uint8Array) => {
     try {
@@ -149,6 +159,7 @@ export async function pumpChatStream(
         streamed.characters += e.text.length;
       } else {
         usage = e.usage;
+        answeredBy = e.answeredBy;
         await send(
           sse("done", {
             usage: chatUsageBody(e.usage),
@@ -158,18 +169,18 @@ export async function pumpChatStream(
         );
       }
     }
-    recordChat(deps, chat, usage, "success", { stream: true });
+    recordChat(deps, chat, usage, "success", { stream: true }, answeredBy);
     await writer.close().catch(() => {});
   } catch (err) {
     if (err instanceof ClientClosed) {
       // Leaving the for-await cancelled the provider's stream (no more tokens billed). The provider reports
       // usage only at the end, so what is known is what was relayed: pieces and characters.
-      recordChat(deps, chat, usage, "error", { stream: true, error: "client_closed", streamed });
+      recordChat(deps, chat, usage, "error", { stream: true, error: "client_closed", streamed }, answeredBy);
       deps.logger.info("chat.client_closed", { agent_id: chat.agent.agent_id, ...streamed });
       return;
     }
     // Mid-stream failure: the status line is gone, so the error travels as an event (code and safe detail only).
-    recordChat(deps, chat, usage, "error", { stream: true, error: providerFailureCode(err), streamed });
+    recordChat(deps, chat, usage, "error", { stream: true, error: providerFailureCode(err), streamed }, answeredBy);
     const api = err instanceof ProviderError ? reportProviderError(err, deps.logger) : null;
     if (!api) deps.logger.error("chat.stream_failed", { reason: providerFailureCode(err) });
     await writer

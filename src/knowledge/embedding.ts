@@ -35,13 +35,14 @@ export const embeddingUsageBody = (u: Usage) => ({ prompt_tokens: u.promptTokens
 
 /**
  * Embeds texts with the tenant's own OpenAI key and the configured model.
- * Records one `key.use` row (vault_version, usage) whatever the outcome;
- * provider failures become the API's provider_* errors.
+ * Records one `key.use` row (vault_version, usage, and `attribution`: e.g. the agent a retrieval
+ * query is for) whatever the outcome; provider failures become the API's provider_* errors.
  */
 export async function embedTexts(
   deps: EmbedDeps,
   texts: string[],
   purpose: "embedding" | "retrieval",
+  attribution: Record<string, unknown> = {},
 ): Promise<{ vectors: number[][]; usage: Usage }> {
   const key = await requireProviderKey(deps, "openai");
   const model = deps.config.providers.embeddingModel;
@@ -68,7 +69,7 @@ export async function embedTexts(
       model,
       usage,
       outcome: "error",
-      extra: { error: providerFailureCode(err) },
+      extra: { ...attribution, error: providerFailureCode(err) },
     });
     if (err instanceof ProviderError) throw reportProviderError(err, deps.logger);
     throw err;
@@ -79,7 +80,7 @@ export async function embedTexts(
     model,
     usage,
     outcome: "success",
-    extra: { inputs: texts.length },
+    extra: { ...attribution, inputs: texts.length },
   });
   return { vectors, usage };
 }

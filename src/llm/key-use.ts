@@ -6,7 +6,7 @@ import type { StoredCredential } from "./providers";
 import type { Config } from "../config";
 import type { Tenant } from "../tenant";
 import { checkBudget, noteSpend } from "../usage/budget";
-import { costNanos, formatUsd } from "../usage/prices";
+import { costNanos, formatUsd, pricedModel } from "../usage/prices";
 import type { Usage } from "./types";
 
 /** The tenant's stored credential for a provider (the key and its readable settings) and its Vault version. */
@@ -88,13 +88,16 @@ export function recordKeyUse(
     purpose: "embedding" | "retrieval" | "chat";
     model: string;
     usage: Usage | null;
+    /** The model the provider's answer named (a deployment's call is priced by it: `pricedModel`). */
+    answeredBy?: string;
     outcome: AuditOutcome;
     extra?: Record<string, unknown>;
   },
 ): void {
   const { principal } = tenant;
   tenant.keys.noteUse(use.key.provider, use.key.version, { rejected: use.extra?.error === KEY_REJECTED });
-  const cost = use.usage ? costNanos(use.model, use.usage) : null;
+  const priced = pricedModel(use.key.provider, use.model, use.answeredBy);
+  const cost = use.usage && priced.model !== null ? costNanos(priced.model, use.usage) : null;
   if (cost) noteSpend(principal.tenantId, apiKeyIdOf(principal), cost);
   audit.record({
     tenantId: principal.tenantId,
@@ -107,6 +110,7 @@ export function recordKeyUse(
       vault_version: use.key.version,
       purpose: use.purpose,
       model: use.model,
+      ...priced.details,
       ...(use.usage ? { usage: usageDetails(use.usage, cost) } : {}),
       ...use.extra,
     },

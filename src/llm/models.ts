@@ -102,6 +102,12 @@ export function deploymentOf(model: string): { provider: ProviderId; deployment:
   return provider ? { provider, deployment: model.slice(slash + 1) } : null;
 }
 
+/**
+ * Whether the provider's models are the tenant's deployments (Azure OpenAI): the name a call gives (a
+ * deployment, or an agent's `llm_model`) does not decide which model answers; the deployment does.
+ */
+export const servesDeployments = (provider: ProviderId): boolean => FAMILIES[provider].deployments === true;
+
 /** Why `model` cannot be used with `provider`, or null. Catches the common paste of a model into the wrong provider. */
 export function modelProviderProblem(provider: ProviderId, model: string): string | null {
   const addressed = deploymentOf(model);

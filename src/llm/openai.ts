@@ -3,6 +3,7 @@ import { malformedResponse, ProviderError } from "./errors";
 import { checkKey, postJson, readJson, type ProviderTransport } from "./http";
 import { readSse, type SseEvent } from "./sse";
 import {
+  answeredModel,
   emptyUsage,
   type ChatEvent,
   type ChatProvider,
@@ -104,6 +105,7 @@ export class OpenAIClient implements ChatProvider {
   async complete(request: ChatRequest): Promise<ChatResult> {
     const { res, timer } = await this.post("/chat/completions", this.chatTarget(request), this.body(request, false));
     const json = await readJson<{
+      model?: unknown;
       choices?: Array<{ message?: { content?: string | null }; finish_reason?: string }>;
       usage?: OpenAIUsage;
     }>(this.name, res, timer);
@@ -113,6 +115,7 @@ export class OpenAIClient implements ChatProvider {
       text: choice.message?.content ?? "",
       usage: usageOf(json.usage),
       finishReason: choice.finish_reason ?? null,
+      answeredBy: answeredModel(json.model),
     };
   }
 
@@ -124,9 +127,11 @@ export class OpenAIClient implements ChatProvider {
     return (async function* () {
       let usage = emptyUsage();
       let finishReason: string | null = null;
+      let answeredBy: string | undefined;
       for await (const e of events) {
         if (e.data === "[DONE]") break;
         let chunk: {
+          model?: unknown;
           choices?: Array<{ delta?: { content?: string | null }; finish_reason?: string | null }>;
           usage?: OpenAIUsage | null;
         };
@@ -139,8 +144,9 @@ export class OpenAIClient implements ChatProvider {
         if (choice?.delta?.content) yield { type: "delta" as const, text: choice.delta.content };
         if (choice?.finish_reason) finishReason = choice.finish_reason;
         if (chunk.usage) usage = usageOf(chunk.usage);
+        answeredBy = answeredModel(chunk.model) ?? answeredBy;
       }
-      yield { type: "end" as const, usage, finishReason };
+      yield { type: "end" as const, usage, finishReason, answeredBy };
     })();
   }
 

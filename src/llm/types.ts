@@ -26,10 +26,21 @@ export interface ChatResult {
   text: string;
   usage: Usage;
   finishReason: string | null;
+  /** The model the provider says answered (its body's `model`), when it says one. */
+  answeredBy?: string;
 }
 
-/** What a streamed answer yields: text pieces, then one `end` with usage. */
-export type ChatEvent = { type: "delta"; text: string } | { type: "end"; usage: Usage; finishReason: string | null };
+/** What a streamed answer yields: text pieces, then one `end` with usage (and the model that answered, if said). */
+export type ChatEvent =
+  | { type: "delta"; text: string }
+  | { type: "end"; usage: Usage; finishReason: string | null; answeredBy?: string };
+
+/** What a model id looks like; anything else a provider sends as `model` is not recorded. */
+const MODEL_ID = /^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$/;
+
+/** A provider body's `model`, when it names one (Azure's first stream chunk carries ""). */
+export const answeredModel = (model: unknown): string | undefined =>
+  typeof model === "string" && MODEL_ID.test(model) ? model : undefined;
 
 /**
  * What the provider said of a key when asked: it works (`valid`), it refused it (`rejected`: HTTP 401/403),

@@ -1,4 +1,5 @@
-import type { ListedModelId } from "../llm/models";
+import type { ProviderId } from "../llm/catalog";
+import { type ListedModelId, servesDeployments } from "../llm/models";
 import type { Usage } from "../llm/types";
 
 /**
@@ -48,6 +49,23 @@ export function priceOf(model: string): ModelPrice | null {
   if (own) return own;
   const alias = SNAPSHOT.exec(model)?.[1];
   return alias ? ((PRICES as Record<string, ModelPrice>)[alias] ?? null) : null;
+}
+
+/**
+ * The model a call is priced by, and what its key.use row says of it beside `model` (the name the
+ * caller used). A call to a deployment (Azure OpenAI) names the deployment, not a model, so it is
+ * priced by the model the provider says answered (`answeredBy`, e.g. `gpt-4o-mini-2024-07-18`),
+ * recorded as `priced_model`; null when the answer named none: no cost, never a guess. Any other
+ * call is priced by the model it asked for.
+ */
+export function pricedModel(
+  provider: ProviderId,
+  model: string,
+  answeredBy: string | undefined,
+): { model: string | null; details: { priced_model?: string | null } } {
+  if (!servesDeployments(provider)) return { model, details: {} };
+  const priced = answeredBy ?? null;
+  return { model: priced, details: { priced_model: priced } };
 }
 
 /** What `usage` of `model` cost, in whole nano-dollars; null when the model has no price. */

@@ -76,12 +76,11 @@ export async function prepareAgentChat(
   const messages = agentMessages(body.model, body);
   let chat: PreparedChat;
   try {
-    chat = await prepareChat(deps, agentId, messages);
+    chat = await prepareChat(deps, agentId, messages, { api: "v1" });
   } catch (err) {
     if (err instanceof ApiError && err.code === "not_found") throw notFound(err);
     throw err;
   }
-  chat.auditDetails = { api: "v1" };
   Object.assign(note.details, {
     agent_id: agentId,
     provider: chat.agent.llm_provider,

@@ -10,7 +10,7 @@ import { deploymentOf, providerOfModel } from "../llm/models";
 import type { OpenAIClient } from "../llm/openai";
 import { deploymentProblem } from "../llm/azure-openai";
 import { chatProvider, providerClient } from "../llm/providers";
-import { type ChatEvent, type ChatResult, emptyUsage, type Usage } from "../llm/types";
+import { answeredModel, type ChatEvent, type ChatResult, emptyUsage, type Usage } from "../llm/types";
 import { agentIdOf, prepareAgentChat } from "./agents";
 import { completionId, finishReasonOf, fromOpenAiChat, usageBody } from "./translate";
 
@@ -43,8 +43,13 @@ function v1ProviderError(err: unknown, deps: EmbedDeps, model: string): unknown 
   );
 }
 
-/** Writes a call's key.use row once its outcome is known. */
-type Recorder = (usage: Usage | null, outcome: "success" | "error", extra: Record<string, unknown>) => void;
+/** Writes a call's key.use row once its outcome is known (`answeredBy`: the model the provider's answer named). */
+type Recorder = (
+  usage: Usage | null,
+  outcome: "success" | "error",
+  extra: Record<string, unknown>,
+  answeredBy?: string,
+) => void;
 
 function record(
   deps: EmbedDeps,
@@ -54,12 +59,14 @@ function record(
   usage: Usage | null,
   outcome: "success" | "error",
   extra: Record<string, unknown>,
+  answeredBy?: string,
 ) {
   recordKeyUse(deps.audit, deps.tenant, {
     key,
     purpose,
     model,
     usage,
+    answeredBy,
     outcome,
     extra: { api: "v1", ...extra },
   });
@@ -136,12 +143,12 @@ export async function chatCompletion(deps: EmbedDeps, body: Body, note: AuditNot
     const relay = relayFor(deps, key, body);
     if (relay) {
       const json = await relay.client.relay("/chat/completions", relay.body);
-      record(deps, key, "chat", model, usageFrom(json.usage), "success", { stream: false });
+      record(deps, key, "chat", model, usageFrom(json.usage), "success", { stream: false }, answeredModel(json.model));
       return json as OpenAiJson;
     }
     if (!translated) throw new Error(`no relay or translation for ${key.provider}`);
     const result = await chatProvider(deps.config, key.provider, key, deps.fetch).complete(translated);
-    record(deps, key, "chat", model, result.usage, "success", { stream: false });
+    record(deps, key, "chat", model, result.usage, "success", { stream: false }, result.answeredBy);
     return completionBody(model, result);
   } catch (err) {
     record(deps, key, "chat", model, null, "error", { stream: false, error: providerFailureCode(err) });
@@ -167,12 +174,14 @@ export async function openChatCompletionStream(deps: EmbedDeps, body: Body, note
   if (agentId !== null) {
     const chat = await prepareAgentChat(deps, agentId, body, note);
     const events = await openChatStream(deps, chat);
-    const recorder: Recorder = (usage, outcome, extra) => recordChat(deps, chat, usage, outcome, extra);
+    const recorder: Recorder = (usage, outcome, extra, answeredBy) =>
+      recordChat(deps, chat, usage, outcome, extra, answeredBy);
     return translatedChunks(model, events, includeUsage, recorder, sourcesOf(chat));
   }
   const translated = providerOfModel(model) === "anthropic" ? fromOpenAiChat(model, body, "anthropic") : null;
   const key = await keyFor(deps, model, note);
-  const recorder: Recorder = (usage, outcome, extra) => record(deps, key, "chat", model, usage, outcome, extra);
+  const recorder: Recorder = (usage, outcome, extra, answeredBy) =>
+    record(deps, key, "chat", model, usage, outcome, extra, answeredBy);
   try {
     const relay = relayFor(deps, key, body);
     if (relay) {
@@ -200,6 +209,7 @@ function relayedChunks(
   recorder: Recorder,
 ): ChunkSource {
   let usage: Usage | null = null;
+  let answeredBy: string | undefined;
   async function* chunks() {
     for await (const e of events) {
       if (e.data === "[DONE]") break;
@@ -215,6 +225,7 @@ function relayedChunks(
         });
       }
       if (chunk.usage) usage = usageFrom(chunk.usage);
+      answeredBy = answeredModel(chunk.model) ?? answeredBy;
       if (includeUsage) {
         yield e.data;
       } else if (!(chunk.usage && Array.isArray(chunk.choices) && chunk.choices.length === 0)) {
@@ -223,7 +234,7 @@ function relayedChunks(
       }
     }
   }
-  return { chunks: chunks(), usage: () => usage, record: recorder };
+  return { chunks: chunks(), usage: () => usage, record: (u, o, x) => recorder(u, o, x, answeredBy) };
 }
 
 /**
@@ -238,6 +249,7 @@ function translatedChunks(
   final: Record<string, unknown> = {},
 ): ChunkSource {
   let usage: Usage | null = null;
+  let answeredBy: string | undefined;
   const base = { ...completionId(), object: "chat.completion.chunk", model };
   const chunk = (delta: Record<string, unknown>, finish: string | null, extra: Record<string, unknown> = {}) =>
     JSON.stringify({
@@ -253,12 +265,13 @@ function translatedChunks(
         yield chunk({ content: e.text }, null);
       } else {
         usage = e.usage;
+        answeredBy = e.answeredBy;
         yield chunk({}, finishReasonOf(e.finishReason) ?? "stop", includeUsage ? {} : final);
         if (includeUsage) yield JSON.stringify({ ...base, choices: [], usage: usageBody(e.usage), ...final });
       }
     }
   }
-  return { chunks: chunks(), usage: () => usage, record: recorder };
+  return { chunks: chunks(), usage: () => usage, record: (u, o, x) => recorder(u, o, x, answeredBy) };
 }
 
 const encoder = new TextEncoder();
@@ -330,7 +343,7 @@ export async function embeddings(deps: EmbedDeps, body: Body, note: AuditNote): 
     const relay = relayFor(deps, key, body);
     if (!relay) throw new Error(`no relay for ${key.provider}`);
     const json = await relay.client.relay("/embeddings", relay.body);
-    record(deps, key, "embedding", model, usageFrom(json.usage), "success", {});
+    record(deps, key, "embedding", model, usageFrom(json.usage), "success", {}, answeredModel(json.model));
     return json as OpenAiJson;
   } catch (err) {
     record(deps, key, "embedding", model, null, "error", { error: providerFailureCode(err) });

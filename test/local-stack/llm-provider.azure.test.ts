@@ -32,8 +32,8 @@ describe("Azure OpenAI through the openai SDK's AzureOpenAI client", () => {
       messages: [{ role: "user", content: "Where is the manual?" }],
     });
     expect(completion.choices[0]!.message.content).toBe("Echo: Where is the manual?");
-    // The deployment's model, not the name the caller used.
-    expect(completion.model).toBe("gpt-4o");
+    // The deployment's model (its dated version, as Azure names it), not the name the caller used.
+    expect(completion.model).toBe("gpt-4o-2024-11-20");
     expect((completion as unknown as { prompt_filter_results: unknown[] }).prompt_filter_results).toHaveLength(1);
     expect(completion.usage!.completion_tokens).toBeGreaterThan(0);
     expect(standIn.calls()).toEqual([
@@ -55,6 +55,8 @@ describe("Azure OpenAI through the openai SDK's AzureOpenAI client", () => {
     const chunks = [];
     for await (const chunk of stream) chunks.push(chunk);
     expect(chunks[0]!.choices).toEqual([]);
+    expect(chunks[0]!.model).toBe("");
+    expect(chunks.slice(1).map((c) => c.model)).toEqual(chunks.slice(1).map(() => "gpt-4o-mini-2024-07-18"));
     const text = chunks.map((c) => c.choices[0]?.delta.content ?? "").join("");
     expect(text).toBe("Echo: Tell me about the three routers");
     expect(chunks.at(-1)!.usage!.completion_tokens).toBeGreaterThan(0);
@@ -66,6 +68,7 @@ describe("Azure OpenAI through the openai SDK's AzureOpenAI client", () => {
     expect(res.data).toHaveLength(2);
     expect(res.data[0]!.embedding).toHaveLength(1536);
     expect(res.data[0]!.embedding).toEqual(res.data[1]!.embedding);
+    expect(res.model).toBe("text-embedding-3-small");
   });
 
   it("lists the resource's models with api-version: the key check that costs no tokens", async () => {

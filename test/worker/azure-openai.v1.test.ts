@@ -42,8 +42,8 @@ describe("/v1 with an Azure OpenAI deployment: model azure-openai/<deployment>",
     expect(r.status).toBe(200);
     expect(r.json).toMatchObject({
       object: "chat.completion",
-      // Azure names the model the deployment runs.
-      model: "gpt-4o",
+      // Azure names the model the deployment runs (its dated version).
+      model: "gpt-4o-2024-11-20",
       choices: [{ message: { content: "Echo: Hi" } }],
     });
     const seen = await calls();
