@@ -17,6 +17,7 @@ import {
   jsonb,
   numeric,
   pgTable,
+  primaryKey,
   text,
   timestamp,
   unique,
@@ -309,19 +310,24 @@ export const knowledgeBase = pgTable(
 );
 
 /**
- * Added: a large upload taken off the request (POST /knowledge/documents over
- * KNOWLEDGE_ASYNC_MIN_CHARS, or `async: true`). `id` is also its Workflow
- * instance id; the engine runs it, this row is what the API reports. The text
- * waits here until it is stored (a Workflow's params hold at most 1 MiB), then
- * `content` is cleared.
+ * Added: a large upload taken off the request (POST /knowledge/documents or
+ * /knowledge/documents/batch with a document over KNOWLEDGE_ASYNC_ABOVE_CHARS, or
+ * `async: true`). `id` is also its Workflow instance id; the engine runs it, this
+ * row is what the API reports. A single document's text waits here until it is
+ * stored (a Workflow's params hold at most 1 MiB), then `content` is cleared; a
+ * batch's documents wait in knowledge_job_documents and this row's document
+ * columns stay null.
  */
 export const knowledgeJobs = pgTable(
   "knowledge_jobs",
   {
     id: uuid("id").primaryKey().defaultRandom(),
     tenant_id: uuid("tenant_id").notNull(),
-    /** The document the job writes (chosen up front, so a re-run step replaces rather than duplicates). */
-    document_id: uuid("document_id").notNull(),
+    /**
+     * The document the job writes (chosen up front, so a re-run step replaces rather than duplicates);
+     * null for a batch, whose documents are its knowledge_job_documents rows.
+     */
+    document_id: uuid("document_id"),
     agent_id: text("agent_id"),
     title: text("title"),
     metadata: jsonb("metadata").$type<Record<string, unknown>>().notNull().default({}),
@@ -339,6 +345,31 @@ export const knowledgeJobs = pgTable(
     ...timestamps,
   },
   (t) => [index("knowledge_jobs_tenant_created_idx").on(t.tenant_id, t.created_at.desc())],
+);
+
+/**
+ * Added: the documents of a batch taken off the request (one job for the whole
+ * batch, stored whole or not at all). Ids chosen up front like a single job's;
+ * `content` is cleared when the batch is stored.
+ */
+export const knowledgeJobDocuments = pgTable(
+  "knowledge_job_documents",
+  {
+    job_id: uuid("job_id")
+      .notNull()
+      .references(() => knowledgeJobs.id, { onDelete: "cascade" }),
+    tenant_id: uuid("tenant_id").notNull(),
+    /** The document's place in the request's `documents` (0-based). */
+    position: integer("position").notNull(),
+    document_id: uuid("document_id").notNull(),
+    agent_id: text("agent_id"),
+    title: text("title"),
+    metadata: jsonb("metadata").$type<Record<string, unknown>>().notNull().default({}),
+    content: text("content"),
+    characters: integer("characters").notNull(),
+    chunks: integer("chunks").notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.job_id, t.position] })],
 );
 
 /**
@@ -397,6 +428,7 @@ export const schema = {
   agentConfigs,
   knowledgeBase,
   knowledgeJobs,
+  knowledgeJobDocuments,
   apiKeys,
   usageDaily,
   usageBudgets,

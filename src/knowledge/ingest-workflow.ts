@@ -1,11 +1,10 @@
 import { WorkflowEntrypoint, type WorkflowEvent, type WorkflowStep } from "cloudflare:workers";
-import { and, eq } from "drizzle-orm";
 import { StepServices } from "../connectors/sync/services";
 import { durableStep, failureOf, fatal, STEP_CONFIG } from "../connectors/sync/steps";
 import { knowledgeJobs } from "../db/schema";
 import type { Bindings } from "../env";
 import { embedDocuments } from "./ingest";
-import type { IngestParams, JobRow } from "./jobs";
+import { IngestJobStore, type IngestParams, type JobRow } from "./jobs";
 import { KnowledgeStore } from "./knowledge-store";
 
 export interface JobCounts {
@@ -15,8 +14,8 @@ export interface JobCounts {
 
 /**
  * The work of each step of a large upload, built afresh inside every step.
- * Idempotent: the document id is the job's, so the write replaces whatever an
- * earlier attempt of the step left (old chunks out, new ones in, the job marked
+ * Idempotent: the document ids were chosen with the job, so the write replaces
+ * whatever an earlier attempt of the step left (old chunks out, new ones in, the job marked
  * succeeded, in one transaction per request); a job already marked succeeded
  * is not embedded again.
  */
@@ -41,13 +40,16 @@ export class IngestJob {
     );
   }
 
-  /** Marks the job running once its agent scope is known to exist. */
+  /** Marks the job running once its documents' agent scopes are known to exist. */
   async start(): Promise<{ characters: number }> {
     const row = await this.load();
     if (row.status === "succeeded") return { characters: row.characters };
     const knowledge = new KnowledgeStore(this.services.db, this.params.tenantId);
-    if (row.agent_id && !(await knowledge.agentExists(row.agent_id))) {
-      throw fatal(`No agent ${row.agent_id} in this tenant (deleted after the upload).`, "not_found");
+    const agents = new Set((await this.jobs().texts(row)).flatMap((d) => (d.agentId ? [d.agentId] : [])));
+    for (const agentId of agents) {
+      if (!(await knowledge.agentExists(agentId))) {
+        throw fatal(`No agent ${agentId} in this tenant (deleted after the upload).`, "not_found");
+      }
     }
     await this.services.db
       .update(knowledgeJobs)
@@ -56,56 +58,65 @@ export class IngestJob {
     return { characters: row.characters };
   }
 
-  /** Chunks and embeds the text (one provider call per 256 chunks), then writes the document and the job's end together. */
+  /**
+   * Chunks and embeds the text of every document (one provider call per 256
+   * chunks), then writes the documents and the job's end together: the job is
+   * marked succeeded (and the texts cleared) in the last request of the write.
+   */
   async embedAndStore(): Promise<JobCounts> {
     const row = await this.load();
     if (row.status === "succeeded") return { chunks: row.chunks, embedding_calls: row.embedding_calls };
-    if (row.content === null) throw fatal("The document's text is no longer held.", "content_missing");
+    const jobs = this.jobs();
+    const texts = await jobs.texts(row);
+    const inputs = texts.map(({ text, ...d }) => {
+      if (text === null) throw fatal("The document's text is no longer held.", "content_missing");
+      return { ...d, text };
+    });
     const { db } = this.services;
-    const { documents, calls } = await embedDocuments(this.services.embedDeps(), [
-      {
-        documentId: row.document_id,
-        agentId: row.agent_id,
-        title: row.title,
-        metadata: row.metadata,
-        text: row.content,
-      },
-    ]);
-    const document = documents[0];
-    if (!document) throw fatal("The document has no text to embed.", "validation_failed");
-    const counts = { chunks: document.chunks.length, embedding_calls: calls };
-    await new KnowledgeStore(db, this.params.tenantId).replace([
-      {
+    const { documents, empty, calls } = await embedDocuments(this.services.embedDeps(), inputs);
+    if (documents.length === 0 || empty.length > 0)
+      throw fatal("A document has no text to embed.", "validation_failed");
+    const counts = { chunks: documents.reduce((n, d) => n + d.chunks.length, 0), embedding_calls: calls };
+    const end = [
+      ...jobs.storedStatements(row, new Map(documents.map((d) => [d.documentId, d.chunks.length]))),
+      db
+        .update(knowledgeJobs)
+        .set({ status: "succeeded", ...counts, content: null, error: null, finished_at: new Date() })
+        .where(this.where()),
+    ];
+    await new KnowledgeStore(db, this.params.tenantId).replace(
+      documents.map((document, i) => ({
         document,
-        replaces: row.document_id,
-        also: [
-          db
-            .update(knowledgeJobs)
-            .set({ status: "succeeded", ...counts, content: null, error: null, finished_at: new Date() })
-            .where(this.where()),
-        ],
-      },
-    ]);
-    this.audit("success", row.document_id, { ...counts });
+        replaces: document.documentId,
+        also: i === documents.length - 1 ? end : [],
+      })),
+    );
+    this.audit("success", row, { ...counts, documents: documents.length });
     return counts;
   }
 
-  /** Records the failure; removes whatever part of the document an attempt wrote, so nothing half-written stays searchable. */
+  /** Records the failure; removes whatever part of the documents an attempt wrote, so nothing half-written stays searchable. */
   async fail(error: { step: string; code: string; message: string }): Promise<void> {
     const row = await this.load();
     const { db } = this.services;
+    const jobs = this.jobs();
     await db.batch([
-      new KnowledgeStore(db, this.params.tenantId).removeStatement([row.document_id]),
+      jobs.removeDocuments(row),
       db
         .update(knowledgeJobs)
         .set({ status: "failed", content: null, error, finished_at: new Date() })
         .where(this.where()),
+      jobs.clearTexts(row.id),
     ]);
-    this.audit("error", row.document_id, { error: error.code, step: error.step });
+    this.audit("error", row, { error: error.code, step: error.step });
+  }
+
+  private jobs() {
+    return new IngestJobStore(this.services.db, this.params.tenantId);
   }
 
   private where() {
-    return and(eq(knowledgeJobs.id, this.params.jobId), eq(knowledgeJobs.tenant_id, this.params.tenantId));
+    return this.jobs().jobWhere(this.params.jobId);
   }
 
   private async load(): Promise<JobRow> {
@@ -114,13 +125,14 @@ export class IngestJob {
     return row;
   }
 
-  private audit(outcome: "success" | "error", documentId: string, details: Record<string, unknown>) {
+  private audit(outcome: "success" | "error", row: JobRow, details: Record<string, unknown>) {
     this.services.auditLog().record({
       tenantId: this.params.tenantId,
       userId: this.params.userId,
       action: "knowledge.ingest",
-      resourceType: "knowledge_document",
-      resourceId: documentId,
+      // A batch's row names the job (its documents are in the job); a single upload's names the document.
+      resourceType: row.document_id ? "knowledge_document" : "knowledge_job",
+      resourceId: row.document_id ?? row.id,
       outcome,
       details: { job_id: this.params.jobId, ...details },
     });
@@ -128,9 +140,10 @@ export class IngestJob {
 }
 
 /**
- * A large upload, stored off the request: `start` (the job running, its agent
- * checked), `embed and store` (chunked, embedded with the tenant's OpenAI key,
- * written with the job's end in the same transaction). Steps retry with
+ * A large upload (one document, or a whole batch), stored off the request:
+ * `start` (the job running, its agents checked), `embed and store` (chunked,
+ * embedded with the tenant's OpenAI key, written with the job's end in the
+ * same transaction). Steps retry with
  * backoff; the embedding provider's 429 is a durable sleep for its
  * Retry-After, then the step again (connectors/sync/steps.ts). A failure is
  * recorded on the job with its step and a stable code.

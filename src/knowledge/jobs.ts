@@ -1,10 +1,21 @@
-import { and, eq, inArray } from "drizzle-orm";
+import { and, asc, eq, inArray, isNotNull } from "drizzle-orm";
 import type { Database } from "../db/client";
-import { knowledgeBase, knowledgeJobs } from "../db/schema";
+import { knowledgeBase, knowledgeJobDocuments, knowledgeJobs } from "../db/schema";
 import { ApiError } from "../errors/problem";
-import type { DocumentInput } from "./ingest";
+import type { DocumentInput, DocumentText } from "./ingest";
 
 export type JobRow = typeof knowledgeJobs.$inferSelect;
+export const JOB_STATUSES = ["queued", "running", "succeeded", "failed"] as const;
+export type JobStatus = (typeof JOB_STATUSES)[number];
+
+/** One document of a job as the API reports it (never its text). */
+export interface JobDocument {
+  document_id: string;
+  title: string | null;
+  agent_id: string | null;
+  characters: number;
+  chunks: number;
+}
 
 /** What starts an ingest Workflow instance (its id is `jobId`). Never the text: params are stored by the engine and hold at most 1 MiB. */
 export interface IngestParams {
@@ -23,6 +34,9 @@ export interface IngestWorkflow {
 /** A queued job whose Workflow instance the engine does not know after this long was never started. */
 const LOST_AFTER_MS = 60_000;
 
+/** A single upload's job carries its one document in its own row; a batch's (document_id null) are its knowledge_job_documents rows. */
+const isBatch = (row: JobRow) => row.document_id === null;
+
 /** A tenant's large-upload jobs. Every query is filtered by tenant_id. */
 export class IngestJobStore {
   constructor(
@@ -31,56 +45,129 @@ export class IngestJobStore {
   ) {}
 
   /**
-   * Records the job (with the document's text, which the Workflow reads from
-   * here) and starts its Workflow instance. The document id is chosen now, so
-   * every attempt of the Workflow writes the same document.
+   * Records the job (with the documents' text, which the Workflow reads from
+   * here) and starts its Workflow instance. Document ids are chosen now, so
+   * every attempt of the Workflow writes the same documents. `batch`: the
+   * documents of POST /knowledge/documents/batch, one job for all of them;
+   * otherwise exactly one document.
    */
-  async start(workflow: IngestWorkflow, userId: string, doc: DocumentInput): Promise<JobRow> {
+  async start(
+    workflow: IngestWorkflow,
+    userId: string,
+    docs: DocumentInput[],
+    batch: boolean,
+  ): Promise<{ row: JobRow; documents: JobDocument[] }> {
     const id = crypto.randomUUID();
-    const [row] = await this.db
+    const single = batch ? undefined : docs[0];
+    const insertJob = this.db
       .insert(knowledgeJobs)
       .values({
         id,
         tenant_id: this.tenantId,
-        document_id: crypto.randomUUID(),
-        agent_id: doc.agent_id ?? null,
-        title: doc.title ?? null,
-        metadata: doc.metadata ?? {},
-        content: doc.content,
-        characters: doc.content.length,
+        document_id: single ? crypto.randomUUID() : null,
+        agent_id: single?.agent_id ?? null,
+        title: single?.title ?? null,
+        metadata: single?.metadata ?? {},
+        content: single?.content ?? null,
+        characters: docs.reduce((n, d) => n + d.content.length, 0),
         created_by: userId,
       })
       .returning();
+    let row: JobRow;
+    let documents: JobDocument[];
+    if (single) {
+      [row] = (await insertJob) as [JobRow];
+      documents = ownDocument(row);
+    } else {
+      const children = docs.map((d, position) => ({
+        job_id: id,
+        tenant_id: this.tenantId,
+        position,
+        document_id: crypto.randomUUID(),
+        agent_id: d.agent_id ?? null,
+        title: d.title ?? null,
+        metadata: d.metadata ?? {},
+        content: d.content,
+        characters: d.content.length,
+      }));
+      // One transaction: the job never exists without its documents.
+      const [jobRows] = await this.db.batch([insertJob, this.db.insert(knowledgeJobDocuments).values(children)]);
+      row = jobRows[0]!;
+      documents = children.map(({ document_id, title, agent_id, characters }) => ({
+        document_id,
+        title,
+        agent_id,
+        characters,
+        chunks: 0,
+      }));
+    }
     try {
       await workflow.create({ id, params: { tenantId: this.tenantId, jobId: id, userId } });
     } catch (err) {
-      await this.db
-        .update(knowledgeJobs)
-        .set({
-          status: "failed",
-          content: null,
-          error: { step: "engine", code: "engine_unavailable", message: "The workflow engine did not accept the job." },
-          finished_at: new Date(),
-        })
-        .where(and(eq(knowledgeJobs.id, id), eq(knowledgeJobs.tenant_id, this.tenantId)));
+      await this.db.batch([
+        this.db
+          .update(knowledgeJobs)
+          .set({
+            status: "failed",
+            content: null,
+            error: {
+              step: "engine",
+              code: "engine_unavailable",
+              message: "The workflow engine did not accept the job.",
+            },
+            finished_at: new Date(),
+          })
+          .where(this.jobWhere(id)),
+        this.clearTexts(id),
+      ]);
       throw new ApiError("internal_error", "The upload could not be started; retry later.", { cause: err });
     }
-    return row!;
+    return { row, documents };
   }
 
   /** The job, or undefined when this tenant has none of that id. */
   async get(id: string): Promise<JobRow | undefined> {
-    const [row] = await this.db
-      .select()
-      .from(knowledgeJobs)
-      .where(and(eq(knowledgeJobs.id, id), eq(knowledgeJobs.tenant_id, this.tenantId)))
-      .limit(1);
+    const [row] = await this.db.select().from(knowledgeJobs).where(this.jobWhere(id)).limit(1);
     return row;
   }
+
+  /** The documents of each job (one query for all the batches among them), in upload order. */
+  async documents(rows: JobRow[]): Promise<Map<string, JobDocument[]>> {
+    const out = new Map<string, JobDocument[]>();
+    const batches: string[] = [];
+    for (const r of rows) {
+      if (isBatch(r)) {
+        batches.push(r.id);
+        out.set(r.id, []);
+      } else out.set(r.id, ownDocument(r));
+    }
+    if (batches.length === 0) return out;
+    const d = knowledgeJobDocuments;
+    const children = await this.db
+      .select({
+        job_id: d.job_id,
+        document_id: d.document_id,
+        title: d.title,
+        agent_id: d.agent_id,
+        characters: d.characters,
+        chunks: d.chunks,
+      })
+      .from(d)
+      .where(and(eq(d.tenant_id, this.tenantId), inArray(d.job_id, batches)))
+      .orderBy(asc(d.job_id), asc(d.position));
+    for (const { job_id, ...doc } of children) out.get(job_id)!.push(doc);
+    return out;
+  }
+
+  /** The job as the API reports it, its documents included. */
+  async view(row: JobRow) {
+    return toJob(row, (await this.documents([row])).get(row.id) ?? []);
+  }
+
   /**
    * A job that looks active but whose instance has ended without recording
    * its end (terminated, or lost by the engine) is closed as failed, and any
-   * part of its document removed, so a reader is never told "running" forever.
+   * part of its documents removed, so a reader is never told "running" forever.
    */
   async reconcile(workflow: IngestWorkflow, row: JobRow): Promise<JobRow> {
     if (row.status !== "queued" && row.status !== "running") return row;
@@ -92,15 +179,8 @@ export class IngestJobStore {
       ended = Date.now() - row.created_at.getTime() > LOST_AFTER_MS;
     }
     if (!ended) return row;
-    const where = and(
-      eq(knowledgeJobs.id, row.id),
-      eq(knowledgeJobs.tenant_id, this.tenantId),
-      inArray(knowledgeJobs.status, ["queued", "running"]),
-    );
     await this.db.batch([
-      this.db
-        .delete(knowledgeBase)
-        .where(and(eq(knowledgeBase.tenant_id, this.tenantId), eq(knowledgeBase.document_id, row.document_id))),
+      this.removeDocuments(row),
       this.db
         .update(knowledgeJobs)
         .set({
@@ -109,25 +189,107 @@ export class IngestJobStore {
           error: { step: "engine", code: "job_lost", message: "The job ended without recording its result." },
           finished_at: new Date(),
         })
-        .where(where),
+        .where(and(this.jobWhere(row.id), inArray(knowledgeJobs.status, ["queued", "running"]))),
+      this.clearTexts(row.id),
     ]);
     return (await this.get(row.id)) ?? row;
   }
+
+  /** The job's documents to chunk and embed, with their text (null once stored), in upload order. */
+  async texts(row: JobRow): Promise<Array<Omit<DocumentText, "text"> & { text: string | null }>> {
+    if (!isBatch(row)) {
+      return [
+        {
+          documentId: row.document_id!,
+          agentId: row.agent_id,
+          title: row.title,
+          metadata: row.metadata,
+          text: row.content,
+        },
+      ];
+    }
+    const d = knowledgeJobDocuments;
+    const children = await this.db
+      .select()
+      .from(d)
+      .where(and(eq(d.tenant_id, this.tenantId), eq(d.job_id, row.id)))
+      .orderBy(asc(d.position));
+    return children.map((c) => ({
+      documentId: c.document_id,
+      agentId: c.agent_id,
+      title: c.title,
+      metadata: c.metadata,
+      text: c.content,
+    }));
+  }
+
+  /**
+   * The statements that record a batch's documents as stored (their chunk
+   * counts, their text cleared), for the same transaction as the job's end.
+   * Nothing for a single upload (its row holds both).
+   */
+  storedStatements(row: JobRow, chunks: Map<string, number>) {
+    if (!isBatch(row)) return [];
+    const d = knowledgeJobDocuments;
+    return [...chunks].map(([documentId, n]) =>
+      this.db
+        .update(d)
+        .set({ chunks: n, content: null })
+        .where(and(eq(d.tenant_id, this.tenantId), eq(d.job_id, row.id), eq(d.document_id, documentId))),
+    );
+  }
+
+  /** The DELETE of every chunk the job's documents have (an attempt's partial write included). */
+  removeDocuments(row: JobRow) {
+    const kb = knowledgeBase;
+    const d = knowledgeJobDocuments;
+    const ids = isBatch(row)
+      ? inArray(
+          kb.document_id,
+          this.db
+            .select({ id: d.document_id })
+            .from(d)
+            .where(and(eq(d.tenant_id, this.tenantId), eq(d.job_id, row.id))),
+        )
+      : eq(kb.document_id, row.document_id!);
+    return this.db.delete(kb).where(and(eq(kb.tenant_id, this.tenantId), ids));
+  }
+
+  /** Clears the text a batch's documents still hold (a job that ended). */
+  clearTexts(jobId: string) {
+    const d = knowledgeJobDocuments;
+    return this.db
+      .update(d)
+      .set({ content: null })
+      .where(and(eq(d.tenant_id, this.tenantId), eq(d.job_id, jobId), isNotNull(d.content)));
+  }
+
+  /** This tenant's job of that id. */
+  jobWhere(id: string) {
+    return and(eq(knowledgeJobs.id, id), eq(knowledgeJobs.tenant_id, this.tenantId));
+  }
 }
+
+/** A single upload's one document, from its job row. */
+const ownDocument = (r: JobRow): JobDocument[] => [
+  { document_id: r.document_id!, title: r.title, agent_id: r.agent_id, characters: r.characters, chunks: r.chunks },
+];
 
 const iso = (d: Date | null) => d?.toISOString() ?? null;
 
 /** A job as the API reports it (never its text). */
-export function toJob(r: JobRow) {
+export function toJob(r: JobRow, documents: JobDocument[]) {
   return {
     job_id: r.id,
+    kind: isBatch(r) ? ("batch" as const) : ("document" as const),
     document_id: r.document_id,
-    status: r.status as "queued" | "running" | "succeeded" | "failed",
+    status: r.status as JobStatus,
     title: r.title,
     agent_id: r.agent_id,
     characters: r.characters,
     chunks: r.chunks,
     embedding_calls: r.embedding_calls,
+    documents,
     error: r.error ?? null,
     created_at: r.created_at.toISOString(),
     started_at: iso(r.started_at),

@@ -62,6 +62,7 @@ describe("schema and migrations", () => {
         "connector_items",
         "connector_runs",
         "knowledge_base",
+        "knowledge_job_documents",
         "knowledge_jobs",
         "security_events",
         "usage_budgets",

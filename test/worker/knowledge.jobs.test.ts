@@ -60,14 +60,14 @@ async function uploadAndWait(
   tenant: string,
   body: Record<string, unknown>,
   expected: "complete" | "errored" = "complete",
-  opts: { realSleeps?: boolean; whileRunning?: () => Promise<void> } = {},
+  opts: { realSleeps?: boolean; whileRunning?: () => Promise<void>; path?: string } = {},
 ) {
   await using introspector = await introspectWorkflow(env.KNOWLEDGE_INGEST);
   await introspector.modifyAll(async (m) => {
     if (!opts.realSleeps) await m.disableSleeps();
     await m.disableRetryDelays();
   });
-  const accepted = await call("POST", "/knowledge/documents", { as: { tenant }, body });
+  const accepted = await call("POST", opts.path ?? "/knowledge/documents", { as: { tenant }, body });
   expect(accepted.status, accepted.text).toBe(202);
   await opts.whileRunning?.();
   const [instance] = await introspector.get();
@@ -312,5 +312,195 @@ describe("knowledge jobs: isolation", () => {
     expect(search.status).toBe(200);
     expect(search.json.results).toEqual([]);
     expect((await call("GET", "/knowledge/jobs/not-a-uuid", { as: { tenant } })).status).toBe(400);
+  });
+});
+
+/** Uploads a batch and waits for its one Workflow instance to end. */
+const batchAndWait = (tenant: string, body: Record<string, unknown>, expected: "complete" | "errored" = "complete") =>
+  uploadAndWait(tenant, body, expected, { path: "/knowledge/documents/batch" });
+
+const batchTexts = async (jobId: string) =>
+  (await sql().query("SELECT content FROM knowledge_job_documents WHERE job_id = $1 ORDER BY position", [jobId])).map(
+    (r) => r.content,
+  );
+
+describe("knowledge: batches off the request (one job per batch)", () => {
+  it("`async: true` makes the batch one job: 202 + Location, every document id fixed now; the Workflow stores them all", async () => {
+    const tenant = newTenant();
+    await storeKey(tenant, "openai", openaiKey("batchAsync"));
+    await createAgent(tenant, { agent_id: "install-bot" });
+    const docs = [
+      { title: "Brackets", content: "The QB-1 bracket mounts with four screws.", agent_id: "install-bot" },
+      { title: "Heaters", content: longText(5000, "QB-2"), metadata: { source: "heaters.pdf" } },
+      { content: "The QB-3 valve is left-handed." },
+    ];
+    const { accepted, job } = await batchAndWait(tenant, { documents: docs, async: true });
+    expect(accepted.res.headers.get("location")).toBe(`/knowledge/jobs/${accepted.json.job_id}`);
+    expect(accepted.json).toMatchObject({
+      kind: "batch",
+      status: "queued",
+      document_id: null,
+      title: null,
+      characters: docs.reduce((n, d) => n + d.content.length, 0),
+      chunks: 0,
+    });
+    expect(accepted.json.documents).toEqual(
+      docs.map((d) => ({
+        document_id: expect.any(String),
+        title: d.title ?? null,
+        agent_id: d.agent_id ?? null,
+        characters: d.content.length,
+        chunks: 0,
+      })),
+    );
+    const ids = accepted.json.documents.map((d: any) => d.document_id);
+    expect(new Set(ids).size).toBe(3);
+
+    const perDoc = docs.map((d) => chunkText(d.content).length);
+    expect(job).toMatchObject({
+      job_id: accepted.json.job_id,
+      kind: "batch",
+      status: "succeeded",
+      chunks: perDoc.reduce((a, b) => a + b, 0),
+      embedding_calls: 1,
+      error: null,
+    });
+    expect(job.documents.map((d: any) => [d.document_id, d.chunks])).toEqual(
+      ids.map((id: string, i: number) => [id, perDoc[i]]),
+    );
+    for (const [i, id] of ids.entries()) {
+      expect(await chunksOf(tenant, id)).toEqual({ n: perDoc[i], distinct_n: perDoc[i] });
+    }
+    const list = await call("GET", "/knowledge/documents", { as: { tenant, roles: ["member"] } });
+    expect(list.json.items.map((d: any) => d.document_id).sort()).toEqual([...ids].sort());
+    const scoped = await sql().query("SELECT DISTINCT agent_id FROM knowledge_base WHERE document_id = $1", [ids[0]]);
+    expect(scoped).toEqual([{ agent_id: "install-bot" }]);
+    const search = await call("POST", "/knowledge/search", {
+      as: { tenant, roles: ["member"] },
+      body: { query: "QB-2 reset procedure", k: 1 },
+    });
+    expect(search.json.results[0]).toMatchObject({ document_id: ids[1], metadata: { source: "heaters.pdf" } });
+    // The texts are not kept once stored; the batch and the Workflow's write are both audited.
+    expect(await batchTexts(job.job_id)).toEqual([null, null, null]);
+    const actions = async () => (await auditRows(tenant)).map((a) => `${a.action}:${a.outcome}`);
+    expect(await actions()).toContain("knowledge.create_batch:success");
+    await expect.poll(actions, { timeout: 15_000 }).toContain("knowledge.ingest:success");
+  });
+
+  it("one document over the threshold takes the whole batch off the request; a batch within it stays synchronous (201)", async () => {
+    const tenant = newTenant();
+    await storeKey(tenant, "openai", openaiKey("batchBig"));
+    const small = { content: "The QB-10 fuse is 5 A." };
+    const sync = await call("POST", "/knowledge/documents/batch", { as: { tenant }, body: { documents: [small] } });
+    expect(sync.status, sync.text).toBe(201);
+    expect(sync.json.job_id).toBeUndefined();
+    expect(await jobCount(tenant)).toBe(0);
+
+    const big = { title: "Manual", content: longText(60_000, "QB-11") };
+    const { job } = await batchAndWait(tenant, { documents: [small, big] });
+    expect(job).toMatchObject({ kind: "batch", status: "succeeded" });
+    expect(job.documents.map((d: any) => d.chunks)).toEqual([1, chunkText(big.content).length]);
+    const list = await call("GET", "/knowledge/documents", { as: { tenant, roles: ["member"] } });
+    expect(list.json.items).toHaveLength(3);
+  });
+
+  it("refuses up front what the job could not do (no key 422, unknown agent 404, `async` not a boolean 400); no job is made", async () => {
+    const tenant = newTenant();
+    const noKey = await call("POST", "/knowledge/documents/batch", {
+      as: { tenant },
+      body: { documents: [{ content: "text" }], async: true },
+    });
+    expect(noKey.status).toBe(422);
+    expect(noKey.res.headers.get("content-type")).toContain("application/problem+json");
+    expect(noKey.json.code).toBe("provider_key_missing");
+    await storeKey(tenant, "openai", openaiKey("batchRefused"));
+    const noAgent = await call("POST", "/knowledge/documents/batch", {
+      as: { tenant },
+      body: { documents: [{ content: "a" }, { content: "b", agent_id: "nobody" }], async: true },
+    });
+    expect(noAgent.status).toBe(404);
+    expect(noAgent.json.code).toBe("not_found");
+    const notBool = await call("POST", "/knowledge/documents/batch", {
+      as: { tenant },
+      body: { documents: [{ content: "x" }], async: "yes" },
+    });
+    expect(notBool.status).toBe(400);
+    expect(notBool.json.code).toBe("validation_failed");
+    const member = await call("POST", "/knowledge/documents/batch", {
+      as: { tenant, roles: ["member"] },
+      body: { documents: [{ content: "x" }], async: true },
+    });
+    expect(member.status).toBe(403);
+    expect(await jobCount(tenant)).toBe(0);
+  });
+
+  it("a failed batch leaves none of its documents and no text behind", async () => {
+    const tenant = newTenant();
+    await storeKey(tenant, "openai", openaiKey("revoked"));
+    const { job } = await batchAndWait(
+      tenant,
+      { documents: [{ content: "QB-20 one" }, { content: "QB-20 two" }], async: true },
+      "errored",
+    );
+    expect(job).toMatchObject({
+      kind: "batch",
+      status: "failed",
+      error: { step: "embed and store", code: "provider_key_rejected" },
+    });
+    for (const d of job.documents) expect(await chunksOf(tenant, d.document_id)).toMatchObject({ n: 0 });
+    expect(await batchTexts(job.job_id)).toEqual([null, null]);
+  });
+
+  it("a step retried after part of the batch's write landed leaves every chunk of every document once", async () => {
+    const tenant = newTenant();
+    await storeKey(tenant, "openai", openaiKey("batchRetry"));
+    const docs = [
+      { content: "The QB-30 hinge is steel." },
+      { content: denseText(200_000, "QB-31") },
+      { content: "The QB-32 panel is glass." },
+    ];
+    // The write spans several Neon requests; the last (with the job's end) fails once after the others committed.
+    await neonControl.faults({ status: 503, match: '"status" = $2, "chunks" = $3', count: 1 });
+    try {
+      const { job } = await batchAndWait(tenant, { documents: docs, async: true });
+      expect(job).toMatchObject({ status: "succeeded" });
+      for (const [i, d] of job.documents.entries()) {
+        const expected = chunkText(docs[i]!.content).length;
+        expect(d.chunks).toBe(expected);
+        expect(await chunksOf(tenant, d.document_id)).toEqual({ n: expected, distinct_n: expected });
+      }
+      // The scenario needs the write to span requests: the same packing, with the stand-in's vectors, says it did.
+      const requests = new KnowledgeStore(createDb(getConfig(env as Bindings)), tenant).insertRequests(
+        job.documents.map((d: any, i: number) => ({
+          documentId: d.document_id,
+          agentId: null,
+          title: null,
+          metadata: {},
+          chunks: chunkText(docs[i]!.content).map((c) => ({
+            content: c,
+            embedding: embedText(c, EMBEDDING_DIMENSIONS),
+          })),
+        })),
+      );
+      expect(requests.length).toBeGreaterThanOrEqual(2);
+    } finally {
+      await neonControl.clearFaults();
+    }
+  }, 60_000);
+
+  it("another tenant cannot read a batch's job; its documents stay out of the other tenant's search", async () => {
+    const tenant = newTenant();
+    await storeKey(tenant, "openai", openaiKey("batchIso"));
+    const { job } = await batchAndWait(tenant, {
+      documents: [{ content: "The QB-40 relay clicks twice." }],
+      async: true,
+    });
+    const other = newTenant();
+    const foreign = await call("GET", `/knowledge/jobs/${job.job_id}`, { as: { tenant: other } });
+    expect(foreign.status).toBe(404);
+    expect(foreign.text).not.toContain(job.documents[0].document_id);
+    await storeKey(other, "openai", openaiKey("batchIsoOther"));
+    const search = await call("POST", "/knowledge/search", { as: { tenant: other }, body: { query: "QB-40 relay" } });
+    expect(search.json.results).toEqual([]);
   });
 });

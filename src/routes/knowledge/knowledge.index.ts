@@ -1,7 +1,9 @@
-import { audited } from "../../audit/audited";
+import type { Context } from "hono";
+import { type AuditNote, audited } from "../../audit/audited";
+import type { AppEnv } from "../../env";
 import { ApiError } from "../../errors/problem";
 import { embedDepsOf, embeddingUsageBody, embedTexts } from "../../knowledge/embedding";
-import { ingestDocuments, requireAgents } from "../../knowledge/ingest";
+import { type DocumentInput, ingestDocuments, requireAgents } from "../../knowledge/ingest";
 import { toJob } from "../../knowledge/jobs";
 import type { SearchScope } from "../../knowledge/knowledge-store";
 import { decodeCursor, encodeCursor, isRowId } from "../../lib/cursor";
@@ -17,24 +19,42 @@ const isPgTime = (s: string) => PG_TIME.test(s) && !Number.isNaN(Date.parse(s));
 const CURSOR_PARTS = [isPgTime, isRowId] as const;
 const fromCursor = ([createdAt, documentId]: readonly [string, string]) => ({ createdAt, documentId });
 
+/**
+ * Takes documents off the request: one job (and one Workflow instance) for a
+ * single upload or for a whole batch, answered 202 with Location. What the job
+ * could not do is refused first, as for a synchronous upload: an unknown agent
+ * (404), no OpenAI key (422).
+ */
+async function startJob(c: Context<AppEnv>, note: AuditNote, docs: DocumentInput[], batch: boolean) {
+  const tenant = c.get("tenant");
+  await requireAgents(
+    tenant.knowledge,
+    docs.map((d) => d.agent_id),
+  );
+  await requireProviderKey(embedDepsOf(c), "openai");
+  const { row, documents } = await tenant.knowledgeJobs.start(
+    c.env.KNOWLEDGE_INGEST,
+    tenant.principal.userId,
+    docs,
+    batch,
+  );
+  Object.assign(
+    note.details,
+    { job_id: row.id, characters: row.characters },
+    batch
+      ? { document_ids: documents.map((d) => d.document_id) }
+      : { document_id: row.document_id, agent_id: row.agent_id },
+  );
+  c.header("Location", `/knowledge/jobs/${row.id}`);
+  return c.json(toJob(row, documents), 202);
+}
+
 export const knowledgeRouter = createRouter()
   .openapi(addDocument, async (c) => {
     const { async: offRequest, ...body } = c.req.valid("json");
     return await audited(c, async (note) => {
-      const tenant = c.get("tenant");
       if (offRequest || body.content.length > c.get("config").knowledgeAsyncAboveChars) {
-        // What the Workflow would fail on anyway is refused now: an unknown agent (404), no OpenAI key (422).
-        await requireAgents(tenant.knowledge, [body.agent_id]);
-        await requireProviderKey(embedDepsOf(c), "openai");
-        const job = await tenant.knowledgeJobs.start(c.env.KNOWLEDGE_INGEST, tenant.principal.userId, body);
-        Object.assign(note.details, {
-          job_id: job.id,
-          document_id: job.document_id,
-          agent_id: job.agent_id,
-          characters: job.characters,
-        });
-        c.header("Location", `/knowledge/jobs/${job.id}`);
-        return c.json(toJob(job), 202);
+        return await startJob(c, note, [body], false);
       }
       const { documents, usage } = await ingestDocuments(embedDepsOf(c), c.get("tenant").knowledge, [body]);
       const doc = documents[0]!;
@@ -43,9 +63,13 @@ export const knowledgeRouter = createRouter()
     });
   })
   .openapi(addDocuments, async (c) => {
-    const body = c.req.valid("json");
+    const { async: offRequest, documents: inputs } = c.req.valid("json");
     return await audited(c, async (note) => {
-      const { documents, usage } = await ingestDocuments(embedDepsOf(c), c.get("tenant").knowledge, body.documents);
+      const threshold = c.get("config").knowledgeAsyncAboveChars;
+      if (offRequest || inputs.some((d) => d.content.length > threshold)) {
+        return await startJob(c, note, inputs, true);
+      }
+      const { documents, usage } = await ingestDocuments(embedDepsOf(c), c.get("tenant").knowledge, inputs);
       Object.assign(note.details, {
         document_ids: documents.map((d) => d.document_id),
         chunks: documents.reduce((n, d) => n + d.chunks, 0),
@@ -86,7 +110,7 @@ export const knowledgeRouter = createRouter()
       const jobs = c.get("tenant").knowledgeJobs;
       const job = await jobs.get(job_id);
       if (!job) throw new ApiError("not_found", `No job ${job_id} in this tenant.`);
-      return c.json(toJob(await jobs.reconcile(c.env.KNOWLEDGE_INGEST, job)), 200);
+      return c.json(await jobs.view(await jobs.reconcile(c.env.KNOWLEDGE_INGEST, job)), 200);
     });
   })
   .openapi(searchKnowledge, async (c) => {

@@ -48,10 +48,15 @@ export const addDocuments = defineRoute({
   bodyLimit: "maxDocumentBodyBytes",
   tags,
   summary: "Add up to 50 documents at once",
-  description: `All documents are stored, or none. ${embeds}`,
+  description:
+    "All documents are stored, or none. A batch with any document over KNOWLEDGE_ASYNC_ABOVE_CHARS characters, or sent with `async: true`, " +
+    "is stored off the request by one Workflow job for the whole batch: 202 with the job (Location: /knowledge/jobs/{job_id}), whose `documents` " +
+    "carry every document's id, fixed now; the documents are listed and searchable once the job has succeeded, and a failed job leaves none of them. " +
+    embeds,
   request: { body: body(BatchBody) },
   responses: {
     201: jsonResponse(AddBatchResponse, "Stored"),
+    202: jsonResponse(IngestJob, "Accepted: one Workflow job stores the whole batch (GET /knowledge/jobs/{job_id})"),
   },
   errors: [402, 404, 422, 502, 503],
 });
@@ -106,7 +111,7 @@ export const getJob = defineRoute({
   role: "member",
   audit: { action: "knowledge.job", resourceType: "knowledge_job", param: "job_id" },
   tags,
-  summary: "A large upload's job: status, counts, the failed step's error",
+  summary: "A large upload's job (one document or a batch): status, counts, documents, the failed step's error",
   request: { params: JobParam },
   responses: { 200: jsonResponse(IngestJob, "The job") },
   errors: [404, 503],

@@ -1,3 +1,4 @@
+import { JOB_STATUSES } from "../../knowledge/jobs";
 import { z } from "../../lib/openapi";
 import { storableJson, storableText } from "../../lib/text";
 import { AgentIdSchema } from "../agents/agents.schemas";
@@ -39,6 +40,10 @@ export const AddDocumentBody = DocumentInput.extend({
 export const BatchBody = z
   .strictObject({
     documents: z.array(DocumentInput).min(1, "documents must not be empty").max(50, "at most 50 documents per batch"),
+    async: z.boolean().optional().openapi({
+      description:
+        "Store the batch off the request (202 with one job for the whole batch) whatever its size; a batch with any document over KNOWLEDGE_ASYNC_ABOVE_CHARS characters always is.",
+    }),
   })
   .openapi("DocumentBatch");
 
@@ -148,18 +153,39 @@ export const JobParam = z.object({
   job_id: z.uuid("job_id must be a UUID").openapi({ param: { name: "job_id", in: "path" } }),
 });
 
-export const IngestJob = z
+const JobStatus = z.enum(JOB_STATUSES);
+
+export const JobDocument = z
   .object({
-    job_id: z.uuid(),
-    document_id: z
-      .uuid()
-      .openapi({ description: "The document the job stores (listed and searchable once succeeded)." }),
-    status: z.enum(["queued", "running", "succeeded", "failed"]),
+    document_id: z.uuid(),
     title: z.string().nullable(),
     agent_id: z.string().nullable(),
     characters: z.number().int(),
-    chunks: z.number().int(),
+    chunks: z.number().int().openapi({ description: "0 until the job has succeeded." }),
+  })
+  .openapi("JobDocument");
+
+export const IngestJob = z
+  .object({
+    job_id: z.uuid(),
+    kind: z.enum(["document", "batch"]).openapi({
+      description:
+        "`document`: POST /knowledge/documents; `batch`: POST /knowledge/documents/batch (one job for the batch).",
+    }),
+    document_id: z.uuid().nullable().openapi({
+      description:
+        "The document the job stores (listed and searchable once succeeded); null for a batch (see `documents`).",
+    }),
+    status: JobStatus,
+    title: z.string().nullable().openapi({ description: "The document's title; null for a batch." }),
+    agent_id: z.string().nullable().openapi({ description: "The document's agent scope; null for a batch." }),
+    characters: z.number().int().openapi({ description: "All documents' characters together." }),
+    chunks: z.number().int().openapi({ description: "All documents' chunks together; 0 until succeeded." }),
     embedding_calls: z.number().int(),
+    documents: z.array(JobDocument).openapi({
+      description:
+        "What the job stores, in upload order (ids fixed at upload): one for a single document, each of a batch.",
+    }),
     error: z
       .object({ step: z.string(), code: z.string(), message: z.string() })
       .nullable()
