@@ -1,10 +1,13 @@
-import { and, asc, eq, inArray, isNotNull } from "drizzle-orm";
+import { and, asc, desc, eq, getTableColumns, inArray, isNotNull, type SQL, sql } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { knowledgeBase, knowledgeJobDocuments, knowledgeJobs } from "../db/schema";
 import { ApiError } from "../errors/problem";
 import type { DocumentInput, DocumentText } from "./ingest";
 
 export type JobRow = typeof knowledgeJobs.$inferSelect;
+/** A job without its text: what reads for the API load. */
+export type JobRecord = Omit<JobRow, "content">;
+const { content: _text, ...JOB_COLUMNS } = getTableColumns(knowledgeJobs);
 export const JOB_STATUSES = ["queued", "running", "succeeded", "failed"] as const;
 export type JobStatus = (typeof JOB_STATUSES)[number];
 
@@ -34,8 +37,11 @@ export interface IngestWorkflow {
 /** A queued job whose Workflow instance the engine does not know after this long was never started. */
 const LOST_AFTER_MS = 60_000;
 
+/** Active jobs of one list page checked with the engine (one call each); later lists check the rest. */
+const RECONCILE_PER_LIST = 10;
+
 /** A single upload's job carries its one document in its own row; a batch's (document_id null) are its knowledge_job_documents rows. */
-const isBatch = (row: JobRow) => row.document_id === null;
+const isBatch = (row: JobRecord) => row.document_id === null;
 
 /** A tenant's large-upload jobs. Every query is filtered by tenant_id. */
 export class IngestJobStore {
@@ -125,14 +131,52 @@ export class IngestJobStore {
     return { row, documents };
   }
 
-  /** The job, or undefined when this tenant has none of that id. */
-  async get(id: string): Promise<JobRow | undefined> {
-    const [row] = await this.db.select().from(knowledgeJobs).where(this.jobWhere(id)).limit(1);
+  /** The job (without its text), or undefined when this tenant has none of that id. */
+  async get(id: string): Promise<JobRecord | undefined> {
+    const [row] = await this.db.select(JOB_COLUMNS).from(knowledgeJobs).where(this.jobWhere(id)).limit(1);
     return row;
   }
 
+  /**
+   * The tenant's jobs, newest first (created_at, then id), optionally of one
+   * status; `cursor` continues after the last one seen. Active jobs whose
+   * instance ended unrecorded are closed on the way (at most RECONCILE_PER_LIST
+   * per page) and left out if they no longer match the status asked for.
+   */
+  async list(
+    workflow: IngestWorkflow,
+    opts: { status?: JobStatus | undefined; limit: number; cursor?: { createdAt: string; id: string } | undefined },
+  ) {
+    const j = knowledgeJobs;
+    const filters: SQL[] = [eq(j.tenant_id, this.tenantId)];
+    if (opts.status) filters.push(eq(j.status, opts.status));
+    if (opts.cursor) {
+      filters.push(sql`(${j.created_at}, ${j.id}) < (${opts.cursor.createdAt}::timestamptz, ${opts.cursor.id}::uuid)`);
+    }
+    const rows = await this.db
+      .select({ row: JOB_COLUMNS, position: sql<string>`${j.created_at}::text` })
+      .from(j)
+      .where(and(...filters))
+      .orderBy(desc(j.created_at), desc(j.id))
+      .limit(opts.limit + 1);
+    const page = rows.slice(0, opts.limit);
+    const last = page.at(-1);
+    let checks = 0;
+    const current: JobRecord[] = [];
+    for (const { row } of page) {
+      const active = row.status === "queued" || row.status === "running";
+      const now = active && checks++ < RECONCILE_PER_LIST ? await this.reconcile(workflow, row) : row;
+      if (!opts.status || now.status === opts.status) current.push(now);
+    }
+    const documents = await this.documents(current);
+    return {
+      items: current.map((r) => toJob(r, documents.get(r.id) ?? [])),
+      next: rows.length > opts.limit && last ? { createdAt: last.position, id: last.row.id } : null,
+    };
+  }
+
   /** The documents of each job (one query for all the batches among them), in upload order. */
-  async documents(rows: JobRow[]): Promise<Map<string, JobDocument[]>> {
+  async documents(rows: JobRecord[]): Promise<Map<string, JobDocument[]>> {
     const out = new Map<string, JobDocument[]>();
     const batches: string[] = [];
     for (const r of rows) {
@@ -160,7 +204,7 @@ export class IngestJobStore {
   }
 
   /** The job as the API reports it, its documents included. */
-  async view(row: JobRow) {
+  async view(row: JobRecord) {
     return toJob(row, (await this.documents([row])).get(row.id) ?? []);
   }
 
@@ -169,7 +213,7 @@ export class IngestJobStore {
    * its end (terminated, or lost by the engine) is closed as failed, and any
    * part of its documents removed, so a reader is never told "running" forever.
    */
-  async reconcile(workflow: IngestWorkflow, row: JobRow): Promise<JobRow> {
+  async reconcile(workflow: IngestWorkflow, row: JobRecord): Promise<JobRecord> {
     if (row.status !== "queued" && row.status !== "running") return row;
     let ended: boolean;
     try {
@@ -228,7 +272,7 @@ export class IngestJobStore {
    * counts, their text cleared), for the same transaction as the job's end.
    * Nothing for a single upload (its row holds both).
    */
-  storedStatements(row: JobRow, chunks: Map<string, number>) {
+  storedStatements(row: JobRecord, chunks: Map<string, number>) {
     if (!isBatch(row)) return [];
     const d = knowledgeJobDocuments;
     return [...chunks].map(([documentId, n]) =>
@@ -240,7 +284,7 @@ export class IngestJobStore {
   }
 
   /** The DELETE of every chunk the job's documents have (an attempt's partial write included). */
-  removeDocuments(row: JobRow) {
+  removeDocuments(row: JobRecord) {
     const kb = knowledgeBase;
     const d = knowledgeJobDocuments;
     const ids = isBatch(row)
@@ -271,14 +315,14 @@ export class IngestJobStore {
 }
 
 /** A single upload's one document, from its job row. */
-const ownDocument = (r: JobRow): JobDocument[] => [
+const ownDocument = (r: JobRecord): JobDocument[] => [
   { document_id: r.document_id!, title: r.title, agent_id: r.agent_id, characters: r.characters, chunks: r.chunks },
 ];
 
 const iso = (d: Date | null) => d?.toISOString() ?? null;
 
 /** A job as the API reports it (never its text). */
-export function toJob(r: JobRow, documents: JobDocument[]) {
+export function toJob(r: JobRecord, documents: JobDocument[]) {
   return {
     job_id: r.id,
     kind: isBatch(r) ? ("batch" as const) : ("document" as const),

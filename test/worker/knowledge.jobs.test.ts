@@ -504,3 +504,109 @@ describe("knowledge: batches off the request (one job per batch)", () => {
     expect(search.json.results).toEqual([]);
   });
 });
+
+/** Every page of GET /knowledge/jobs (query without cursor), followed to the end. */
+async function allJobPages(tenant: string, query: string) {
+  const pages: any[][] = [];
+  let cursor: string | null = null;
+  do {
+    const r = await call("GET", `/knowledge/jobs?${query}${cursor ? `&cursor=${cursor}` : ""}`, {
+      as: { tenant, roles: ["member"] },
+    });
+    expect(r.status, r.text).toBe(200);
+    pages.push(r.json.items);
+    cursor = r.json.next_cursor;
+  } while (cursor && pages.length < 20);
+  return pages;
+}
+
+/** A job row written directly (no Workflow instance), at an exact created_at. */
+const insertJob = (tenant: string, createdAt: string, status = "succeeded") =>
+  sql().query(
+    "INSERT INTO knowledge_jobs (tenant_id, document_id, characters, status, created_at) VALUES ($1, gen_random_uuid(), 1, $2, $3) RETURNING id::text",
+    [tenant, status, createdAt],
+  );
+
+describe("GET /knowledge/jobs", () => {
+  it("members list the tenant's jobs newest first, a page at a time, filtered by status", async () => {
+    const tenant = newTenant();
+    await storeKey(tenant, "openai", openaiKey("jobList"));
+    const ok1 = (await uploadAndWait(tenant, { content: "QL-1 first", async: true })).job;
+    const batch = (
+      await uploadAndWait(
+        tenant,
+        { documents: [{ content: "QL-2 a" }, { content: "QL-2 b" }], async: true },
+        "complete",
+        { path: "/knowledge/documents/batch" },
+      )
+    ).job;
+    await storeKey(tenant, "openai", openaiKey("revoked"));
+    const failed = (await uploadAndWait(tenant, { content: "QL-3 refused", async: true }, "errored")).job;
+
+    const pages = await allJobPages(tenant, "limit=2");
+    expect(pages.map((p) => p.length)).toEqual([2, 1]);
+    const items = pages.flat();
+    expect(items.map((j) => j.job_id)).toEqual([failed.job_id, batch.job_id, ok1.job_id]);
+    // Each item is the job as GET /knowledge/jobs/:job_id reports it (a batch with its documents).
+    expect(items[1]).toEqual(batch);
+    expect(items[1].documents).toHaveLength(2);
+    expect(JSON.stringify(items)).not.toContain("QL-2 a"); // never the text
+
+    const onlyFailed = await allJobPages(tenant, "status=failed");
+    expect(onlyFailed.flat().map((j) => [j.job_id, j.error.code])).toEqual([[failed.job_id, "provider_key_rejected"]]);
+    const onlySucceeded = await allJobPages(tenant, "status=succeeded&limit=100");
+    expect(onlySucceeded.flat().map((j) => j.job_id)).toEqual([batch.job_id, ok1.job_id]);
+    expect((await allJobPages(tenant, "status=queued")).flat()).toEqual([]);
+  });
+
+  it("pages split jobs created within one millisecond exactly (the cursor keeps Postgres' microseconds)", async () => {
+    const tenant = newTenant();
+    const ids = [];
+    for (const us of ["100", "200", "300", "400"]) {
+      ids.push((await insertJob(tenant, `2026-11-30 10:00:00.000${us}+00`))[0]!.id);
+    }
+    const pages = await allJobPages(tenant, "limit=1");
+    expect(pages.flat().map((j) => j.job_id)).toEqual(ids.reverse());
+    expect(pages.at(-1)).toHaveLength(1);
+  });
+
+  it("a job whose Workflow instance is gone is listed as failed (job_lost), and no longer as queued", async () => {
+    const tenant = newTenant();
+    const [row] = await insertJob(tenant, new Date(Date.now() - 5 * 60_000).toISOString(), "queued");
+    expect((await allJobPages(tenant, "status=queued")).flat()).toEqual([]);
+    const [job] = (await allJobPages(tenant, "")).flat();
+    expect(job).toMatchObject({ job_id: row!.id, status: "failed", error: { code: "job_lost" } });
+  });
+
+  it("refuses a status or cursor it does not know (400 problem+json)", async () => {
+    const tenant = newTenant();
+    const badStatus = await call("GET", "/knowledge/jobs?status=done", { as: { tenant, roles: ["member"] } });
+    expect(badStatus.status).toBe(400);
+    expect(badStatus.res.headers.get("content-type")).toContain("application/problem+json");
+    expect(badStatus.json.code).toBe("validation_failed");
+    const badCursor = await call("GET", "/knowledge/jobs?cursor=bm90LWEtY3Vyc29y", {
+      as: { tenant, roles: ["member"] },
+    });
+    expect(badCursor.status).toBe(400);
+    expect(badCursor.json.code).toBe("validation_failed");
+    const badLimit = await call("GET", "/knowledge/jobs?limit=0", { as: { tenant, roles: ["member"] } });
+    expect(badLimit.status).toBe(400);
+  });
+
+  it("lists only the caller's tenant's jobs; a cursor from another tenant's list reveals nothing", async () => {
+    const tenant = newTenant();
+    const other = newTenant();
+    await insertJob(tenant, "2026-11-30 11:00:00+00");
+    await insertJob(tenant, "2026-11-30 11:00:01+00");
+    const [foreign] = await insertJob(other, "2026-11-30 11:00:02+00");
+    const mine = await call("GET", "/knowledge/jobs?limit=1", { as: { tenant, roles: ["member"] } });
+    expect(mine.json.items).toHaveLength(1);
+    expect(JSON.stringify((await allJobPages(tenant, "")).flat())).not.toContain(foreign!.id);
+    const theirs = await call("GET", `/knowledge/jobs?cursor=${mine.json.next_cursor}`, {
+      as: { tenant: other, roles: ["member"] },
+    });
+    expect(theirs.status).toBe(200);
+    expect(theirs.json.items.map((j: any) => j.job_id)).toEqual([]);
+    expect((await allJobPages(other, "")).flat().map((j) => j.job_id)).toEqual([foreign!.id]);
+  });
+});

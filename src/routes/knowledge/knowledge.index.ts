@@ -9,15 +9,25 @@ import type { SearchScope } from "../../knowledge/knowledge-store";
 import { decodeCursor, encodeCursor, isRowId } from "../../lib/cursor";
 import { createRouter } from "../../lib/openapi";
 import { requireProviderKey } from "../../llm/key-use";
-import { addDocument, addDocuments, deleteDocument, getJob, listDocuments, searchKnowledge } from "./knowledge.routes";
+import {
+  addDocument,
+  addDocuments,
+  deleteDocument,
+  getJob,
+  listDocuments,
+  listJobs,
+  searchKnowledge,
+} from "./knowledge.routes";
 
 /** Postgres' text for a timestamptz (four-digit years only), as the list query returns created_at. */
 const PG_TIME = /^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}(:?\d{2})?)$/;
 const isPgTime = (s: string) => PG_TIME.test(s) && !Number.isNaN(Date.parse(s));
 
-/** The position a page ends at: the last document's created_at and id. */
+/** The position a page ends at: the last document's (or job's) created_at and id. */
 const CURSOR_PARTS = [isPgTime, isRowId] as const;
 const fromCursor = ([createdAt, documentId]: readonly [string, string]) => ({ createdAt, documentId });
+/** A jobs page ends at the last job's created_at and id. */
+const jobCursor = ([createdAt, id]: readonly [string, string]) => ({ createdAt, id });
 
 /**
  * Takes documents off the request: one job (and one Workflow instance) for a
@@ -102,6 +112,21 @@ export const knowledgeRouter = createRouter()
       if (chunks === 0) throw new ApiError("not_found", `No document ${document_id} in this tenant.`);
       note.details.chunks = chunks;
       return c.json({ status: "success" as const, document_id, deleted: true as const, chunks }, 200);
+    });
+  })
+  .openapi(listJobs, async (c) => {
+    const { status, limit, cursor } = c.req.valid("query");
+    return await audited(c, async (note) => {
+      const page = await c.get("tenant").knowledgeJobs.list(c.env.KNOWLEDGE_INGEST, {
+        status,
+        limit,
+        cursor: cursor ? jobCursor(decodeCursor(cursor, CURSOR_PARTS)) : undefined,
+      });
+      Object.assign(note.details, { count: page.items.length, status: status ?? null });
+      return c.json(
+        { items: page.items, next_cursor: page.next ? encodeCursor([page.next.createdAt, page.next.id]) : null },
+        200,
+      );
     });
   })
   .openapi(getJob, async (c) => {

@@ -9,7 +9,9 @@ import {
   DocumentList,
   DocumentParam,
   IngestJob,
+  JobList,
   JobParam,
+  ListJobsQuery,
   ListDocumentsQuery,
   SearchBody,
   SearchResponse,
@@ -115,4 +117,19 @@ export const getJob = defineRoute({
   request: { params: JobParam },
   responses: { 200: jsonResponse(IngestJob, "The job") },
   errors: [404, 503],
+});
+
+export const listJobs = defineRoute({
+  method: "get",
+  path: "/knowledge/jobs",
+  role: "member",
+  audit: { action: "knowledge.jobs", resourceType: "knowledge_job" },
+  tags,
+  summary: "The tenant's large-upload jobs, newest first",
+  description:
+    "Cursor-paginated (`limit`, then `cursor` = the previous page's `next_cursor`), optionally of one `status`. " +
+    "A job whose Workflow instance ended without recording it is reported failed (`job_lost`), as GET /knowledge/jobs/{job_id} does.",
+  request: { query: ListJobsQuery },
+  responses: { 200: jsonResponse(JobList, "A page of jobs") },
+  errors: [503],
 });

@@ -196,3 +196,16 @@ export const IngestJob = z
     duration_ms: z.number().int().nullable(),
   })
   .openapi("IngestJob");
+
+export const ListJobsQuery = z.object({
+  status: JobStatus.optional().openapi({
+    param: { name: "status", in: "query" },
+    description: "Only jobs of this status.",
+  }),
+  limit: ListDocumentsQuery.shape.limit,
+  cursor: ListDocumentsQuery.shape.cursor,
+});
+
+export const JobList = z
+  .object({ items: z.array(IngestJob), next_cursor: z.string().nullable() })
+  .openapi("IngestJobList");
