@@ -7,6 +7,7 @@
  * Credential fields are sent once and cleared; the API returns hints only.
  */
 import type { BrainApi, ConnectorInfo, ConnectorRun, CreateConnectorJson } from "../src/client";
+import { connectorEditor, scheduleText } from "./connector-edit";
 import { $, busy, el, type Failure, fail, failure, messageRow, must, say, showSecret, when } from "./ui";
 
 const COLUMNS = 6;
@@ -36,13 +37,6 @@ function seconds(ms: number) {
   return ms < 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms / 1000)} s`;
 }
 
-function schedule(minutes: number | null) {
-  if (!minutes) return "Manual only";
-  if (minutes % 1440 === 0) return minutes === 1440 ? "Daily" : `Every ${minutes / 1440} days`;
-  if (minutes % 60 === 0) return minutes === 60 ? "Every hour" : `Every ${minutes / 60} hours`;
-  return `Every ${minutes} min`;
-}
-
 export function connectorsSection({ api, call }: { api: BrainApi; call: Call }) {
   const forms = [...document.querySelectorAll<HTMLFormElement>("form.connector")];
   /** Per type, from its form: the display label and the settings field holding the site's address. */
@@ -67,6 +61,17 @@ export function connectorsSection({ api, call }: { api: BrainApi; call: Call }) 
       must(f.querySelector<HTMLButtonElement>("button[type=submit]"), "submit button").disabled = true;
     renderRows();
   }
+
+  const editor = connectorEditor({
+    api,
+    call,
+    labelOf,
+    saved: async (id) => {
+      await load();
+      document.querySelector<HTMLElement>(`tr[data-connector-id="${CSS.escape(id)}"] button.edit`)?.focus();
+    },
+    forbidden: (f) => fail(explain(f, "edit connectors")),
+  });
 
   function explain(f: Failure, what: string): Failure {
     if (f.status !== 403) return f;
@@ -101,6 +106,7 @@ export function connectorsSection({ api, call }: { api: BrainApi; call: Call }) 
 
   function reset() {
     session++;
+    editor.close();
     for (const t of polls.values()) clearTimeout(t);
     polls.clear();
     connectors = new Map();
@@ -120,7 +126,8 @@ export function connectorsSection({ api, call }: { api: BrainApi; call: Call }) 
       "td",
       { className: "status-cell" },
       pill,
-      el("div", { className: "hint", textContent: schedule(c.schedule_minutes) }),
+      el("div", { className: "hint", textContent: scheduleText(c.schedule_minutes) }),
+      el("div", { className: "hint", textContent: c.agent_id ? `Agent: ${c.agent_id}` : "All agents" }),
     );
   }
 
@@ -157,6 +164,10 @@ export function connectorsSection({ api, call }: { api: BrainApi; call: Call }) 
     sync.setAttribute("aria-label", `Sync ${c.name} now`);
     sync.disabled = readOnly || (!!c.last_run && ACTIVE.has(c.last_run.status));
     sync.addEventListener("click", () => void syncNow(c.id, sync));
+    const edit = el("button", { type: "button", className: "edit", textContent: "Edit" });
+    edit.setAttribute("aria-label", `Edit connector ${c.name}`);
+    edit.disabled = readOnly;
+    edit.addEventListener("click", () => editor.open(c, edit));
     const del = el("button", { type: "button", className: "danger", textContent: "Delete" });
     del.setAttribute("aria-label", `Delete connector ${c.name}`);
     del.disabled = readOnly;
@@ -191,7 +202,7 @@ export function connectorsSection({ api, call }: { api: BrainApi; call: Call }) 
       statusCell(c),
       runCell(c),
       el("td", { className: "num", textContent: String(c.documents) }),
-      el("td", { className: "actions" }, sync, del),
+      el("td", { className: "actions" }, sync, edit, del),
     );
     tr.dataset.connectorId = c.id;
     tr.dataset.status = c.last_run?.status ?? "never";

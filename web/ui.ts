@@ -86,3 +86,41 @@ export function showSecret(input: HTMLInputElement, toggle: HTMLButtonElement, s
   toggle.textContent = show ? "Hide" : "Show";
   toggle.setAttribute("aria-pressed", String(show));
 }
+
+/** Clears a form's per-field errors: its `[data-error-for]` lines, its aria-invalid marks and its `.field-error` box. */
+export function clearFieldErrors(form: HTMLElement) {
+  for (const line of form.querySelectorAll("[data-error-for]")) line.replaceChildren();
+  for (const c of form.querySelectorAll("[aria-invalid]")) c.removeAttribute("aria-invalid");
+  form.querySelector(".field-error")?.replaceChildren();
+}
+
+/**
+ * Shows each error on the line of the field it names: the visible `[data-error-for]` whose
+ * path is the error's path or its longest prefix (`credentials` takes `credentials.x`), and
+ * marks that field's controls invalid. Returns the errors no line took; focuses the first marked control.
+ */
+export function showFieldErrors(form: HTMLElement, errors: ReadonlyArray<{ path: string; message: string }>) {
+  const lines = [...form.querySelectorAll<HTMLElement>("[data-error-for]")].filter((l) => !l.closest("[hidden]"));
+  const controls = [...form.querySelectorAll<HTMLInputElement | HTMLSelectElement>("input[name], select[name]")];
+  const left: Array<{ path: string; message: string }> = [];
+  let first: HTMLElement | undefined;
+  for (const e of errors) {
+    const covers = (p: string) => e.path === p || e.path.startsWith(`${p}.`);
+    const line = lines
+      .filter((l) => covers(l.dataset.errorFor!))
+      .sort((a, b) => b.dataset.errorFor!.length - a.dataset.errorFor!.length)[0];
+    if (!line) {
+      left.push(e);
+      continue;
+    }
+    const path = line.dataset.errorFor!;
+    line.append(el("span", { textContent: e.message }), " ");
+    for (const c of controls)
+      if (!c.disabled && !c.closest("[hidden]") && (c.name === path || c.name.startsWith(`${path}.`))) {
+        c.setAttribute("aria-invalid", "true");
+        first ??= c;
+      }
+  }
+  first?.focus();
+  return left;
+}

@@ -5,15 +5,13 @@
  * delete with the knowledge choice, and a member's read-only view.
  * Steps share one page and run in order, like a tenant admin's session.
  */
-import { SignJWT } from "jose";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DEV } from "../../local-stack/settings";
 import { DEV_SHOPIFY_TOKEN } from "../../local-stack/shopify/server";
 import { startLocalStack, type LocalStack } from "../../local-stack/stack";
 import { DEV_WP_APP_PASSWORD, DEV_WP_USER } from "../../local-stack/wordpress/server";
-import { DEV_TENANT_ID } from "../../src/routes/portal/dev-session";
 import { chromiumMissing, collectPageErrors, launchBrowser, screenshot, type Browser } from "./support/browser";
+import { control, devToken, secretsInPage } from "./support/session";
 import { startWorker, type RunningWorker } from "./support/worker";
 
 const OPENAI_KEY = "sk-proj-connectorsPageKey0123456789abcdEMBD";
@@ -28,30 +26,6 @@ const SECRETS = [
 ];
 /** The small site and shop of this file: 12 posts + 3 pages, 8 products. */
 const SITE_ITEMS = 15;
-
-/** POSTs to a stand-in's control API (`/__standin/…`). */
-async function control(base: string, path: string, method: string, body?: unknown) {
-  const res = await fetch(`${base}/__standin/${path}`, {
-    method,
-    headers: body ? { "content-type": "application/json" } : {},
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  if (res.status >= 300) throw new Error(`${path}: ${res.status} ${await res.text()}`);
-  return res.status === 204 ? undefined : ((await res.json()) as { url: string });
-}
-
-/** A token of the dev tenant with other roles, signed like the dev session's. */
-async function devToken(roles: string[]) {
-  const now = Math.floor(Date.now() / 1000);
-  return await new SignJWT({ tenant_id: DEV_TENANT_ID, roles })
-    .setProtectedHeader({ alg: "HS256", typ: "JWT" })
-    .setIssuer(DEV.jwt.issuer)
-    .setAudience(DEV.jwt.audience)
-    .setSubject("dev-member")
-    .setIssuedAt(now)
-    .setExpirationTime(now + 600)
-    .sign(new TextEncoder().encode(DEV.jwt.secret));
-}
 
 describe.skipIf(chromiumMissing)("BYOK page: connectors in chromium", () => {
   let stack: LocalStack;
@@ -94,8 +68,8 @@ describe.skipIf(chromiumMissing)("BYOK page: connectors in chromium", () => {
       .first()
       .fill(o.name ?? "");
     await page.getByLabel("Site URL").fill(o.url);
-    if (o.user !== undefined) await page.getByLabel("Username").fill(o.user);
-    if (o.password !== undefined) await page.getByLabel("Application password").fill(o.password);
+    if (o.user !== undefined) await page.getByLabel("Username", { exact: true }).fill(o.user);
+    if (o.password !== undefined) await page.getByLabel("Application password", { exact: true }).fill(o.password);
   }
 
   it("signs in and shows an empty Connectors section with a form per type", async () => {
@@ -119,19 +93,19 @@ describe.skipIf(chromiumMissing)("BYOK page: connectors in chromium", () => {
     const box = wpForm().locator(".field-error");
     await box.getByText("WordPress refused the user name or application password (HTTP 401).").waitFor();
     expect(await box.textContent()).toContain("Code: connector_check_failed");
-    expect(await page.getByLabel("Application password").inputValue()).toBe("");
+    expect(await page.getByLabel("Application password", { exact: true }).inputValue()).toBe("");
     expect(await page.getByLabel("Site URL").inputValue()).toBe(siteUrl);
     expect(await page.getByText("No connectors yet. Add a site or shop below.").isVisible()).toBe(true);
     await screenshot(page, "connectors-01-bad-credentials");
   });
 
   it("marks the field a validation problem names", async () => {
-    await page.getByLabel("Application password").fill("not an application password");
+    await page.getByLabel("Application password", { exact: true }).fill("not an application password");
     await page.getByRole("button", { name: "Connect WordPress" }).click();
     const box = wpForm().locator(".field-error");
     await box.getByText("must be a WordPress application password", { exact: false }).waitFor();
     expect(await box.textContent()).toContain("Code: validation_failed");
-    expect(await page.getByLabel("Application password").getAttribute("aria-invalid")).toBe("true");
+    expect(await page.getByLabel("Application password", { exact: true }).getAttribute("aria-invalid")).toBe("true");
   });
 
   it("connects the WordPress site: listed with its address and credential hints only", async () => {
@@ -149,7 +123,7 @@ describe.skipIf(chromiumMissing)("BYOK page: connectors in chromium", () => {
     expect(documents).toBe("0");
     // The form is reset: nothing typed is left.
     expect(await page.getByLabel("Site URL").inputValue()).toBe("");
-    expect(await page.getByLabel("Username").inputValue()).toBe("");
+    expect(await page.getByLabel("Username", { exact: true }).inputValue()).toBe("");
   });
 
   it("a sync without the tenant's OpenAI key fails, and the row and the alert say why", async () => {
@@ -202,14 +176,14 @@ describe.skipIf(chromiumMissing)("BYOK page: connectors in chromium", () => {
   it("connects a Shopify shop with its access token, after explaining a wrong one", async () => {
     await page.getByLabel("Name", { exact: true }).nth(1).fill("Shop");
     await page.getByLabel("Shop address").fill(shopUrl);
-    await page.getByLabel("Admin API access token").fill(WRONG_SHOP_TOKEN);
+    await page.getByLabel("Admin API access token", { exact: true }).fill(WRONG_SHOP_TOKEN);
     await page.getByRole("button", { name: "Connect Shopify" }).click();
     const box = shopForm().locator(".field-error");
     await box.getByText("Code: connector_check_failed", { exact: false }).waitFor();
     expect(await box.textContent()).toMatch(/Shopify/);
-    expect(await page.getByLabel("Admin API access token").inputValue()).toBe("");
+    expect(await page.getByLabel("Admin API access token", { exact: true }).inputValue()).toBe("");
 
-    await page.getByLabel("Admin API access token").fill(DEV_SHOPIFY_TOKEN);
+    await page.getByLabel("Admin API access token", { exact: true }).fill(DEV_SHOPIFY_TOKEN);
     await page.getByLabel("Sync schedule").nth(1).selectOption({ label: "Daily" });
     await page.getByRole("button", { name: "Connect Shopify" }).click();
     await notice().getByText("Connected the Shopify “Shop”.", { exact: false }).waitFor();
@@ -223,8 +197,8 @@ describe.skipIf(chromiumMissing)("BYOK page: connectors in chromium", () => {
 
   it("connects a public WordPress site without credentials", async () => {
     await page.getByLabel("Public site: read without credentials").check();
-    expect(await page.getByLabel("Username").isHidden()).toBe(true);
-    expect(await page.getByLabel("Application password").isHidden()).toBe(true);
+    expect(await page.getByLabel("Username", { exact: true }).isHidden()).toBe(true);
+    expect(await page.getByLabel("Application password", { exact: true }).isHidden()).toBe(true);
     await fillWordPress({ url: publicSiteUrl });
     await page.getByRole("button", { name: "Connect WordPress" }).click();
     // No name given: the site's host names it.
@@ -234,21 +208,12 @@ describe.skipIf(chromiumMissing)("BYOK page: connectors in chromium", () => {
     expect((await cells(host))[1]).toContain("Anonymous (public content)");
     // The form is back to its defaults, credentials shown again.
     expect(await page.getByLabel("Public site: read without credentials").isChecked()).toBe(false);
-    expect(await page.getByLabel("Username").isVisible()).toBe(true);
+    expect(await page.getByLabel("Username", { exact: true }).isVisible()).toBe(true);
     await screenshot(page, "connectors-05-three-connectors");
   });
 
   it("keeps no credential anywhere in the page: DOM, inputs, storage", async () => {
-    const where = await page.evaluate(() => ({
-      html: document.documentElement.outerHTML,
-      inputs: Array.from(document.querySelectorAll("input"), (i) => i.value),
-      storage: [...Object.entries(sessionStorage), ...Object.entries(localStorage)].flat().join("\n"),
-    }));
-    for (const s of SECRETS) {
-      expect(where.html).not.toContain(s);
-      expect(where.inputs).not.toContain(s);
-      expect(where.storage).not.toContain(s);
-    }
+    expect(await secretsInPage(page, SECRETS)).toEqual([]);
   });
 
   it("a member sees the connectors, and a change refused with 403 turns the section read-only", async () => {
@@ -267,6 +232,7 @@ describe.skipIf(chromiumMissing)("BYOK page: connectors in chromium", () => {
     expect(await member.getByRole("button", { name: "Connect Shopify" }).isDisabled()).toBe(true);
     expect(await member.getByRole("button", { name: "Delete connector Support site" }).isDisabled()).toBe(true);
     expect(await member.getByRole("button", { name: "Sync Support site now" }).isDisabled()).toBe(true);
+    expect(await member.getByRole("button", { name: "Edit connector Support site" }).isDisabled()).toBe(true);
     await screenshot(member, "connectors-06-member-read-only");
     expect(errors.filter((e) => !e.includes("Failed to load resource"))).toEqual([]);
     await member.close();

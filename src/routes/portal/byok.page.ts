@@ -6,7 +6,7 @@ import {
   type ProviderId,
   type ProviderInfo,
 } from "../../llm/catalog";
-import { connectorDialog, connectorsSection } from "./connectors.page";
+import { connectorDialog, connectorEditDialog, connectorsSection } from "./connectors.page";
 
 /**
  * The BYOK page's HTML. Its script (web/byok.ts) and stylesheet (web/byok.css)
@@ -136,6 +136,7 @@ export function byokPage(opts: { nonce: string; devLogin: boolean; portalOrigins
   <div class="actions"><button type="button" data-close="cancel">Cancel</button><button type="button" data-close="delete" class="danger solid">Delete key</button></div>
 </dialog>
 ${connectorDialog}
+${connectorEditDialog}
 </body>
 </html>`;
 }

@@ -21,25 +21,57 @@ for (const [m] of SCHEDULES)
   if (m && (Number(m) < SCHEDULE_MINUTES.min || Number(m) > SCHEDULE_MINUTES.max))
     throw new Error(`schedule ${m} is outside the API's range`);
 
-const schedule = (id: string) => html`
+/** Where a field's own error is shown (the edit form's; the script fills it from `errors[].path`). */
+const fieldMsg = (id: string, path: string) =>
+  html`<p class="field-msg" id="${id}-error" data-error-for="${path}"></p>`;
+
+/** The schedule choice; `errors` (the edit form) adds its own error line. */
+const schedule = (id: string, errors = false) => html`
   <label for="${id}-schedule">Sync schedule</label>
-  <select id="${id}-schedule" name="schedule_minutes" data-number>
+  <select id="${id}-schedule" name="schedule_minutes" data-number${errors ? html` aria-describedby="${id}-schedule-error"` : ""}>
     ${SCHEDULES.map(([v, label]) => html`<option value="${v}">${label}</option>`)}
-  </select>`;
+  </select>${errors ? fieldMsg(`${id}-schedule`, "schedule_minutes") : ""}`;
 
 const nameField = (id: string, placeholder: string) => html`
   <label for="${id}-name">Name</label>
   <input id="${id}-name" name="name" maxlength="100" autocomplete="off" placeholder="${placeholder}" aria-describedby="${id}-name-hint">
   <p class="hint" id="${id}-name-hint">Optional; the address is used if empty.</p>`;
 
-/** A write-only credential field with its Show/Hide button. */
-const secret = (id: string, name: string, label: string, hint: string, placeholder = "") => html`
+/** A write-only credential field with its Show/Hide button; `errors` adds its own error line. */
+const secret = (id: string, name: string, label: string, hint: string, placeholder = "", errors = false) => html`
   <label for="${id}">${label}</label>
   <div class="field">
-    <input id="${id}" name="${name}" type="password" data-secret autocomplete="off" spellcheck="false" autocapitalize="off" placeholder="${placeholder}" aria-describedby="${id}-hint" data-1p-ignore data-lpignore="true">
+    <input id="${id}" name="${name}" type="password" data-secret autocomplete="off" spellcheck="false" autocapitalize="off" placeholder="${placeholder}" aria-describedby="${id}-hint${errors ? ` ${id}-error` : ""}" data-1p-ignore data-lpignore="true">
     <button type="button" class="toggle" aria-controls="${id}" aria-pressed="false">Show</button>
   </div>
-  <p class="hint" id="${id}-hint">${hint}</p>`;
+  <p class="hint" id="${id}-hint">${hint}</p>${errors ? fieldMsg(id, name) : ""}`;
+
+/** A credential field's label; the edit form's say they replace what is stored. */
+const credentialLabel = (text: string, rotate: boolean) => (rotate ? `New ${text.toLowerCase()}` : text);
+
+/**
+ * Each type's credential fields, in the add form and in the edit dialog (`rotate`: ids prefixed
+ * `edit-`, labels "New …", each with its error line). A type added to the registry needs one.
+ */
+const CREDENTIALS: Record<ConnectorTypeName, (rotate: boolean) => ReturnType<typeof html>> = {
+  wordpress: (rotate) => {
+    const id = rotate ? "edit-wp" : "wp";
+    return html`
+    <label for="${id}-user">${credentialLabel("Username", rotate)}</label>
+    <input id="${id}-user" name="credentials.username" autocomplete="off" spellcheck="false" autocapitalize="off" maxlength="60"${rotate ? html` aria-describedby="${id}-user-error"` : ""}>
+    ${rotate ? fieldMsg(`${id}-user`, "credentials.username") : ""}
+    ${secret(`${id}-password`, "credentials.application_password", credentialLabel("Application password", rotate), "Users → Profile → Application Passwords in WordPress. Stored in the secret store, never shown again.", "xxxx xxxx xxxx xxxx xxxx xxxx", rotate)}`;
+  },
+  shopify: (rotate) =>
+    secret(
+      rotate ? "edit-shop-token" : "shop-token",
+      "credentials.access_token",
+      credentialLabel("Admin API access token", rotate),
+      "An Admin API token with read_products (shpat_…). Stored in the secret store, never shown again.",
+      "shpat_…",
+      rotate,
+    ),
+};
 
 const footer = (label: string) => html`
   <div class="field-error" aria-live="assertive"></div>
@@ -60,9 +92,7 @@ const FORMS: Record<ConnectorTypeName, () => ReturnType<typeof html>> = {
   </fieldset>
   <label class="check"><input type="checkbox" data-anonymous aria-controls="wp-credentials"> Public site: read without credentials</label>
   <div id="wp-credentials" class="group" data-credentials>
-    <label for="wp-user">Username</label>
-    <input id="wp-user" name="credentials.username" autocomplete="off" spellcheck="false" autocapitalize="off" maxlength="60">
-    ${secret("wp-password", "credentials.application_password", "Application password", "Users → Profile → Application Passwords in WordPress. Stored in the secret store, never shown again.", "xxxx xxxx xxxx xxxx xxxx xxxx")}
+    ${CREDENTIALS.wordpress(false)}
   </div>
   ${schedule("wp")}
   ${footer("WordPress")}`,
@@ -72,7 +102,7 @@ const FORMS: Record<ConnectorTypeName, () => ReturnType<typeof html>> = {
   <label for="shop-url">Shop address</label>
   <input id="shop-url" name="settings.shop_url" type="url" data-url required autocomplete="off" spellcheck="false" placeholder="acme.myshopify.com" aria-describedby="shop-url-hint">
   <p class="hint" id="shop-url-hint">The shop's myshopify.com domain; https is added if you leave it out.</p>
-  ${secret("shop-token", "credentials.access_token", "Admin API access token", "An Admin API token with read_products (shpat_…). Stored in the secret store, never shown again.", "shpat_…")}
+  ${CREDENTIALS.shopify(false)}
   ${schedule("shop")}
   ${footer("Shopify")}`,
 };
@@ -89,7 +119,7 @@ export const connectorsSection = html`
 <section class="card" aria-labelledby="connectors-title">
   <h2 id="connectors-title" tabindex="-1">Connectors</h2>
   <p class="hint">Sites and shops whose content is synced into the knowledge base, so agents answer from it.</p>
-  <p class="hint readonly" id="connectors-readonly" hidden>You can see the connectors; adding, syncing and deleting them needs the admin or owner role.</p>
+  <p class="hint readonly" id="connectors-readonly" hidden>You can see the connectors; adding, editing, syncing and deleting them needs the admin or owner role.</p>
   <table id="connectors" aria-busy="false" aria-labelledby="connectors-title">
     <thead><tr><th scope="col">Connector</th><th scope="col">Source</th><th scope="col">Status</th><th scope="col">Last run</th><th scope="col">Documents</th><th scope="col"><span class="sr-only">Actions</span></th></tr></thead>
     <tbody id="connector-rows"></tbody>
@@ -112,4 +142,37 @@ export const connectorDialog = html`
     <label class="check"><input type="radio" name="knowledge" value="keep"> Keep them as ordinary documents, no longer updated</label>
   </fieldset>
   <div class="actions"><button type="button" data-close="cancel">Cancel</button><button type="button" data-close="delete" class="danger solid">Delete connector</button></div>
+</dialog>`;
+
+/**
+ * Edit a connector (`PATCH /connectors/:id`): name, schedule, agent scope, and new credentials
+ * (write-only: the current ones show as hints; empty fields keep them). Only the credential
+ * group of the connector's type is shown and sent. Each field has its own error line.
+ */
+export const connectorEditDialog = html`
+<dialog id="edit-connector" aria-labelledby="edit-connector-title">
+  <form id="edit-connector-form" class="edit" autocomplete="off" novalidate>
+    <h2 id="edit-connector-title" data-type-title>Edit connector</h2>
+    <label for="edit-name">Name</label>
+    <input id="edit-name" name="name" maxlength="100" required autocomplete="off" aria-describedby="edit-name-error">
+    ${fieldMsg("edit-name", "name")}
+    ${schedule("edit", true)}
+    <label for="edit-agent">Agent scope</label>
+    <select id="edit-agent" name="agent_id" aria-describedby="edit-agent-hint edit-agent-error">
+      <option value="">Every agent (shared)</option>
+    </select>
+    <p class="hint" id="edit-agent-hint">Which agents answer from the synced documents.</p>
+    ${fieldMsg("edit-agent", "agent_id")}
+    ${CONNECTOR_TYPE_NAMES.map(
+      (type) => html`
+    <fieldset class="rotate" data-rotate="${type}" aria-describedby="edit-${type}-current edit-${type}-credentials-error" hidden>
+      <legend>Rotate credentials</legend>
+      <p class="hint" id="edit-${type}-current" data-current-credentials></p>
+      ${CREDENTIALS[type](true)}
+      ${fieldMsg(`edit-${type}-credentials`, "credentials")}
+    </fieldset>`,
+    )}
+    <div class="field-error" aria-live="assertive"></div>
+    <div class="actions"><button type="button" data-close="cancel">Cancel</button><button type="submit" class="primary">Save changes</button></div>
+  </form>
 </dialog>`;
