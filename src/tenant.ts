@@ -5,6 +5,7 @@ import type { Database } from "./db/client";
 import { KeyStore } from "./keys/key-store";
 import { IngestJobStore } from "./knowledge/jobs";
 import { KnowledgeStore } from "./knowledge/knowledge-store";
+import { KnowledgeSettingsStore } from "./knowledge/settings";
 import type { Background } from "./lib/background";
 import type { Principal } from "./middleware/auth";
 import { UsageStore } from "./usage/usage-store";
@@ -22,6 +23,8 @@ export interface Tenant {
   knowledge: KnowledgeStore;
   /** Large uploads stored by the ingest Workflow. */
   knowledgeJobs: IngestJobStore;
+  /** Which provider embeds the tenant's knowledge. */
+  knowledgeSettings: KnowledgeSettingsStore;
   connectors: ConnectorStore;
   apiKeys: ApiKeyStore;
   usage: UsageStore;
@@ -45,6 +48,7 @@ export function tenantOf(
     agents: new AgentStore(db, principal.tenantId, cacheTtlMs),
     knowledge: new KnowledgeStore(db, principal.tenantId),
     knowledgeJobs: new IngestJobStore(db, principal.tenantId),
+    knowledgeSettings: new KnowledgeSettingsStore(db, principal.tenantId),
     connectors: new ConnectorStore(db, vault, principal.tenantId),
     apiKeys: new ApiKeyStore(db, principal.tenantId),
     usage: new UsageStore(db, principal.tenantId),

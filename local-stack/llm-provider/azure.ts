@@ -22,6 +22,8 @@ export const AZURE_DEPLOYMENTS: Record<string, { model: string; answers: string;
   // A deployment named unlike its model, so tests see that the path (not the body's model) decides.
   "chat-prod": { model: "gpt-4o", answers: "gpt-4o-2024-11-20", kind: "chat" },
   "text-embedding-3-small": { model: "text-embedding-3-small", answers: "text-embedding-3-small", kind: "embeddings" },
+  // 3072-dimensional vectors: what knowledge (vector(1536)) must refuse.
+  "text-embedding-3-large": { model: "text-embedding-3-large", answers: "text-embedding-3-large", kind: "embeddings" },
 };
 
 /** API versions the resource serves (GA and preview); any other is "API version not supported". */

@@ -37,14 +37,18 @@ export async function prepareChat(
   const { agents, knowledge } = deps.tenant;
   const scope: SearchScope = { kind: "agent", agentId };
   // Round trips that do not depend on each other run side by side: they are most of the time to first token.
-  const [agent, scopeSize] = await Promise.all([agents.useAgent(agentId), knowledge.scopeSize(scope)]);
+  const [agent, scopeSize, embedding] = await Promise.all([
+    agents.useAgent(agentId),
+    knowledge.scopeSize(scope),
+    deps.tenant.knowledgeSettings.embedding(),
+  ]);
   if (!agent) throw new ApiError("not_found", `No agent ${agentId} in this tenant.`);
   if (!agent.is_active)
     throw new ApiError("conflict", `Agent ${agentId} is disabled; set is_active to true to chat with it.`);
   const retrieve = async () => {
     if (scopeSize === 0) return [];
     const query = retrievalQuery(messages);
-    const { vectors } = await embedTexts(deps, [query], "retrieval", { ...auditDetails, agent_id: agentId });
+    const { vectors } = await embedTexts(deps, [query], "retrieval", { ...auditDetails, agent_id: agentId }, embedding);
     return (await knowledge.search(vectors[0]!, query, scope, CHAT_CONTEXT_CHUNKS, scopeSize)).filter(isContext);
   };
   const [key, hits] = await Promise.all([requireProviderKey(deps, agent.llm_provider), retrieve()]);

@@ -373,6 +373,20 @@ export const knowledgeJobDocuments = pgTable(
 );
 
 /**
+ * Added: a tenant's knowledge settings; no row = the defaults. `embedding_provider`
+ * picks whose key embeds the tenant's knowledge: `openai` (EMBEDDING_MODEL) or
+ * `azure-openai` (the embeddings deployment `embedding_deployment` of the tenant's
+ * Azure OpenAI resource). Either way vectors are vector(EMBEDDING_DIMENSIONS).
+ */
+export const knowledgeSettings = pgTable("knowledge_settings", {
+  tenant_id: uuid("tenant_id").primaryKey(),
+  embedding_provider: text("embedding_provider").notNull().default("openai"),
+  embedding_deployment: text("embedding_deployment"),
+  updated_by: text("updated_by"),
+  ...timestamps,
+});
+
+/**
  * Added: provider usage per tenant, UTC day and (model, agent, user, API key), kept by the audit
  * consumer in the same statement that appends each key.use row (usage_add, migration 0015), so a
  * row is counted exactly once (a redelivered event is skipped with its row). GET /usage and the
@@ -429,6 +443,7 @@ export const schema = {
   knowledgeBase,
   knowledgeJobs,
   knowledgeJobDocuments,
+  knowledgeSettings,
   apiKeys,
   usageDaily,
   usageBudgets,

@@ -29,6 +29,7 @@ export const ERRORS = {
   method_not_allowed: [405, "Method not allowed"],
   version_conflict: [409, "Version conflict"],
   conflict: [409, "Conflict"],
+  knowledge_not_empty: [409, "Knowledge is embedded with another model"],
   payload_too_large: [413, "Payload too large"],
   unsupported_media_type: [415, "Unsupported media type"],
   provider_key_missing: [422, "Provider key missing"],

@@ -173,13 +173,20 @@ export class OpenAIClient implements ChatProvider {
   }
 
   /** Embeds `inputs` (≤ 2048 per call) with `model` (on Azure, the deployment); vectors come back in input order. */
-  async embed(model: string, inputs: string[]): Promise<{ vectors: number[][]; usage: Usage }> {
+  async embed(
+    model: string,
+    inputs: string[],
+  ): Promise<{
+    vectors: number[][];
+    usage: Usage /** The model the answer names (an Azure deployment's is priced by it). */;
+    model?: string;
+  }> {
     const { res, timer } = await this.post("/embeddings", model, { model, input: inputs, encoding_format: "float" });
-    const json = await readJson<{ data?: Array<{ index: number; embedding: number[] }>; usage?: OpenAIUsage }>(
-      this.name,
-      res,
-      timer,
-    );
+    const json = await readJson<{
+      data?: Array<{ index: number; embedding: number[] }>;
+      usage?: OpenAIUsage;
+      model?: unknown;
+    }>(this.name, res, timer);
     const data = json.data;
     if (!Array.isArray(data) || data.length !== inputs.length) throw this.malformed("embeddings");
     const vectors: number[][] = new Array(inputs.length);
@@ -189,6 +196,7 @@ export class OpenAIClient implements ChatProvider {
       vectors[d.index] = d.embedding;
     }
     if (vectors.some((v) => v === undefined)) throw this.malformed("embeddings");
-    return { vectors, usage: usageOf(json.usage) };
+    const answered = answeredModel(json.model);
+    return { vectors, usage: usageOf(json.usage), ...(answered ? { model: answered } : {}) };
   }
 }

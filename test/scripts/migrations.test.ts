@@ -64,6 +64,7 @@ describe("schema and migrations", () => {
         "knowledge_base",
         "knowledge_job_documents",
         "knowledge_jobs",
+        "knowledge_settings",
         "security_events",
         "usage_budgets",
         "usage_daily",

@@ -1,22 +1,32 @@
 import type { Context } from "hono";
 import { type AuditNote, audited } from "../../audit/audited";
+import type { Config } from "../../config";
+import { EMBEDDING_DIMENSIONS } from "../../db/schema";
 import type { AppEnv } from "../../env";
 import { ApiError } from "../../errors/problem";
-import { embedDepsOf, embeddingUsageBody, embedTexts } from "../../knowledge/embedding";
+import {
+  embedDepsOf,
+  embeddingTarget,
+  embeddingUsageBody,
+  embedTexts,
+  requireEmbeddingKey,
+} from "../../knowledge/embedding";
 import { type DocumentInput, ingestDocuments, requireAgents } from "../../knowledge/ingest";
 import { toJob } from "../../knowledge/jobs";
 import type { SearchScope } from "../../knowledge/knowledge-store";
+import type { EmbeddingChoice } from "../../knowledge/settings";
 import { decodeCursor, encodeCursor, isRowId } from "../../lib/cursor";
 import { createRouter } from "../../lib/openapi";
-import { requireProviderKey } from "../../llm/key-use";
 import {
   addDocument,
   addDocuments,
   deleteDocument,
   getJob,
+  getKnowledgeSettings,
   listDocuments,
   listJobs,
   searchKnowledge,
+  setKnowledgeSettings,
 } from "./knowledge.routes";
 
 /** Postgres' text for a timestamptz (four-digit years only), as the list query returns created_at. */
@@ -33,7 +43,7 @@ const jobCursor = ([createdAt, id]: readonly [string, string]) => ({ createdAt, 
  * Takes documents off the request: one job (and one Workflow instance) for a
  * single upload or for a whole batch, answered 202 with Location. What the job
  * could not do is refused first, as for a synchronous upload: an unknown agent
- * (404), no OpenAI key (422).
+ * (404), no key for the tenant's embedding provider (422).
  */
 async function startJob(c: Context<AppEnv>, note: AuditNote, docs: DocumentInput[], batch: boolean) {
   const tenant = c.get("tenant");
@@ -41,7 +51,7 @@ async function startJob(c: Context<AppEnv>, note: AuditNote, docs: DocumentInput
     tenant.knowledge,
     docs.map((d) => d.agent_id),
   );
-  await requireProviderKey(embedDepsOf(c), "openai");
+  await requireEmbeddingKey(embedDepsOf(c));
   const { row, documents } = await tenant.knowledgeJobs.start(
     c.env.KNOWLEDGE_INGEST,
     tenant.principal.userId,
@@ -58,6 +68,20 @@ async function startJob(c: Context<AppEnv>, note: AuditNote, docs: DocumentInput
   c.header("Location", `/knowledge/jobs/${row.id}`);
   return c.json(toJob(row, documents), 202);
 }
+
+/** The settings as the API reports them. */
+function settingsBody(config: Config, s: { embedding: EmbeddingChoice; updatedAt: Date | null }) {
+  return {
+    embedding_provider: s.embedding.provider,
+    embedding_deployment: s.embedding.provider === "azure-openai" ? s.embedding.deployment : null,
+    embedding_model: embeddingTarget(config, s.embedding).model,
+    dimensions: EMBEDDING_DIMENSIONS,
+    updated_at: s.updatedAt?.toISOString() ?? null,
+  };
+}
+
+/** A short text the embedding check sends: it proves the key, the deployment and the vectors' width. */
+const EMBEDDING_CHECK_TEXT = "Brain Gateway embedding check.";
 
 export const knowledgeRouter = createRouter()
   .openapi(addDocument, async (c) => {
@@ -144,14 +168,47 @@ export const knowledgeRouter = createRouter()
       const { knowledge } = c.get("tenant");
       const scope: SearchScope = agent_id ? { kind: "agent", agentId: agent_id } : { kind: "tenant" };
       // Two independent database reads side by side; the scope's size picks the search plan.
-      const [exists, scopeSize] = await Promise.all([
+      const [exists, scopeSize, embedding] = await Promise.all([
         agent_id ? knowledge.agentExists(agent_id) : true,
         knowledge.scopeSize(scope),
+        c.get("tenant").knowledgeSettings.embedding(),
       ]);
       if (!exists) throw new ApiError("not_found", `No agent ${agent_id} in this tenant.`);
-      const { vectors, usage } = await embedTexts(embedDepsOf(c), [query], "retrieval");
+      const { vectors, usage } = await embedTexts(embedDepsOf(c), [query], "retrieval", {}, embedding);
       const results = await knowledge.search(vectors[0]!, query, scope, k, scopeSize);
       Object.assign(note.details, { agent_id: agent_id ?? null, k, results: results.length });
       return c.json({ results, usage: embeddingUsageBody(usage) }, 200);
+    });
+  })
+  .openapi(getKnowledgeSettings, async (c) => {
+    return await audited(c, async () => {
+      return c.json(settingsBody(c.get("config"), await c.get("tenant").knowledgeSettings.get()), 200);
+    });
+  })
+  .openapi(setKnowledgeSettings, async (c) => {
+    const body = c.req.valid("json");
+    return await audited(c, async (note) => {
+      const tenant = c.get("tenant");
+      const choice: EmbeddingChoice =
+        body.embedding_provider === "azure-openai"
+          ? { provider: "azure-openai", deployment: body.embedding_deployment! }
+          : { provider: "openai" };
+      const changed = await tenant.knowledgeSettings.changes(choice);
+      Object.assign(note.details, {
+        embedding_provider: choice.provider,
+        embedding_deployment: body.embedding_deployment ?? null,
+        changed,
+      });
+      if (changed && (await tenant.knowledgeSettings.embeddingInUse())) {
+        throw new ApiError(
+          "knowledge_not_empty",
+          "This tenant's knowledge is embedded with its current embedding provider, and vectors of two models cannot be searched together. " +
+            "Delete its documents (and let upload jobs and connector syncs finish) before choosing another.",
+        );
+      }
+      // One embedding with the new choice: the key, the deployment and the vectors' width, before anything is stored.
+      await embedTexts(embedDepsOf(c), [EMBEDDING_CHECK_TEXT], "embedding", { check: "knowledge.settings" }, choice);
+      const stored = await tenant.knowledgeSettings.setEmbedding(choice, tenant.principal.userId);
+      return c.json(settingsBody(c.get("config"), stored), 200);
     });
   });

@@ -11,6 +11,8 @@ import {
   IngestJob,
   JobList,
   JobParam,
+  KnowledgeSettings,
+  KnowledgeSettingsBody,
   ListJobsQuery,
   ListDocumentsQuery,
   SearchBody,
@@ -19,7 +21,8 @@ import {
 
 const tags = ["Knowledge"];
 const body = <T>(schema: T) => ({ required: true, content: { "application/json": { schema } } });
-const embeds = "Embeds with the tenant's own OpenAI key (422 provider_key_missing without one).";
+const embeds =
+  "Embeds with the tenant's own key for its embedding provider (GET /knowledge/settings; OpenAI by default): 422 provider_key_missing without one.";
 
 export const addDocument = defineRoute({
   method: "post",
@@ -132,4 +135,32 @@ export const listJobs = defineRoute({
   request: { query: ListJobsQuery },
   responses: { 200: jsonResponse(JobList, "A page of jobs") },
   errors: [503],
+});
+
+export const getKnowledgeSettings = defineRoute({
+  method: "get",
+  path: "/knowledge/settings",
+  role: "member",
+  audit: { action: "knowledge.settings_read", resourceType: "knowledge_settings" },
+  tags,
+  summary: "The tenant's knowledge settings: which provider embeds its knowledge",
+  responses: { 200: jsonResponse(KnowledgeSettings, "The settings (the defaults until set)") },
+  errors: [503],
+});
+
+export const setKnowledgeSettings = defineRoute({
+  method: "put",
+  path: "/knowledge/settings",
+  role: "admin",
+  audit: { action: "knowledge.settings_update", resourceType: "knowledge_settings" },
+  tags,
+  summary: "Choose the embedding provider: OpenAI, or an embeddings deployment of the tenant's Azure OpenAI resource",
+  description:
+    "The choice is checked with one embedding call before it is stored: the tenant must hold that provider's key (422 provider_key_missing), " +
+    "and the deployment must exist, embed, and answer 1536-dimensional vectors (422 provider_misconfigured). Vectors of two models cannot be searched " +
+    "together, so the provider or deployment changes only while the tenant has no knowledge chunks, upload jobs or connector syncs in flight " +
+    "(409 knowledge_not_empty: delete the documents first).",
+  request: { body: body(KnowledgeSettingsBody) },
+  responses: { 200: jsonResponse(KnowledgeSettings, "Stored") },
+  errors: [402, 409, 422, 502, 503],
 });

@@ -1,4 +1,6 @@
 import { JOB_STATUSES } from "../../knowledge/jobs";
+import { EMBEDDING_PROVIDERS } from "../../knowledge/settings";
+import { deploymentProblem } from "../../llm/azure-openai";
 import { z } from "../../lib/openapi";
 import { storableJson, storableText } from "../../lib/text";
 import { AgentIdSchema } from "../agents/agents.schemas";
@@ -209,3 +211,44 @@ export const ListJobsQuery = z.object({
 export const JobList = z
   .object({ items: z.array(IngestJob), next_cursor: z.string().nullable() })
   .openapi("IngestJobList");
+
+const EmbeddingProvider = z.enum(EMBEDDING_PROVIDERS).openapi({
+  description:
+    "Whose key embeds the tenant's knowledge and its search queries: `openai` (EMBEDDING_MODEL, the default) or `azure-openai` (an embeddings deployment of the tenant's Azure OpenAI resource).",
+});
+
+export const KnowledgeSettingsBody = z
+  .strictObject({
+    embedding_provider: EmbeddingProvider,
+    embedding_deployment: z.string().max(64).optional().openapi({
+      description:
+        "With `azure-openai` (required): the resource's embeddings deployment, answering 1536-dimensional vectors (text-embedding-3-small).",
+      example: "text-embedding-3-small",
+    }),
+  })
+  .superRefine((b, ctx) => {
+    const d = b.embedding_deployment;
+    if (b.embedding_provider === "azure-openai") {
+      const problem = d === undefined ? "embedding_deployment is required for azure-openai" : deploymentProblem(d);
+      if (problem) ctx.addIssue({ code: "custom", path: ["embedding_deployment"], message: problem });
+    } else if (d !== undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["embedding_deployment"],
+        message: "embedding_deployment is for azure-openai only (openai embeds with EMBEDDING_MODEL)",
+      });
+    }
+  })
+  .openapi("KnowledgeSettingsRequest");
+
+export const KnowledgeSettings = z
+  .object({
+    embedding_provider: EmbeddingProvider,
+    embedding_deployment: z.string().nullable(),
+    embedding_model: z
+      .string()
+      .openapi({ description: "What embeds: EMBEDDING_MODEL for openai, the deployment for azure-openai." }),
+    dimensions: z.number().int().openapi({ description: "The vectors' width; every choice must answer it." }),
+    updated_at: z.string().nullable().openapi({ description: "null: never set (the defaults apply)." }),
+  })
+  .openapi("KnowledgeSettings");
