@@ -33,9 +33,11 @@ const RETRY_DELAYS_MS = [50, 250, 1000];
 /**
  * Records audit events off the response's critical path: each call stamps the
  * event (a UUIDv7 id, the time) and hands `waitUntil` a send to the audit queue;
- * the queue's consumer writes it (see consumer.ts). If the send itself fails,
- * the event is written directly, with retries, and only then logged as
- * `audit.write_failed` — never silently dropped.
+ * the queue's consumer writes it (see consumer.ts). While a request's handler
+ * runs (`batched`), its events are held and sent as one batch when it ends, so a
+ * call that leaves two rows (a /v1 completion: the route's and `key.use`) costs
+ * one send. If the send itself fails, the events are written directly, with
+ * retries, and only then logged as `audit.write_failed` — never silently dropped.
  */
 export class AuditLog {
   constructor(
@@ -48,6 +50,25 @@ export class AuditLog {
 
   /** The tenant API key the request authenticated with: every row it records names it (`details.api_key_id`). */
   private apiKeyId: string | null = null;
+
+  /** Events held while `batched` runs; null: each event is sent at once. */
+  private held: AuditMessage[] | null = null;
+
+  /**
+   * Runs `fn` (the request's handler) holding the events it records, then hands `waitUntil` one
+   * send for all of them, whether `fn` resolved or threw. Events recorded later (a stream's
+   * `key.use` when it ends) are sent at once.
+   */
+  async batched<T>(fn: () => Promise<T>): Promise<T> {
+    this.held = [];
+    try {
+      return await fn();
+    } finally {
+      const held = this.held;
+      this.held = null;
+      if (held.length > 0) this.waitUntil(this.send(held));
+    }
+  }
 
   /** Called once the request's API key is known (see `authenticate`). */
   attributeTo(apiKeyId: string): void {
@@ -73,7 +94,7 @@ export class AuditLog {
       >,
       created_at: new Date().toISOString(),
     };
-    this.waitUntil(this.send({ kind: "audit", record }));
+    this.enqueue({ kind: "audit", record });
   }
 
   /** An attempt without a verified tenant (bad or missing token), with why it was refused; never the token. */
@@ -88,42 +109,50 @@ export class AuditLog {
       user_agent: this.facts.userAgent?.slice(0, 512) ?? null,
       created_at: new Date().toISOString(),
     };
-    this.waitUntil(this.send({ kind: "security", event }));
+    this.enqueue({ kind: "security", event });
   }
 
-  private async send(message: AuditMessage): Promise<void> {
+  private enqueue(message: AuditMessage): void {
+    if (this.held) this.held.push(message);
+    else this.waitUntil(this.send([message]));
+  }
+
+  private async send(messages: AuditMessage[]): Promise<void> {
     if (this.queue) {
       try {
-        await this.queue.send(message, { contentType: "json" });
+        if (messages.length === 1) await this.queue.send(messages[0]!, { contentType: "json" });
+        else await this.queue.sendBatch(messages.map((body) => ({ body, contentType: "json" as const })));
         return;
       } catch (err) {
-        this.logger.warn("audit.queue_send_failed", { reason: describeError(err) });
+        this.logger.warn("audit.queue_send_failed", { reason: describeError(err), messages: messages.length });
       }
     }
-    await this.writeDirectly(message);
+    await this.writeDirectly(messages);
   }
 
-  private async writeDirectly(message: AuditMessage): Promise<void> {
+  private async writeDirectly(messages: AuditMessage[]): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       try {
-        await writeAuditMessages(this.db, [message]);
+        await writeAuditMessages(this.db, messages);
         return;
       } catch (err) {
         const delay = RETRY_DELAYS_MS[attempt];
         if (delay === undefined) {
-          this.logger.error("audit.write_failed", {
-            ...(message.kind === "audit"
-              ? {
-                  event_id: message.record.id,
-                  tenant_id: message.record.tenant_id,
-                  audit_action: message.record.action,
-                  resource_id: message.record.resource_id,
-                  outcome: message.record.outcome,
-                }
-              : { event_id: message.event.id, security_reason: message.event.reason }),
-            attempts: attempt + 1,
-            reason: describeError(err),
-          });
+          // Each lost event by its id, so it can be found and written again.
+          for (const message of messages)
+            this.logger.error("audit.write_failed", {
+              ...(message.kind === "audit"
+                ? {
+                    event_id: message.record.id,
+                    tenant_id: message.record.tenant_id,
+                    audit_action: message.record.action,
+                    resource_id: message.record.resource_id,
+                    outcome: message.record.outcome,
+                  }
+                : { event_id: message.event.id, security_reason: message.event.reason }),
+              attempts: attempt + 1,
+              reason: describeError(err),
+            });
           return;
         }
         await new Promise((r) => setTimeout(r, delay));

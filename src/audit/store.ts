@@ -25,6 +25,7 @@ export type AuditMessage = { kind: "audit"; record: AuditRecord } | { kind: "sec
 /** The producer side of a queue binding (`Queue`). */
 export interface AuditQueue {
   send(body: AuditMessage, options?: { contentType?: "json"; delaySeconds?: number }): Promise<unknown>;
+  sendBatch(messages: Iterable<{ body: AuditMessage; contentType?: "json" }>): Promise<unknown>;
 }
 /** One delivered message (`Message`). */
 export interface AuditDelivery {

@@ -22,17 +22,22 @@ export const init = () =>
     const db = createDb(config);
     c.set("db", db);
     c.set("vault", new VaultClient(config.vault));
-    c.set(
-      "audit",
-      new AuditLog(c.env.AUDIT_QUEUE as AuditQueue | undefined, db, (p) => c.executionCtx.waitUntil(p), logger, {
+    const audit = new AuditLog(
+      c.env.AUDIT_QUEUE as AuditQueue | undefined,
+      db,
+      (p) => c.executionCtx.waitUntil(p),
+      logger,
+      {
         requestId,
         ip: c.req.header("cf-connecting-ip") ?? null,
         userAgent: c.req.header("user-agent") ?? null,
         method: c.req.method,
         path: c.req.path,
-      }),
+      },
     );
+    c.set("audit", audit);
     const started = Date.now();
-    await next();
+    // The rows the request records while it is handled go to the queue as one send.
+    await audit.batched(next);
     logger.info("request", { method: c.req.method, path: c.req.path, status: c.res.status, ms: Date.now() - started });
   });

@@ -10,6 +10,7 @@ import { type ChainedRow, verifyRows } from "../../src/audit/chain";
 import type { AuditMessage } from "../../src/audit/store";
 import type { Bindings } from "../../src/env";
 import worker from "../../src/index";
+import { openaiKey, storeKey } from "./support/knowledge";
 import { auditRows, neonControl, sql } from "./support/stack";
 import { mintToken, newTenant } from "./support/tokens";
 import { call, deliverAudit, withAuditQueue } from "./support/worker";
@@ -98,6 +99,32 @@ describe("audit events travel through the queue", () => {
     for (const r of [first, again, both]) expect(r).toMatchObject({ ackAll: true, retryBatch: { retry: false } });
     const rows = await chainOf(tenant);
     expect(rows.map((r: any) => [r.seq, r.id])).toEqual([["1", sent[0]!.kind === "audit" && sent[0]!.record.id]]);
+  });
+
+  it("a /v1 completion's two rows (the route's and key.use) leave in one send; both reach the chain", async () => {
+    const tenant = newTenant();
+    await storeKey(tenant, "openai", openaiKey("onesend"));
+    const sent: AuditMessage[] = [];
+    const sends: Array<[string, number]> = [];
+    const counting = {
+      send: async (body: AuditMessage) => void (sends.push(["send", 1]), sent.push(body)),
+      sendBatch: async (msgs: Iterable<{ body: AuditMessage }>) => {
+        const bodies = [...msgs].map((m) => m.body);
+        sends.push(["sendBatch", bodies.length]);
+        sent.push(...bodies);
+      },
+    } as unknown as Queue;
+    const r = await call("POST", "/v1/chat/completions", {
+      as: { tenant, roles: ["member"] },
+      body: { model: "gpt-4o-mini", messages: [{ role: "user", content: "hi" }] },
+      env: { AUDIT_QUEUE: counting },
+    });
+    expect(r.status).toBe(200);
+    expect(sends).toEqual([["sendBatch", 2]]);
+    await deliverAudit(sent);
+    const rows = await chainOf(tenant);
+    expect(rows.map((x: any) => x.action).sort()).toEqual(["key.create", "key.use", "v1.chat"]);
+    expect((await verifyRows(rows as ChainedRow[])).first_break).toBeNull();
   });
 
   it("when the queue refuses the send, the event is written directly", async () => {
