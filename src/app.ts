@@ -29,23 +29,26 @@ export function createApp() {
   // A caller's X-Request-Id is kept only if it is at most 128 of [A-Za-z0-9_=-]; otherwise a UUID is minted.
   app.use("*", requestId({ headerName: "X-Request-Id", limitLength: 128 }));
   app.use("*", secureHeaders({ crossOriginResourcePolicy: "same-site" }));
-  app.use(
-    "*",
-    cors({
-      // Portal origins come from configuration; with none configured, no origin is allowed (never `*`).
-      origin: (origin, c) => {
-        try {
-          return getConfig(c.env).corsOrigins.includes(origin) ? origin : null;
-        } catch {
-          return null;
-        }
-      },
-      allowHeaders: ["Authorization", "Content-Type", "X-Request-Id"],
-      allowMethods: ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
-      exposeHeaders: ["X-Request-Id", "Retry-After"],
-      maxAge: 600,
-    }),
-  );
+  const portalCors = cors({
+    // Portal origins come from configuration; with none configured, no origin is allowed (never `*`).
+    origin: (origin, c) => {
+      try {
+        return getConfig(c.env).corsOrigins.includes(origin) ? origin : null;
+      } catch {
+        return null;
+      }
+    },
+    allowHeaders: ["Authorization", "Content-Type", "X-Request-Id"],
+    allowMethods: ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+    exposeHeaders: ["X-Request-Id", "Retry-After"],
+    maxAge: 600,
+  });
+  app.use("*", async (c, next) => {
+    // Only browsers send Origin: calls from code (the SDKs, curl) skip the CORS work, keeping `Vary`.
+    if (c.req.header("origin") !== undefined) return await portalCors(c, next);
+    await next();
+    c.header("Vary", "Origin", { append: true });
+  });
 
   app.route("/", healthRouter);
   // Generated at request time from every route registered on `app`; public, read by the /docs page (a static asset).

@@ -11,20 +11,29 @@ export interface ProviderTransport {
   timeoutMs: number;
 }
 
-/** An abort timer that streaming code re-arms on every chunk (an idle timeout, not a total one). */
+/**
+ * An idle timeout, not a total one: aborts when `ms` pass without a `touch` (streaming code touches
+ * on every chunk). A touch only notes the time; the one timer re-arms itself for the remainder when
+ * it fires early, so a stream of many chunks costs a timer per `ms`, not one per chunk.
+ */
 export class IdleTimer {
   readonly controller = new AbortController();
   private handle: ReturnType<typeof setTimeout> | undefined;
+  private last = Date.now();
   timedOut = false;
   constructor(private readonly ms: number) {
-    this.touch();
+    this.arm(ms);
   }
-  touch(): void {
-    clearTimeout(this.handle);
+  private arm(delay: number): void {
     this.handle = setTimeout(() => {
+      const idle = Date.now() - this.last;
+      if (idle < this.ms) return this.arm(this.ms - idle);
       this.timedOut = true;
       this.controller.abort();
-    }, this.ms);
+    }, delay);
+  }
+  touch(): void {
+    this.last = Date.now();
   }
   clear(): void {
     clearTimeout(this.handle);

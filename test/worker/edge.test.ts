@@ -27,6 +27,19 @@ describe("CORS", () => {
     });
     expect(pre.res.headers.get("access-control-allow-origin")).toBeNull();
   });
+
+  it("answers a call without Origin (code, not a browser) with no CORS headers, still varying by Origin", async () => {
+    const r = await call("GET", "/vault/keys", { as: { tenant: newTenant() } });
+    expect(r.status).toBe(200);
+    expect([...r.res.headers.keys()].filter((h) => h.startsWith("access-control-"))).toEqual([]);
+    expect(r.res.headers.get("vary")).toContain("Origin");
+    const allowed = await call("GET", "/vault/keys", {
+      as: { tenant: newTenant() },
+      headers: { origin: "http://localhost:5173" },
+    });
+    expect(allowed.res.headers.get("access-control-allow-origin")).toBe("http://localhost:5173");
+    expect(allowed.res.headers.get("access-control-expose-headers")).toContain("X-Request-Id");
+  });
 });
 
 describe("secure headers", () => {
