@@ -106,6 +106,8 @@ export const SETTINGS = {
   CONNECTOR_TIMEOUT_MS: intSetting(15_000, 1000, 120_000),
   // How long an isolate trusts the budgets and month's spend it read (0: read before every provider call).
   USAGE_BUDGET_CACHE_SECONDS: intSetting(10, 0, 300),
+  // Audit events of requests finishing within this window leave an isolate in one queue send (0: one send per request).
+  AUDIT_SEND_WINDOW_MS: intSetting(5, 0, 1000),
 };
 
 export type SettingName = keyof typeof SETTINGS;
@@ -204,6 +206,8 @@ const ConfigSchema = z
     connectors: { allowLoopback: c.CONNECTORS_ALLOW_LOOPBACK, timeoutMs: c.CONNECTOR_TIMEOUT_MS },
     /** Budgets: how long an isolate keeps the budgets and spend it read (README "Usage and budgets"). */
     usage: { budgetCacheSeconds: c.USAGE_BUDGET_CACHE_SECONDS },
+    /** Audit events of concurrent requests share a queue send within this window (src/audit/audit-log.ts). */
+    auditSendWindowMs: c.AUDIT_SEND_WINDOW_MS,
   }));
 
 /** Validated, typed settings. */

@@ -31,13 +31,30 @@ export interface RequestFacts {
 const RETRY_DELAYS_MS = [50, 250, 1000];
 
 /**
+ * At most this many events per send: Queues takes 100 messages and 256 KB per `sendBatch`, and an
+ * event is at most a few KB (paths and user agents are cut, details are small facts).
+ */
+const MAX_EVENTS_PER_SEND = 50;
+
+/** Events of this isolate's requests waiting for one send, and the promise of that send. */
+interface SendWindow {
+  events: AuditMessage[];
+  sent: Promise<void>;
+}
+
+/** Per isolate and queue binding: the window open now, if any (see `AuditLog.send`). */
+const openWindows = new WeakMap<AuditQueue, SendWindow>();
+
+/**
  * Records audit events off the response's critical path: each call stamps the
  * event (a UUIDv7 id, the time) and hands `waitUntil` a send to the audit queue;
  * the queue's consumer writes it (see consumer.ts). While a request's handler
  * runs (`batched`), its events are held and sent as one batch when it ends, so a
  * call that leaves two rows (a /v1 completion: the route's and `key.use`) costs
- * one send. If the send itself fails, the events are written directly, with
- * retries, and only then logged as `audit.write_failed` — never silently dropped.
+ * one send; and requests of one isolate that end within AUDIT_SEND_WINDOW_MS
+ * share a send (`send`). If the send itself fails, the events are written
+ * directly, with retries, and only then logged as `audit.write_failed` — never
+ * silently dropped.
  */
 export class AuditLog {
   constructor(
@@ -46,6 +63,8 @@ export class AuditLog {
     private readonly waitUntil: (p: Promise<unknown>) => void,
     private readonly logger: Logger,
     private readonly facts: RequestFacts,
+    /** AUDIT_SEND_WINDOW_MS: events of requests ending within it share one send; 0: each request sends its own. */
+    private readonly windowMs = 0,
   ) {}
 
   /** The tenant API key the request authenticated with: every row it records names it (`details.api_key_id`). */
@@ -117,7 +136,36 @@ export class AuditLog {
     else this.waitUntil(this.send([message]));
   }
 
-  private async send(messages: AuditMessage[]): Promise<void> {
+  /**
+   * Sends `messages`, sharing the send with other requests of this isolate that end within the
+   * window: the first opens it, the last joins before it closes; each hands `waitUntil` the one
+   * promise of that send, so none of them ends before its events are with the queue (or written).
+   */
+  private send(messages: AuditMessage[]): Promise<void> {
+    const queue = this.queue;
+    if (!queue || this.windowMs <= 0) return this.sendNow(messages);
+    let window = openWindows.get(queue);
+    if (!window || window.events.length + messages.length > MAX_EVENTS_PER_SEND) {
+      const opened: SendWindow = { events: [], sent: Promise.resolve() };
+      opened.sent = new Promise<void>((resolve) => setTimeout(resolve, this.windowMs)).then(() => {
+        if (openWindows.get(queue) === opened) openWindows.delete(queue);
+        return this.sendNow(opened.events);
+      });
+      openWindows.set(queue, opened);
+      window = opened;
+    }
+    window.events.push(...messages);
+    return window.sent;
+  }
+
+  private async sendNow(messages: AuditMessage[]): Promise<void> {
+    const sends: Promise<void>[] = [];
+    for (let i = 0; i < messages.length; i += MAX_EVENTS_PER_SEND)
+      sends.push(this.sendOnce(messages.slice(i, i + MAX_EVENTS_PER_SEND)));
+    await Promise.all(sends);
+  }
+
+  private async sendOnce(messages: AuditMessage[]): Promise<void> {
     if (this.queue) {
       try {
         if (messages.length === 1) await this.queue.send(messages[0]!, { contentType: "json" });

@@ -34,6 +34,7 @@ export const init = () =>
         method: c.req.method,
         path: c.req.path,
       },
+      config.auditSendWindowMs,
     );
     c.set("audit", audit);
     const started = Date.now();

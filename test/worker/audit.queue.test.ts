@@ -127,6 +127,47 @@ describe("audit events travel through the queue", () => {
     expect((await verifyRows(rows as ChainedRow[])).first_break).toBeNull();
   });
 
+  it("requests ending within AUDIT_SEND_WINDOW_MS share one send; every row reaches the chain", async () => {
+    const tenant = newTenant();
+    const sent: AuditMessage[] = [];
+    const sends: number[] = [];
+    const counting = {
+      send: async (body: AuditMessage) => void (sends.push(1), sent.push(body)),
+      sendBatch: async (msgs: Iterable<{ body: AuditMessage }>) => {
+        const bodies = [...msgs].map((m) => m.body);
+        sends.push(bodies.length);
+        sent.push(...bodies);
+      },
+    } as unknown as Queue;
+    const env = { AUDIT_QUEUE: counting, AUDIT_SEND_WINDOW_MS: "300" };
+    const calls = await Promise.all(
+      Array.from({ length: 6 }, () => call("GET", "/vault/keys", { as: { tenant }, env })),
+    );
+    expect(calls.map((r) => r.status)).toEqual([200, 200, 200, 200, 200, 200]);
+    expect(sends.reduce((a, b) => a + b, 0)).toBe(6);
+    expect(sends.length).toBeLessThan(6);
+    await deliverAudit(sent);
+    const rows = await chainOf(tenant);
+    expect(rows.map((x: any) => x.action)).toEqual(Array(6).fill("key.list"));
+    expect((await verifyRows(rows as ChainedRow[])).first_break).toBeNull();
+  });
+
+  it("a shared send the queue refuses is written directly, every request's row included", async () => {
+    const tenant = newTenant();
+    const failing = {
+      send: async () => Promise.reject(new Error("queue down")),
+      sendBatch: async () => Promise.reject(new Error("queue down")),
+    } as unknown as Queue;
+    const env = { AUDIT_QUEUE: failing, AUDIT_SEND_WINDOW_MS: "300" };
+    const calls = await Promise.all(
+      Array.from({ length: 4 }, () => call("GET", "/vault/keys", { as: { tenant }, env })),
+    );
+    expect(calls.map((r) => r.status)).toEqual([200, 200, 200, 200]);
+    const rows = await chainOf(tenant);
+    expect(rows.map((x: any) => x.action)).toEqual(Array(4).fill("key.list"));
+    expect((await verifyRows(rows as ChainedRow[])).first_break).toBeNull();
+  });
+
   it("when the queue refuses the send, the event is written directly", async () => {
     const tenant = newTenant();
     const failing = {
