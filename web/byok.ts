@@ -8,12 +8,14 @@
  * parent) or from a `#token=` fragment, removed from the address bar at once. It is kept in
  * memory and in sessionStorage (this tab only, gone when the tab closes) so a reload does
  * not sign the admin out. Keys typed into the forms are sent once and cleared; the page
- * never receives a stored key. The Connectors section is web/connectors.ts.
+ * never receives a stored key. The Connectors section is web/connectors.ts, the Developer
+ * section (tenant API keys) web/developer.ts.
  */
 import { BrainApiError, createBrainApi, type KeyInfo, type StoreKeyResult, type VerifyKeyResult } from "../src/client";
 import { PROVIDER_NAMES } from "../src/llm/catalog";
 import { connectorsSection } from "./connectors";
-import { $, busy, el, fail, failure, messageRow, must, say, showSecret, when } from "./ui";
+import { developerSection } from "./developer";
+import { $, busy, confirmed, el, fail, failure, messageRow, must, say, showSecret, when, wireDialog } from "./ui";
 
 const TOKEN_KEY = "brain.byok.token";
 const NAMES: Record<string, string> = PROVIDER_NAMES;
@@ -47,6 +49,7 @@ const api = createBrainApi({
   },
 });
 const connectors = connectorsSection({ api, call });
+const developer = developerSection({ api, call });
 
 function setToken(t: string | null) {
   token = t;
@@ -59,9 +62,11 @@ function setToken(t: string | null) {
   }
   render();
   connectors.reset();
+  developer.reset();
   if (t) {
     void load();
     void connectors.load();
+    void developer.load();
   }
 }
 
@@ -152,7 +157,7 @@ function keyRow(k: KeyInfo) {
   check.addEventListener("click", () => void checkAgain(k.service, check));
   const del = el("button", { type: "button", className: "danger", textContent: "Delete" });
   del.setAttribute("aria-label", `Delete ${nameOf(k.service)} key`);
-  del.addEventListener("click", () => confirmDelete(k.service, del));
+  del.addEventListener("click", () => void confirmDelete(k.service, del));
   const logo = el("span", { className: `logo ${k.service}`, textContent: nameOf(k.service).slice(0, 2) });
   logo.setAttribute("aria-hidden", "true");
   const tr = el(
@@ -284,30 +289,22 @@ async function save(form: HTMLFormElement) {
   }
 }
 
-function confirmDelete(service: string, opener: HTMLButtonElement) {
+async function confirmDelete(service: string, opener: HTMLButtonElement) {
   const dialog = $<HTMLDialogElement>("confirm");
   $("confirm-title").textContent = `Delete the ${nameOf(service)} key?`;
   dialog.dataset.service = service;
-  dialog.returnValue = "";
-  dialog.showModal();
-  dialog.addEventListener(
-    "close",
-    async () => {
-      if (dialog.returnValue !== "delete") return opener.focus();
-      busy(opener, true, "Deleting…");
-      try {
-        await call(() => api.vault.deleteKey(service));
-        say(`Deleted the ${nameOf(service)} key.`);
-        await load();
-        $("keys-title").focus();
-      } catch (err) {
-        const f = failure(err);
-        if (f.status !== 401) fail(f);
-        busy(opener, false, "Delete");
-      }
-    },
-    { once: true },
-  );
+  if (!(await confirmed(dialog, opener, "delete"))) return;
+  busy(opener, true, "Deleting…");
+  try {
+    await call(() => api.vault.deleteKey(service));
+    say(`Deleted the ${nameOf(service)} key.`);
+    await load();
+    $("keys-title").focus();
+  } catch (err) {
+    const f = failure(err);
+    if (f.status !== 401) fail(f);
+    busy(opener, false, "Delete");
+  }
 }
 
 function render() {
@@ -334,13 +331,7 @@ for (const form of document.querySelectorAll<HTMLFormElement>("form.key")) {
   partsOf(form).toggle.addEventListener("click", () => showKey(form, partsOf(form).input.type === "password"));
 }
 
-const dialog = $<HTMLDialogElement>("confirm");
-dialog.addEventListener("cancel", () => {
-  dialog.returnValue = "";
-});
-for (const b of dialog.querySelectorAll<HTMLButtonElement>("[data-close]")) {
-  b.addEventListener("click", () => dialog.close(b.dataset.close));
-}
+wireDialog($<HTMLDialogElement>("confirm"));
 $("signout").addEventListener("click", () => {
   setToken(null);
   $("notice").replaceChildren();

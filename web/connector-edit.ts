@@ -7,7 +7,20 @@
  * unknown agent, the credentials for the service's own refusal).
  */
 import type { BrainApi, ConnectorInfo, UpdateConnectorJson } from "../src/client";
-import { $, busy, clearFieldErrors, el, type Failure, fail, failure, must, showFieldErrors, showSecret } from "./ui";
+import {
+  $,
+  busy,
+  clearFieldErrors,
+  el,
+  type Failure,
+  fieldForm,
+  fail,
+  failure,
+  must,
+  showFieldErrors,
+  showSecret,
+  wireDialog,
+} from "./ui";
 
 type Call = <T>(request: () => Promise<T>) => Promise<T>;
 
@@ -206,25 +219,12 @@ export function connectorEditor({ api, call, labelOf, saved, forbidden }: Connec
     fail(f, errorBox);
   }
 
-  form.addEventListener("submit", (e) => {
-    e.preventDefault();
-    void save();
-  });
-  form.addEventListener("input", (e) => {
-    const target = e.target as HTMLInputElement;
-    target.removeAttribute("aria-invalid");
-    const own = target
-      .getAttribute("aria-describedby")
-      ?.split(" ")
-      .find((id) => id.endsWith("-error"));
-    if (own) document.getElementById(own)?.replaceChildren();
-  });
+  fieldForm(form, save);
   for (const toggle of form.querySelectorAll<HTMLButtonElement>("button.toggle")) {
     const input = $<HTMLInputElement>(toggle.getAttribute("aria-controls")!);
     toggle.addEventListener("click", () => showSecret(input, toggle, input.type === "password"));
   }
-  for (const b of dialog.querySelectorAll<HTMLButtonElement>("[data-close]"))
-    b.addEventListener("click", () => dialog.close(b.dataset.close));
+  wireDialog(dialog);
   dialog.addEventListener("close", () => {
     // Nothing typed stays behind a closed dialog; focus goes back where it was (a saved row is re-rendered).
     clearSecrets();

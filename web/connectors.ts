@@ -8,7 +8,23 @@
  */
 import type { BrainApi, ConnectorInfo, ConnectorRun, CreateConnectorJson } from "../src/client";
 import { connectorEditor, scheduleText } from "./connector-edit";
-import { $, busy, el, type Failure, fail, failure, messageRow, must, say, showSecret, when } from "./ui";
+import {
+  $,
+  becomeReadOnly,
+  busy,
+  confirmed,
+  el,
+  type Failure,
+  fail,
+  failure,
+  messageRow,
+  must,
+  onReadOnly,
+  say,
+  showSecret,
+  when,
+  wireDialog,
+} from "./ui";
 
 const COLUMNS = 6;
 /** How often a running sync is polled, and the longest wait between polls after failures. */
@@ -53,8 +69,8 @@ export function connectorsSection({ api, call }: { api: BrainApi; call: Call }) 
   const labelOf = (type: string) => types.get(type)?.label ?? type;
   const siteOf = (c: ConnectorInfo) => String(c.settings[types.get(c.type)?.urlField ?? ""] ?? "");
 
-  /** A 403: this caller may look, not change. The section says so and offers no changes. */
-  function becomeReadOnly() {
+  /** A 403 (here or in another section): this caller may look, not change. The section says so and offers no changes. */
+  function turnReadOnly() {
     readOnly = true;
     $("connectors-readonly").hidden = false;
     for (const f of forms)
@@ -72,6 +88,8 @@ export function connectorsSection({ api, call }: { api: BrainApi; call: Call }) 
     },
     forbidden: (f) => fail(explain(f, "edit connectors")),
   });
+
+  onReadOnly(turnReadOnly);
 
   function explain(f: Failure, what: string): Failure {
     if (f.status !== 403) return f;
@@ -171,7 +189,7 @@ export function connectorsSection({ api, call }: { api: BrainApi; call: Call }) 
     const del = el("button", { type: "button", className: "danger", textContent: "Delete" });
     del.setAttribute("aria-label", `Delete connector ${c.name}`);
     del.disabled = readOnly;
-    del.addEventListener("click", () => confirmDelete(c.id, del));
+    del.addEventListener("click", () => void confirmDelete(c.id, del));
     const tr = el(
       "tr",
       {},
@@ -309,7 +327,7 @@ export function connectorsSection({ api, call }: { api: BrainApi; call: Call }) 
     }
   }
 
-  function confirmDelete(id: string, opener: HTMLButtonElement) {
+  async function confirmDelete(id: string, opener: HTMLButtonElement) {
     const c = connectors.get(id);
     if (!c) return;
     const dialog = $<HTMLDialogElement>("confirm-connector");
@@ -317,33 +335,25 @@ export function connectorsSection({ api, call }: { api: BrainApi; call: Call }) 
     $("confirm-connector-docs").textContent =
       c.documents === 1 ? "The 1 document it synced" : `The ${c.documents} documents it synced`;
     must(dialog.querySelector<HTMLInputElement>("input[name=knowledge][value=remove]"), "remove choice").checked = true;
-    dialog.returnValue = "";
-    dialog.showModal();
-    dialog.addEventListener(
-      "close",
-      async () => {
-        if (dialog.returnValue !== "delete") return opener.focus();
-        const keep =
-          must(dialog.querySelector<HTMLInputElement>("input[name=knowledge]:checked"), "choice").value === "keep";
-        busy(opener, true, "Deleting…");
-        try {
-          const r = await call(() => api.connectors.delete(id, { knowledge: keep ? "keep" : "remove" }));
-          const docs = r.documents === 1 ? "1 document" : `${r.documents} documents`;
-          say(
-            `Deleted the connector “${c.name}”; ${r.knowledge === "kept" ? `kept ${docs} as ordinary knowledge` : `removed ${docs}`}.`,
-          );
-          clearTimeout(polls.get(id));
-          polls.delete(id);
-          await load();
-          $("connectors-title").focus();
-        } catch (err) {
-          const f = failure(err);
-          if (f.status !== 401) fail(explain(f, "delete connectors"));
-          busy(opener, false, "Delete");
-        }
-      },
-      { once: true },
-    );
+    if (!(await confirmed(dialog, opener, "delete"))) return;
+    const keep =
+      must(dialog.querySelector<HTMLInputElement>("input[name=knowledge]:checked"), "choice").value === "keep";
+    busy(opener, true, "Deleting…");
+    try {
+      const r = await call(() => api.connectors.delete(id, { knowledge: keep ? "keep" : "remove" }));
+      const docs = r.documents === 1 ? "1 document" : `${r.documents} documents`;
+      say(
+        `Deleted the connector “${c.name}”; ${r.knowledge === "kept" ? `kept ${docs} as ordinary knowledge` : `removed ${docs}`}.`,
+      );
+      clearTimeout(polls.get(id));
+      polls.delete(id);
+      await load();
+      $("connectors-title").focus();
+    } catch (err) {
+      const f = failure(err);
+      if (f.status !== 401) fail(explain(f, "delete connectors"));
+      busy(opener, false, "Delete");
+    }
   }
 
   /** The create body from the form: each enabled named control goes where its name says. */
@@ -467,13 +477,7 @@ export function connectorsSection({ api, call }: { api: BrainApi; call: Call }) 
     }
   }
 
-  const dialog = $<HTMLDialogElement>("confirm-connector");
-  dialog.addEventListener("cancel", () => {
-    dialog.returnValue = "";
-  });
-  for (const b of dialog.querySelectorAll<HTMLButtonElement>("[data-close]")) {
-    b.addEventListener("click", () => dialog.close(b.dataset.close));
-  }
+  wireDialog($<HTMLDialogElement>("confirm-connector"));
 
   return { load, reset };
 }

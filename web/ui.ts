@@ -124,3 +124,57 @@ export function showFieldErrors(form: HTMLElement, errors: ReadonlyArray<{ path:
   first?.focus();
   return left;
 }
+
+const readOnlyHandlers: Array<() => void> = [];
+
+/** `fn` runs when the page learns that its caller may only read (a section turns its changes off). */
+export function onReadOnly(fn: () => void) {
+  readOnlyHandlers.push(fn);
+}
+
+/** A change refused with 403: every section turns read-only (every change the page offers needs the admin role). */
+export function becomeReadOnly() {
+  for (const fn of readOnlyHandlers) fn();
+}
+
+/** Wires a dialog's `[data-close]` buttons (it closes with their value) and Escape (it closes with none). */
+export function wireDialog(dialog: HTMLDialogElement) {
+  dialog.addEventListener("cancel", () => {
+    dialog.returnValue = "";
+  });
+  for (const b of dialog.querySelectorAll<HTMLButtonElement>("[data-close]"))
+    b.addEventListener("click", () => dialog.close(b.dataset.close));
+}
+
+/**
+ * Asks with a confirmation dialog (wired by `wireDialog`): true when it closes with `action`,
+ * else false and the focus back on `opener`.
+ */
+export function confirmed(dialog: HTMLDialogElement, opener: HTMLElement, action: string): Promise<boolean> {
+  dialog.returnValue = "";
+  dialog.showModal();
+  return new Promise((resolve) =>
+    dialog.addEventListener(
+      "close",
+      () => {
+        const yes = dialog.returnValue === action;
+        if (!yes) opener.focus();
+        resolve(yes);
+      },
+      { once: true },
+    ),
+  );
+}
+
+/** Wires a form with per-field error lines: submitting runs `onSubmit` (no navigation); typing in a field clears its mark and its line. */
+export function fieldForm(form: HTMLFormElement, onSubmit: () => Promise<void>) {
+  form.addEventListener("submit", (e) => {
+    e.preventDefault();
+    void onSubmit();
+  });
+  form.addEventListener("input", (e) => {
+    const target = e.target as HTMLInputElement;
+    target.removeAttribute("aria-invalid");
+    if (target.name) form.querySelector(`[data-error-for="${CSS.escape(target.name)}"]`)?.replaceChildren();
+  });
+}

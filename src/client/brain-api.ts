@@ -73,6 +73,10 @@ export type CreateConnectorJson = CreateConnectorInput;
 /** The body of `PATCH /connectors/:id`. */
 export type UpdateConnectorJson = Parameters<ConnectorsClient[":id"]["$patch"]>[0]["json"];
 
+type ApiKeysClient = BrainClient["api-keys"];
+/** The body of `POST /api-keys`. */
+export type CreateApiKeyJson = Parameters<ApiKeysClient["$post"]>[0]["json"];
+
 /** Reads a settled response: the body on 2xx, `BrainApiError` with the problem details otherwise. */
 async function settle(res: Response): Promise<unknown> {
   if (!res.ok) throw await BrainApiError.fromResponse(res);
@@ -123,6 +127,7 @@ export function createBrainApi(opts: BrainApiOptions) {
   });
   const keys = unwrapped(raw.vault.keys);
   const connectors = unwrapped(raw.connectors);
+  const apiKeys = unwrapped(raw["api-keys"]);
   const chatPost = (args: unknown, options?: unknown): Promise<Response> =>
     (
       raw as unknown as { agents: Record<string, { chat: { $post(a: unknown, o?: unknown): Promise<Response> } }> }
@@ -204,6 +209,25 @@ export function createBrainApi(opts: BrainApiOptions) {
         }),
       /** One run: status, counts, timings, the failed step's error. */
       run: (id: string, runId: string) => connectors[":id"].runs[":run_id"].$get({ param: { id, run_id: runId } }),
+    },
+    apiKeys: {
+      /**
+       * Creates a tenant API key (admins only). The answer's `key` is the only time the key is
+       * shown: show it once, never store it; the gateway keeps its hash and a hint.
+       */
+      create: (body: CreateApiKeyJson) => apiKeys.$post({ json: body }),
+      /** The tenant's API keys, newest first, revoked and expired ones included (hints only); `next_cursor` pages on. */
+      list: (o: { limit?: number; cursor?: string } = {}) =>
+        apiKeys.$get({
+          query: {
+            ...(o.limit === undefined ? {} : { limit: String(o.limit) }),
+            ...(o.cursor === undefined ? {} : { cursor: o.cursor }),
+          },
+        }),
+      /** One key's record (never the key); `not_found` when it is not the tenant's. */
+      get: (id: string) => apiKeys[":id"].$get({ param: { id } }),
+      /** Revokes a key (admins only): its next request is refused. Revoking again changes nothing. */
+      revoke: (id: string) => apiKeys[":id"].$delete({ param: { id } }),
     },
     /** Agents: `agents.$get()`, `agents.$post({ json })`, `agents[":agent_id"].$patch({ param, json })`… (unwrapped). */
     agents: section("agents"),

@@ -12,6 +12,7 @@ export type {
   ChatMessage,
   ChatReply,
   ChatStreamEvent,
+  CreateApiKeyJson,
   CreateConnectorJson,
   SuccessBody,
   Unwrapped,
@@ -43,3 +44,9 @@ export type ConnectorInfo = Result<BrainApi["connectors"]["get"]>;
 export type ConnectorRun = Result<BrainApi["connectors"]["run"]>;
 /** `DELETE /connectors/:id` answer. */
 export type DeleteConnectorResult = Result<BrainApi["connectors"]["delete"]>;
+/** A tenant API key's record (hint, allowances, status; never the key). */
+export type ApiKeyInfo = Result<BrainApi["apiKeys"]["get"]>;
+/** `POST /api-keys` answer: the record and, this once, the `key`. */
+export type CreatedApiKey = Result<BrainApi["apiKeys"]["create"]>;
+/** A page of `GET /api-keys`. */
+export type ApiKeyPage = Result<BrainApi["apiKeys"]["list"]>;

@@ -9,12 +9,10 @@
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEV_SHOPIFY_TOKEN } from "../../local-stack/shopify/server";
-import { startLocalStack, type LocalStack } from "../../local-stack/stack";
 import { DEV_WP_APP_PASSWORD, DEV_WP_USER } from "../../local-stack/wordpress/server";
 import type { BrainApi } from "../../src/client";
-import { chromiumMissing, collectPageErrors, launchBrowser, screenshot, type Browser } from "./support/browser";
-import { control, devToken, pageApi, secretsInPage } from "./support/session";
-import { startWorker, type RunningWorker } from "./support/worker";
+import { chromiumMissing, collectPageErrors, screenshot } from "./support/browser";
+import { control, devToken, type SignedIn, secretsInPage, signedIn } from "./support/session";
 
 /** The site's second user: rotating to it must be checked with the site and then used. */
 const ROTATED_USER = "rotator";
@@ -31,18 +29,18 @@ const SECRETS = [
 ];
 
 describe.skipIf(chromiumMissing)("BYOK page: editing connectors in chromium", () => {
-  let stack: LocalStack;
-  let worker: RunningWorker;
-  let browser: Browser;
+  let world: SignedIn;
+  let worker: SignedIn["worker"];
+  let browser: SignedIn["browser"];
   let page: Page;
-  let pageErrors: string[];
   let api: BrainApi;
   let siteId: string;
   let shopId: string;
 
   beforeAll(async () => {
-    stack = await startLocalStack({ persist: false });
-    worker = await startWorker({ ...stack.vars, DEV_LOGIN: "true", APP_ENV: "development" });
+    world = await signedIn();
+    ({ worker, browser, page, api } = world);
+    const { stack } = world;
     const site = (await control(stack.wordpress.url, "sites", "POST", {
       name: "edit",
       posts: 2,
@@ -50,14 +48,7 @@ describe.skipIf(chromiumMissing)("BYOK page: editing connectors in chromium", ()
       users: { [DEV_WP_USER]: DEV_WP_APP_PASSWORD, [ROTATED_USER]: ROTATED_PASSWORD },
     }))!.url;
     const shop = (await control(stack.shopify.url, "shops", "POST", { name: "edit", products: 2 }))!.url;
-    browser = await launchBrowser();
-    page = await browser.context.newPage();
-    pageErrors = collectPageErrors(page);
-    await page.goto(`${worker.url}/byok`);
-    await page.getByRole("button", { name: "Sign in as dev admin" }).click();
-    await page.getByText("No connectors yet. Add a site or shop below.").waitFor();
     // Set-up through the API: the page's part here is editing.
-    api = await pageApi(page, worker.url);
     await api.agents.$post({ json: { agent_id: "support-bot", name: "Support bot" } });
     await api.agents.$post({ json: { agent_id: "sales-bot", name: "Sales bot" } });
     siteId = (
@@ -81,11 +72,7 @@ describe.skipIf(chromiumMissing)("BYOK page: editing connectors in chromium", ()
     await page.reload();
   });
 
-  afterAll(async () => {
-    await browser?.close();
-    await worker?.close();
-    await stack?.close();
-  });
+  afterAll(async () => await world?.close());
 
   const notice = () => page.locator("#notice");
   const dialog = () => page.getByRole("dialog");
@@ -270,6 +257,6 @@ describe.skipIf(chromiumMissing)("BYOK page: editing connectors in chromium", ()
   });
 
   it("ran under its CSP without script errors or violations", () => {
-    expect(pageErrors.filter((e) => !e.includes("Failed to load resource"))).toEqual([]);
+    expect(world.pageErrors.filter((e) => !e.includes("Failed to load resource"))).toEqual([]);
   });
 });

@@ -54,7 +54,14 @@ describe("GET /byok: the BYOK page", () => {
   });
 
   it("escapes every value it interpolates (the template does, not the caller)", async () => {
-    const page = String(await byokPage({ nonce: 'n"><script>x()</script>', devLogin: false, portalOrigins: ['a" b'] }));
+    const page = String(
+      await byokPage({
+        nonce: 'n"><script>x()</script>',
+        devLogin: false,
+        portalOrigins: ['a" b'],
+        cacheTtlMs: 30_000,
+      }),
+    );
     expect(page).not.toContain("<script>x()");
     expect(page).toContain('nonce="n&quot;&gt;&lt;script&gt;x()&lt;/script&gt;"');
     expect(page).toContain('data-portal-origins="a&quot; b"');

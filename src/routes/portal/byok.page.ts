@@ -7,6 +7,7 @@ import {
   type ProviderInfo,
 } from "../../llm/catalog";
 import { connectorDialog, connectorEditDialog, connectorsSection } from "./connectors.page";
+import { developerDialogs, developerSection } from "./developer.page";
 
 /**
  * The BYOK page's HTML. Its script (web/byok.ts) and stylesheet (web/byok.css)
@@ -82,7 +83,7 @@ const otherForm = html`
 </form>`;
 
 /** The page, with the nonce that its CSP allows and the settings the script reads. */
-export function byokPage(opts: { nonce: string; devLogin: boolean; portalOrigins: string[] }) {
+export function byokPage(opts: { nonce: string; devLogin: boolean; portalOrigins: string[]; cacheTtlMs: number }) {
   const { nonce } = opts;
   const names = PROVIDER_IDS.map((id) => PROVIDER_CATALOG[id].displayName).join(", ");
   return html`<!doctype html>
@@ -128,6 +129,7 @@ export function byokPage(opts: { nonce: string; devLogin: boolean; portalOrigins
       </div>
     </section>
     ${connectorsSection}
+    ${developerSection}
   </div>
 </main>
 <dialog id="confirm" aria-labelledby="confirm-title" aria-describedby="confirm-text">
@@ -137,6 +139,7 @@ export function byokPage(opts: { nonce: string; devLogin: boolean; portalOrigins
 </dialog>
 ${connectorDialog}
 ${connectorEditDialog}
+${developerDialogs({ cacheTtlMs: opts.cacheTtlMs })}
 </body>
 </html>`;
 }

@@ -32,7 +32,14 @@ export const portalRouter = createRouter()
         `base-uri 'none'; form-action 'none'; frame-ancestors ${frameAncestors}`,
     );
     c.header("Cache-Control", "no-store");
-    return c.html(byokPage({ nonce: n, devLogin: devLoginAvailable(config), portalOrigins: config.corsOrigins }));
+    return c.html(
+      byokPage({
+        nonce: n,
+        devLogin: devLoginAvailable(config),
+        portalOrigins: config.corsOrigins,
+        cacheTtlMs: config.cacheTtlMs,
+      }),
+    );
   })
   .post("/dev/session", async (c) => {
     // Indistinguishable from an unknown route unless enabled.

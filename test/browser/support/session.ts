@@ -5,8 +5,11 @@
 import { SignJWT } from "jose";
 import type { Page } from "playwright-core";
 import { DEV } from "../../../local-stack/settings";
-import { createBrainApi } from "../../../src/client";
+import { type LocalStack, startLocalStack } from "../../../local-stack/stack";
+import { type BrainApi, createBrainApi } from "../../../src/client";
 import { DEV_TENANT_ID } from "../../../src/routes/portal/dev-session";
+import { type Browser, collectPageErrors, launchBrowser } from "./browser";
+import { type RunningWorker, startWorker } from "./worker";
 
 /** POSTs (or PUTs, DELETEs) to a stand-in's control API (`/__standin/…`). */
 export async function control(base: string, path: string, method: string, body?: unknown) {
@@ -49,4 +52,42 @@ export async function secretsInPage(page: Page, secrets: readonly string[]): Pro
     ].join("\n"),
   );
   return secrets.filter((s) => where.includes(s));
+}
+
+/** A browser test's world: the local stack, the Worker (dev sign-in on), chromium, and a page signed in as the dev admin. */
+export interface SignedIn {
+  stack: LocalStack;
+  worker: RunningWorker;
+  browser: Browser;
+  page: Page;
+  /** The page's script errors and console errors (CSP violations among them). */
+  pageErrors: string[];
+  /** The typed client with the page's token. */
+  api: BrainApi;
+  close(): Promise<void>;
+}
+
+/** Starts a `SignedIn` world; `close` stops what started, whatever failed. */
+export async function signedIn(): Promise<SignedIn> {
+  const started: Partial<SignedIn> = {};
+  const close = async () => {
+    await started.browser?.close();
+    await started.worker?.close();
+    await started.stack?.close();
+  };
+  try {
+    started.stack = await startLocalStack({ persist: false });
+    started.worker = await startWorker({ ...started.stack.vars, DEV_LOGIN: "true", APP_ENV: "development" });
+    started.browser = await launchBrowser();
+    const page = await started.browser.context.newPage();
+    const pageErrors = collectPageErrors(page);
+    await page.goto(`${started.worker.url}/byok`);
+    await page.getByRole("button", { name: "Sign in as dev admin" }).click();
+    await page.locator("#app").waitFor();
+    const api = await pageApi(page, started.worker.url);
+    return { ...(started as Required<Pick<SignedIn, "stack" | "worker" | "browser">>), page, pageErrors, api, close };
+  } catch (err) {
+    await close();
+    throw err;
+  }
 }
