@@ -28,6 +28,8 @@ export interface Tenant {
   connectors: ConnectorStore;
   apiKeys: ApiKeyStore;
   usage: UsageStore;
+  /** Where the request's stores put work nobody waits for (a key's last use, a cache refreshed ahead). */
+  background: Background;
 }
 
 /**
@@ -45,12 +47,13 @@ export function tenantOf(
   return {
     principal,
     keys: new KeyStore(db, vault, principal.tenantId, background, cacheTtlMs),
-    agents: new AgentStore(db, principal.tenantId, cacheTtlMs),
+    agents: new AgentStore(db, principal.tenantId, cacheTtlMs, background),
     knowledge: new KnowledgeStore(db, principal.tenantId),
     knowledgeJobs: new IngestJobStore(db, principal.tenantId),
     knowledgeSettings: new KnowledgeSettingsStore(db, principal.tenantId),
     connectors: new ConnectorStore(db, vault, principal.tenantId),
     apiKeys: new ApiKeyStore(db, principal.tenantId),
     usage: new UsageStore(db, principal.tenantId),
+    background,
   };
 }

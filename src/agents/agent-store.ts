@@ -2,6 +2,7 @@ import { and, asc, eq, gt } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { agentConfigs, knowledgeBase } from "../db/schema";
 import { ApiError } from "../errors/problem";
+import type { Background } from "../lib/background";
 import { IsolateCache } from "../lib/isolate-cache";
 import type { ProviderId } from "../llm/catalog";
 
@@ -65,6 +66,8 @@ export class AgentStore {
     private readonly tenantId: string,
     /** How long `useAgent` may answer from this isolate's cache (0: always from the database). */
     private readonly cacheTtlMs = 0,
+    /** Where `useAgent` refreshes a cached agent ahead of its expiry (the request's `waitUntil`). */
+    private readonly background?: Background,
   ) {}
 
   /** Creates an agent; 409 conflict when the tenant already has this agent_id. */
@@ -89,7 +92,7 @@ export class AgentStore {
    * Reads and writes of the agent itself (GET, PATCH) use `get`, never this.
    */
   async useAgent(agentId: string): Promise<Agent | null> {
-    return await usableAgents.load(this.tenantId, agentId, this.cacheTtlMs, () => this.get(agentId));
+    return await usableAgents.load(this.tenantId, agentId, this.cacheTtlMs, () => this.get(agentId), this.background);
   }
 
   /** Agents ordered by agent_id; `after` continues from the last agent_id seen. */

@@ -2,6 +2,7 @@ import { and, desc, eq, isNull, lt, or, sql } from "drizzle-orm";
 import { uuidv7 } from "uuidv7";
 import type { Database } from "../db/client";
 import { apiKeys } from "../db/schema";
+import type { Background } from "../lib/background";
 import { IsolateCache } from "../lib/isolate-cache";
 import { LAST_USED_RESOLUTION_MS } from "../lib/last-used";
 import { generateApiKey, hashApiKey, hintOf } from "./secret";
@@ -173,8 +174,13 @@ const lookedUp = new IsolateCache<ApiKeyRecord>(1000);
  * for expiry and revocation by the caller on every request, so a cached key still expires on time;
  * a revocation made through another isolate is honoured here within `ttlMs`.
  */
-export async function lookupApiKey(db: Database, keyHash: string, ttlMs: number): Promise<ApiKeyRecord | null> {
-  return await lookedUp.load(keyHash, "api_key", ttlMs, () => findApiKeyByHash(db, keyHash));
+export async function lookupApiKey(
+  db: Database,
+  keyHash: string,
+  ttlMs: number,
+  refresh?: Background,
+): Promise<ApiKeyRecord | null> {
+  return await lookedUp.load(keyHash, "api_key", ttlMs, () => findApiKeyByHash(db, keyHash), refresh);
 }
 
 /** Forgets a key's cached record (revoked through this isolate). */

@@ -295,7 +295,13 @@ export class KeyStore {
    * read it less than CACHE_TTL_MS ago.
    */
   async useKey(service: string): Promise<UsableKey | null> {
-    return await usableKeys.load(this.tenantId, service, this.cacheTtlMs, () => this.currentKey(service));
+    return await usableKeys.load(
+      this.tenantId,
+      service,
+      this.cacheTtlMs,
+      () => this.currentKey(service),
+      this.background,
+    );
   }
 
   /** Reads the key as Vault holds it now, never from the cache (a key check asks about the stored key). */

@@ -1,3 +1,5 @@
+import type { Background } from "./background";
+
 /**
  * What a hot isolate already knows about a tenant, kept for a short time so the hot path
  * (a /v1 or chat call) does not fetch it again: the tenant's provider key from Vault (a region
@@ -11,19 +13,34 @@
  *   that started before the eviction does not put its (older) answer back: `load` stores only
  *   if no eviction happened while it was fetching. Other isolates serve what they hold until
  *   it is `ttlMs` old (README "Per-isolate caches").
+ * - Refreshed ahead: a hit on an entry past half its `ttlMs`, when the caller gives a `Background`
+ *   (the request's `waitUntil`), answers from the cache and re-reads the source off the response's
+ *   path, so a key in steady use is never fetched on the hot path; the refreshed entry counts its
+ *   age from when that read started, so nothing served is older than `ttlMs`.
  * - Bounded: beyond `maxEntries` the least recently used entry goes.
  * - Absence is not cached (a key stored elsewhere is seen at once), nor failures.
  * - Values are never logged or serialised by this module.
  */
 export class IsolateCache<V> {
   private readonly entries = new Map<string, { value: V; at: number }>();
+  /** Entries being refreshed ahead now (one refresh per entry at a time). */
+  private readonly refreshing = new Set<string>();
   /** Counts evictions: a load stores its answer only if none happened while it was in flight. */
   private evictions = 0;
 
   constructor(private readonly maxEntries: number) {}
 
-  /** The value for the tenant's `key`, from the cache if it is younger than `ttlMs`, else from `fetch` (then kept). */
-  async load(scope: string, key: string, ttlMs: number, fetch: () => Promise<V | null>): Promise<V | null> {
+  /**
+   * The value for the tenant's `key`, from the cache if it is younger than `ttlMs`, else from `fetch`
+   * (then kept). With `refresh`, a hit past half the TTL also re-reads it in the background.
+   */
+  async load(
+    scope: string,
+    key: string,
+    ttlMs: number,
+    fetch: () => Promise<V | null>,
+    refresh?: Background,
+  ): Promise<V | null> {
     const id = entryId(scope, key);
     const now = Date.now();
     const hit = this.entries.get(id);
@@ -31,6 +48,7 @@ export class IsolateCache<V> {
       // Least recently used goes first: a hit moves the entry to the end.
       this.entries.delete(id);
       this.entries.set(id, hit);
+      if (refresh && now - hit.at >= ttlMs / 2 && !this.refreshing.has(id)) this.refreshAhead(id, now, fetch, refresh);
       return hit.value;
     }
     if (hit) this.entries.delete(id);
@@ -41,6 +59,25 @@ export class IsolateCache<V> {
       if (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
     }
     return value;
+  }
+
+  /** Re-reads an entry off the response's path; an eviction meanwhile wins, and absence at the source removes it. */
+  private refreshAhead(id: string, now: number, fetch: () => Promise<V | null>, refresh: Background): void {
+    this.refreshing.add(id);
+    const evictionsBefore = this.evictions;
+    refresh(
+      "cache.refresh",
+      (async () => {
+        try {
+          const value = await fetch();
+          if (this.evictions !== evictionsBefore || !this.entries.has(id)) return;
+          this.entries.delete(id);
+          if (value !== null) this.entries.set(id, { value, at: now });
+        } finally {
+          this.refreshing.delete(id);
+        }
+      })(),
+    );
   }
 
   /** Forgets the tenant's `key` (it changed or is gone), and keeps reads already in flight from storing theirs. */

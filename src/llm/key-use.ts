@@ -35,6 +35,7 @@ export async function requireProviderKey(deps: KeyUseDeps, provider: ProviderId)
       principal,
       cacheSeconds: deps.config.usage.budgetCacheSeconds,
       apiKeyId: apiKeyIdOf(principal),
+      refresh: deps.tenant.background,
     }),
   ]);
   // A spent budget is the answer even when the key read failed too: the call would not be made either way.

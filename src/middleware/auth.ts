@@ -176,7 +176,12 @@ async function verifyApiKey(c: Context<AppEnv>, presented: string): Promise<Prin
   }
   if (!API_KEY_SHAPE.test(presented)) throw refuse("api_key_malformed", "invalid_api_key", INVALID_API_KEY);
   const db = c.get("db");
-  const record = await lookupApiKey(db, await hashApiKey(presented), c.get("config").cacheTtlMs);
+  const record = await lookupApiKey(
+    db,
+    await hashApiKey(presented),
+    c.get("config").cacheTtlMs,
+    background((p) => c.executionCtx.waitUntil(p), logger),
+  );
   if (!record) throw refuse("api_key_unknown", "invalid_api_key", INVALID_API_KEY);
   const principal: Principal = {
     tenantId: record.tenantId,

@@ -1,4 +1,5 @@
 import { ApiError } from "../errors/problem";
+import type { Background } from "../lib/background";
 import type { Principal } from "../middleware/auth";
 import { formatUsd } from "./prices";
 import { type BudgetState, monthStart, type UsageStore } from "./usage-store";
@@ -7,7 +8,8 @@ import { type BudgetState, monthStart, type UsageStore } from "./usage-store";
  * The budget check before every provider call (README "Usage and budgets"). It must not add a round
  * trip to the hot path, so each isolate keeps, per (tenant, API key), the budgets that apply and
  * the month's spend for `USAGE_BUDGET_CACHE_SECONDS` (one statement to refresh it; a tenant
- * without budgets caches "none" the same way). Between refreshes the isolate adds the cost of each
+ * without budgets caches "none" the same way); past half that time a check re-reads it in the
+ * background (`refresh`), so a tenant in steady use never waits for it. Between refreshes the isolate adds the cost of each
  * call it records itself (`noteSpend`), so one isolate never overshoots by more than the calls in
  * flight; other isolates' calls are seen at the next refresh, after the audit queue delivered
  * their rows (seconds). A budget set or removed here is seen here at once and elsewhere within
@@ -22,6 +24,8 @@ interface Entry {
 
 /** Per isolate: tenant → (API key id or "" for none) → the budgets and spend last read. */
 const cache = new Map<string, Map<string, Entry | Promise<Entry>>>();
+/** Entries being re-read ahead of their time now (one read each). */
+const refreshing = new WeakSet<Entry>();
 /** Tenants remembered at most; the oldest is forgotten first (a Map keeps insertion order). */
 const MAX_TENANTS = 5000;
 
@@ -31,6 +35,8 @@ export interface BudgetCheck {
   cacheSeconds: number;
   /** The API key the call is made with (its budget applies too); null for a JWT. */
   apiKeyId: string | null;
+  /** Where a fresh entry past half its time is re-read (the request's `waitUntil`); none: only when stale. */
+  refresh?: Background;
   now?: Date;
 }
 
@@ -51,7 +57,18 @@ async function budgetsFor(c: BudgetCheck, now: Date): Promise<BudgetState[]> {
   const slot = c.apiKeyId ?? "";
   const held = byKey.get(slot);
   if (held && !(held instanceof Promise)) {
-    const fresh = now.getTime() - held.fetchedAt < c.cacheSeconds * 1000 && held.month === monthStart(now);
+    const age = now.getTime() - held.fetchedAt;
+    const fresh = age < c.cacheSeconds * 1000 && held.month === monthStart(now);
+    if (fresh && c.refresh && age >= (c.cacheSeconds * 1000) / 2 && !refreshing.has(held)) {
+      refreshing.add(held);
+      c.refresh(
+        "budget.refresh",
+        load(c, now).then((entry) => {
+          // Spend this isolate noted meanwhile is in the rows the read saw, or arrives with the next refresh.
+          if (byKey.get(slot) === held) byKey.set(slot, entry);
+        }),
+      );
+    }
     if (fresh) return held.budgets;
   } else if (held) {
     return (await held).budgets;

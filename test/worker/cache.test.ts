@@ -70,7 +70,7 @@ describe("the tenant's provider key, per isolate", () => {
     expect(gone.json.error.code).toBe("provider_key_missing");
   });
 
-  it("a rotation made elsewhere (Vault itself, another isolate) is served once the TTL has passed", async () => {
+  it("a rotation made elsewhere (Vault itself, another isolate) is served within the TTL: past half of it, a hit re-reads Vault off the call's path", async () => {
     const tenant = newTenant();
     const first = openaiKey("cacheTtlA");
     const second = openaiKey("cacheTtlB");
@@ -81,14 +81,52 @@ describe("the tenant's provider key, per isolate", () => {
       data: { api_key: second, created_at: "", created_by: "elsewhere", key_hint: "****KEYS", metadata: {} },
     });
     expect(w.status).toBe(200);
-    advanceClock(29_000);
+    advanceClock(14_000);
     expect((await completion(tenant)).status).toBe(200);
     expect(await keyReads(tenant)).toBe(1);
-    advanceClock(31_000);
+    // Past half the TTL (16 s of 30): answered from the cache (the first key), Vault read after the answer.
+    advanceClock(2_000);
+    expect((await completion(tenant)).status).toBe(200);
+    expect(await keyReads(tenant)).toBe(2);
+    // The next call has the rotated key without reading Vault itself.
     expect((await completion(tenant)).status).toBe(200);
     expect(await keyReads(tenant)).toBe(2);
     const [a, b] = await Promise.all([sha256Hex(first), sha256Hex(second)]);
-    expect(await chatKeys([a, b])).toEqual([a, a, b]);
+    expect(await chatKeys([a, b])).toEqual([a, a, a, b]);
+  });
+
+  it("a key in steady use is never read on the hot path; a refresh that fails does not fail the call", async () => {
+    const tenant = newTenant();
+    await storeKey(tenant, "openai", openaiKey("cacheSteady"));
+    expect((await completion(tenant)).status).toBe(200);
+    for (let i = 0; i < 4; i++) {
+      // Every 20 s (CACHE_TTL_MS 30 s): each call is a hit past half the TTL, which refreshes the entry.
+      advanceClock(20_000);
+      expect((await completion(tenant)).status).toBe(200);
+    }
+    // One read to fill the cache, then one refresh per call (without refreshing: one read per 40 s).
+    expect(await keyReads(tenant)).toBe(5);
+    // Vault failing for this tenant: the hit still answers; its refresh fails off the path.
+    await vaultControl.faults({ status: 503, pathPrefix: `/v1/secret/data/tenants/${tenant}/` });
+    try {
+      advanceClock(20_000);
+      expect((await completion(tenant)).status).toBe(200);
+    } finally {
+      await vaultControl.clearFaults();
+    }
+  });
+
+  it("a key deleted elsewhere leaves the cache at the refresh", async () => {
+    const tenant = newTenant();
+    await storeKey(tenant, "openai", openaiKey("cacheGone"));
+    expect((await completion(tenant)).status).toBe(200);
+    const d = await vaultRaw("DELETE", `secret/metadata/tenants/${tenant}/api_keys/openai`);
+    expect(d.status).toBeLessThan(300);
+    advanceClock(16_000);
+    expect((await completion(tenant)).status).toBe(200);
+    const gone = await completion(tenant);
+    expect(gone.status).toBe(422);
+    expect(gone.json.error.code).toBe("provider_key_missing");
   });
 
   it("a key the provider rejects in use leaves the cache: a replacement written elsewhere is used by the next call", async () => {

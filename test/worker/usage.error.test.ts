@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished, vi } from "vitest";
 import { addDocument, createAgent, openaiKey, storeKey } from "./support/knowledge";
 import { auditRows, llmCalls, sha256Hex, sql } from "./support/stack";
 import { callStream } from "./support/stream";
@@ -158,6 +158,28 @@ describe("budgets: refused before the provider is called", () => {
     const fresh = { USAGE_BUDGET_CACHE_SECONDS: "0" };
     expect((await call("POST", "/v1/chat/completions", { as: { tenant: other }, body, env: fresh })).status).toBe(402);
     expect(await callsWith(otherKey)).toBe(2);
+  });
+});
+
+describe("budgets: refreshed ahead", () => {
+  it("past half the cache time a check answers from the cache and re-reads off the path: the next call sees another writer's spend", async () => {
+    const tenant = newTenant();
+    const apiKey = openaiKey("budgetahead");
+    await storeKey(tenant, "openai", apiKey);
+    await call("PUT", "/usage/budgets/tenant", { as: { tenant }, body: { monthly_limit_usd: "1" } });
+    const env = { USAGE_BUDGET_CACHE_SECONDS: "10" };
+    const body = { model: "gpt-4o-mini", messages: [{ role: "user", content: "Ahead" }] };
+    expect((await call("POST", "/v1/chat/completions", { as: { tenant }, body, env })).status).toBe(200);
+    await spend(tenant, "5");
+    vi.useFakeTimers({ toFake: ["Date"], now: Date.now() + 6_000 });
+    onTestFinished(() => {
+      vi.useRealTimers();
+    });
+    // 6 s of 10: the cached "not spent" answers; the read after it sees the $5.
+    expect((await call("POST", "/v1/chat/completions", { as: { tenant }, body, env })).status).toBe(200);
+    const refused = await call("POST", "/v1/chat/completions", { as: { tenant }, body, env });
+    expect(refused.status).toBe(402);
+    expect(await callsWith(apiKey)).toBe(2);
   });
 });
 
