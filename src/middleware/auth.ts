@@ -94,53 +94,94 @@ export const authenticate = () =>
       return;
     }
     const { jwt } = c.get("config");
-    const { key, algorithms } = await verificationKey(jwt);
-    let payload: Record<string, unknown>;
-    try {
-      const verified = await jwtVerify(match[1]!, key as CryptoKey, {
-        issuer: jwt.issuer,
-        audience: jwt.audience,
-        algorithms,
-        requiredClaims: ["exp", "sub"],
-        clockTolerance: jwt.clockToleranceSeconds,
-        // Requires `iat`; refuses one in the future (beyond the tolerance) or older than the maximum.
-        maxTokenAge: jwt.maxTokenAgeSeconds,
-      });
-      payload = verified.payload;
-    } catch (err) {
-      // Which check failed goes to the log and the security event (jose's error code), not to the caller.
-      const code = (err as { code?: unknown }).code;
-      throw reject(typeof code === "string" ? code : "error");
-    }
-    const tenantId = payload[jwt.tenantClaim];
-    const rolesClaim = payload[jwt.rolesClaim];
-    const roles = Array.isArray(rolesClaim)
-      ? rolesClaim.filter((r): r is string => typeof r === "string")
-      : typeof rolesClaim === "string"
-        ? rolesClaim.split(/[\s,]+/).filter(Boolean)
-        : [];
-    // jose has no lifetime option: maxTokenAge bounds the age, this bounds what the issuer granted.
-    const lifetime = (payload.exp as number) - (payload.iat as number);
-    if (lifetime > jwt.maxTokenAgeSeconds) {
-      throw reject("lifetime");
-    }
-    if (
-      typeof tenantId !== "string" ||
-      !UUID.test(tenantId) ||
-      typeof payload.sub !== "string" ||
-      !SUBJECT.test(payload.sub)
-    ) {
-      throw reject("claims");
-    }
-    const principal: Principal = {
-      tenantId: tenantId.toLowerCase(),
-      userId: payload.sub,
-      roles,
-      isAdmin: roles.some((r) => ADMIN_ROLES.has(r)),
-    };
+    const principal = verifiedTokens.get(jwt, match[1]!) ?? (await verifyJwt(jwt, match[1]!, reject));
     c.set("tenant", tenantFor(c, principal));
     await next();
   });
+
+/** Verifies a JWT with jose (signature, issuer, audience, times, claims) and reads its principal; throws `reject(reason)`. */
+async function verifyJwt(jwt: Config["jwt"], token: string, reject: (reason: string) => ApiError): Promise<Principal> {
+  const { key, algorithms } = await verificationKey(jwt);
+  let payload: Record<string, unknown>;
+  try {
+    const verified = await jwtVerify(token, key as CryptoKey, {
+      issuer: jwt.issuer,
+      audience: jwt.audience,
+      algorithms,
+      requiredClaims: ["exp", "sub"],
+      clockTolerance: jwt.clockToleranceSeconds,
+      // Requires `iat`; refuses one in the future (beyond the tolerance) or older than the maximum.
+      maxTokenAge: jwt.maxTokenAgeSeconds,
+    });
+    payload = verified.payload;
+  } catch (err) {
+    // Which check failed goes to the log and the security event (jose's error code), not to the caller.
+    const code = (err as { code?: unknown }).code;
+    throw reject(typeof code === "string" ? code : "error");
+  }
+  const tenantId = payload[jwt.tenantClaim];
+  const rolesClaim = payload[jwt.rolesClaim];
+  const roles = Array.isArray(rolesClaim)
+    ? rolesClaim.filter((r): r is string => typeof r === "string")
+    : typeof rolesClaim === "string"
+      ? rolesClaim.split(/[\s,]+/).filter(Boolean)
+      : [];
+  // jose has no lifetime option: maxTokenAge bounds the age, this bounds what the issuer granted.
+  const exp = payload.exp as number;
+  const iat = payload.iat as number;
+  if (exp - iat > jwt.maxTokenAgeSeconds) {
+    throw reject("lifetime");
+  }
+  if (
+    typeof tenantId !== "string" ||
+    !UUID.test(tenantId) ||
+    typeof payload.sub !== "string" ||
+    !SUBJECT.test(payload.sub)
+  ) {
+    throw reject("claims");
+  }
+  // Frozen: later requests with the same token share it (see verifiedTokens).
+  const principal: Principal = Object.freeze({
+    tenantId: tenantId.toLowerCase(),
+    userId: payload.sub,
+    roles: Object.freeze(roles) as string[],
+    isAdmin: roles.some((r) => ADMIN_ROLES.has(r)),
+  });
+  // Accepted until the first of: its expiry, its maximum age (both with the tolerance), a minute from now.
+  const tolerance = jwt.clockToleranceSeconds;
+  verifiedTokens.set(jwt, token, principal, Math.min(exp + tolerance, iat + jwt.maxTokenAgeSeconds + tolerance) * 1000);
+  return principal;
+}
+
+/**
+ * Per isolate: tokens jose verified, with their principal, so a client sending the same token again
+ * (the SDKs do, call after call) is not verified again. An entry is used only while the token would
+ * still pass jose's time checks and for at most VERIFIED_TOKEN_TTL_MS (a JWKS key the issuer
+ * withdraws stops counting within that time, as jose's own JWKS cache allows); it belongs to the
+ * configuration that verified it. Bounded: beyond MAX_VERIFIED_TOKENS the oldest goes first.
+ */
+const VERIFIED_TOKEN_TTL_MS = 60_000;
+const MAX_VERIFIED_TOKENS = 5000;
+const verifiedTokens = {
+  byConfig: new WeakMap<Config["jwt"], Map<string, { principal: Principal; until: number }>>(),
+  get(jwt: Config["jwt"], token: string): Principal | undefined {
+    const tokens = this.byConfig.get(jwt);
+    const hit = tokens?.get(token);
+    if (!hit) return undefined;
+    if (Date.now() < hit.until) return hit.principal;
+    tokens!.delete(token);
+    return undefined;
+  },
+  set(jwt: Config["jwt"], token: string, principal: Principal, validUntilMs: number): void {
+    let tokens = this.byConfig.get(jwt);
+    if (!tokens) {
+      tokens = new Map();
+      this.byConfig.set(jwt, tokens);
+    }
+    tokens.set(token, { principal, until: Math.min(validUntilMs, Date.now() + VERIFIED_TOKEN_TTL_MS) });
+    if (tokens.size > MAX_VERIFIED_TOKENS) tokens.delete(tokens.keys().next().value!);
+  },
+};
 
 /** The principal's tenant services for this request (record updates off the response's path, the isolate cache's TTL). */
 const tenantFor = (c: Context<AppEnv>, principal: Principal) =>

@@ -1,5 +1,5 @@
 import { importJWK, SignJWT } from "jose";
-import { describe, expect, inject, it } from "vitest";
+import { describe, expect, inject, it, onTestFinished, vi } from "vitest";
 import { env } from "cloudflare:test";
 import { auditRows } from "./support/stack";
 import { newTenant } from "./support/tokens";
@@ -139,6 +139,23 @@ describe("token times: iat and lifetime", () => {
     expect((await call("GET", "/vault/keys", { token: longer, env: twoDays })).status).toBe(200);
     const hour = { JWT_MAX_TOKEN_AGE_SECONDS: String(HOUR) };
     expect((await call("GET", "/vault/keys", { token: day, env: hour })).status).toBe(401);
+  });
+
+  it("a token verified once is accepted again from this isolate's memory only while jose would accept it", async () => {
+    const token = await signTimes({ iat: now(), exp: now() + 10 });
+    expect((await call("GET", "/vault/keys", { token })).status).toBe(200);
+    expect((await call("GET", "/vault/keys", { token })).status).toBe(200);
+    // Past its expiry and the 5 s tolerance (this isolate's clock): refused, though verified a moment ago.
+    vi.useFakeTimers({ toFake: ["Date"], now: Date.now() + 16_000 });
+    onTestFinished(() => {
+      vi.useRealTimers();
+    });
+    const r = await call("GET", "/vault/keys", { token });
+    expect(r.status).toBe(401);
+    expect(r.json.code).toBe("invalid_token");
+    // The same token under a configuration that never verified it: jose decides afresh.
+    const other = await call("GET", "/vault/keys", { token, env: { JWT_CLOCK_TOLERANCE_SECONDS: "60" } });
+    expect(other.status).toBe(200);
   });
 
   it("refuses a token issued longer ago than the maximum age, though not yet expired", async () => {
