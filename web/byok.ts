@@ -9,12 +9,13 @@
  * memory and in sessionStorage (this tab only, gone when the tab closes) so a reload does
  * not sign the admin out. Keys typed into the forms are sent once and cleared; the page
  * never receives a stored key. The Connectors section is web/connectors.ts, the Developer
- * section (tenant API keys) web/developer.ts.
+ * section (tenant API keys) web/developer.ts, the Usage panel web/usage.ts.
  */
 import { BrainApiError, createBrainApi, type KeyInfo, type StoreKeyResult, type VerifyKeyResult } from "../src/client";
 import { PROVIDER_NAMES } from "../src/llm/catalog";
 import { connectorsSection } from "./connectors";
 import { developerSection } from "./developer";
+import { usageSection } from "./usage";
 import { $, busy, confirmed, el, fail, failure, messageRow, must, say, showSecret, when, wireDialog } from "./ui";
 
 const TOKEN_KEY = "brain.byok.token";
@@ -50,6 +51,7 @@ const api = createBrainApi({
 });
 const connectors = connectorsSection({ api, call });
 const developer = developerSection({ api, call });
+const usage = usageSection({ api, call });
 
 function setToken(t: string | null) {
   token = t;
@@ -63,10 +65,12 @@ function setToken(t: string | null) {
   render();
   connectors.reset();
   developer.reset();
+  usage.reset();
   if (t) {
     void load();
     void connectors.load();
     void developer.load();
+    void usage.load();
   }
 }
 

@@ -10,7 +10,7 @@ import type { BrainApi, ConnectorInfo, ConnectorRun, CreateConnectorJson } from 
 import { connectorEditor, scheduleText } from "./connector-edit";
 import {
   $,
-  becomeReadOnly,
+  adminOnly,
   busy,
   confirmed,
   el,
@@ -86,16 +86,10 @@ export function connectorsSection({ api, call }: { api: BrainApi; call: Call }) 
       await load();
       document.querySelector<HTMLElement>(`tr[data-connector-id="${CSS.escape(id)}"] button.edit`)?.focus();
     },
-    forbidden: (f) => fail(explain(f, "edit connectors")),
+    forbidden: (f) => fail(adminOnly(f, "edit connectors")),
   });
 
   onReadOnly(turnReadOnly);
-
-  function explain(f: Failure, what: string): Failure {
-    if (f.status !== 403) return f;
-    becomeReadOnly();
-    return { ...f, detail: `Only admins can ${what}: ${f.detail ?? "this action requires the admin or owner role."}` };
-  }
 
   async function load() {
     const table = $("connectors");
@@ -320,7 +314,7 @@ export function connectorsSection({ api, call }: { api: BrainApi; call: Call }) 
     } catch (err) {
       const f = failure(err);
       if (f.status === 401) return;
-      fail(explain(f, "sync connectors"));
+      fail(adminOnly(f, "sync connectors"));
       busy(button, false, "Sync now");
       // 409: a run is already under way; the list shows and follows it.
       if (f.status === 409) await load();
@@ -351,7 +345,7 @@ export function connectorsSection({ api, call }: { api: BrainApi; call: Call }) 
       $("connectors-title").focus();
     } catch (err) {
       const f = failure(err);
-      if (f.status !== 401) fail(explain(f, "delete connectors"));
+      if (f.status !== 401) fail(adminOnly(f, "delete connectors"));
       busy(opener, false, "Delete");
     }
   }
@@ -440,7 +434,7 @@ export function connectorsSection({ api, call }: { api: BrainApi; call: Call }) 
     } catch (err) {
       const f = failure(err);
       if (f.status === 401) return;
-      if (f.status === 403) fail(explain(f, "add connectors"));
+      if (f.status === 403) fail(adminOnly(f, "add connectors"));
       else {
         markInvalid(form, f);
         fail(f, errorBox);

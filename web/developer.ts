@@ -9,18 +9,18 @@
 import type { ApiKeyInfo, BrainApi, CreateApiKeyJson } from "../src/client";
 import {
   $,
-  becomeReadOnly,
+  adminOnly,
   busy,
   clearFieldErrors,
   confirmed,
   el,
-  type Failure,
   fieldForm,
   fail,
   failure,
   messageRow,
   must,
   onReadOnly,
+  refused,
   say,
   showFieldErrors,
   when,
@@ -47,7 +47,6 @@ function allowedText(k: ApiKeyInfo) {
 export function developerSection({ api, call }: { api: BrainApi; call: Call }) {
   const form = $<HTMLFormElement>("apikey-form");
   const submit = must(form.querySelector<HTMLButtonElement>("button[type=submit]"), "create button");
-  const errorBox = must(form.querySelector<HTMLElement>(".field-error"), ".field-error");
   const more = $<HTMLButtonElement>("apikeys-more");
   const reveal = $<HTMLDialogElement>("new-api-key");
   const revealed = $<HTMLInputElement>("new-api-key-value");
@@ -65,12 +64,6 @@ export function developerSection({ api, call }: { api: BrainApi; call: Call }) {
     renderRows();
   }
   onReadOnly(turnReadOnly);
-
-  function explain(f: Failure, what: string): Failure {
-    if (f.status !== 403) return f;
-    becomeReadOnly();
-    return { ...f, detail: `Only admins can ${what}: ${f.detail ?? "this action requires the admin or owner role."}` };
-  }
 
   /** The first page again (`more`: the next page, appended). */
   async function load(o: { more?: boolean } = {}) {
@@ -194,10 +187,7 @@ export function developerSection({ api, call }: { api: BrainApi; call: Call }) {
       show(created.key, created.name, created.key_hint);
       await load();
     } catch (err) {
-      const f = failure(err);
-      if (f.status === 401) return;
-      if (f.status === 403) return fail(explain(f, "create API keys"));
-      if (showFieldErrors(form, f.errors ?? []).length || !f.errors?.length) fail(f, errorBox);
+      refused(form, err, "create API keys");
     } finally {
       submit.disabled = readOnly;
       submit.setAttribute("aria-busy", "false");
@@ -241,7 +231,7 @@ export function developerSection({ api, call }: { api: BrainApi; call: Call }) {
       $("developer-title").focus();
     } catch (err) {
       const f = failure(err);
-      if (f.status !== 401) fail(explain(f, "revoke API keys"));
+      if (f.status !== 401) fail(adminOnly(f, "revoke API keys"));
       busy(opener, false, "Revoke");
       opener.disabled = readOnly;
     }

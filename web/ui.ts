@@ -178,3 +178,23 @@ export function fieldForm(form: HTMLFormElement, onSubmit: () => Promise<void>) 
     if (target.name) form.querySelector(`[data-error-for="${CSS.escape(target.name)}"]`)?.replaceChildren();
   });
 }
+
+/** Explains a refused change: a 403 turns the page read-only and says who may `what`; other failures pass as they are. */
+export function adminOnly(f: Failure, what: string): Failure {
+  if (f.status !== 403) return f;
+  becomeReadOnly();
+  return { ...f, detail: `Only admins can ${what}: ${f.detail ?? "this action requires the admin or owner role."}` };
+}
+
+/**
+ * Shows why a form's change failed: nothing more on 401 (the page signed out), a 403 in the page's
+ * alert (read-only from now on, see `adminOnly`), anything else on the lines of the fields it names
+ * and, for what no line takes, under the form (its `.field-error`).
+ */
+export function refused(form: HTMLFormElement, err: unknown, what: string) {
+  const f = failure(err);
+  if (f.status === 401) return;
+  if (f.status === 403) return fail(adminOnly(f, what));
+  const left = showFieldErrors(form, f.errors ?? []);
+  if (left.length || !f.errors?.length) fail(f, must(form.querySelector<HTMLElement>(".field-error"), ".field-error"));
+}

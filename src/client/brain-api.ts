@@ -73,6 +73,9 @@ export type CreateConnectorJson = CreateConnectorInput;
 /** The body of `PATCH /connectors/:id`. */
 export type UpdateConnectorJson = Parameters<ConnectorsClient[":id"]["$patch"]>[0]["json"];
 
+/** `GET /usage`'s query: a range of UTC days (default: this month to today) and what each group is. */
+export type UsageQuery = NonNullable<Parameters<BrainClient["usage"]["$get"]>[0]>["query"];
+
 type ApiKeysClient = BrainClient["api-keys"];
 /** The body of `POST /api-keys`. */
 export type CreateApiKeyJson = Parameters<ApiKeysClient["$post"]>[0]["json"];
@@ -128,6 +131,7 @@ export function createBrainApi(opts: BrainApiOptions) {
   const keys = unwrapped(raw.vault.keys);
   const connectors = unwrapped(raw.connectors);
   const apiKeys = unwrapped(raw["api-keys"]);
+  const usage = unwrapped(raw.usage);
   const chatPost = (args: unknown, options?: unknown): Promise<Response> =>
     (
       raw as unknown as { agents: Record<string, { chat: { $post(a: unknown, o?: unknown): Promise<Response> } }> }
@@ -228,6 +232,20 @@ export function createBrainApi(opts: BrainApiOptions) {
       get: (id: string) => apiKeys[":id"].$get({ param: { id } }),
       /** Revokes a key (admins only): its next request is refused. Revoking again changes nothing. */
       revoke: (id: string) => apiKeys[":id"].$delete({ param: { id } }),
+    },
+    usage: {
+      /**
+       * Requests, tokens and exact cost (decimal USD strings) grouped by `group_by`; admins get the
+       * tenant's (`scope: "tenant"`), members their own calls (`scope: "user"`).
+       */
+      report: (query: UsageQuery = {}) => usage.$get({ query }),
+      /** The tenant's monthly budgets with this month's spend (admins only). */
+      budgets: () => usage.budgets.$get(),
+      /** Sets the tenant's monthly budget, e.g. "250.00" (admins only); provider calls are refused (402) once it is spent. */
+      setTenantBudget: (monthlyLimitUsd: string) =>
+        usage.budgets.tenant.$put({ json: { monthly_limit_usd: monthlyLimitUsd } }),
+      /** Removes the tenant's monthly budget (admins only); `not_found` when none is set. */
+      removeTenantBudget: () => usage.budgets.tenant.$delete(),
     },
     /** Agents: `agents.$get()`, `agents.$post({ json })`, `agents[":agent_id"].$patch({ param, json })`… (unwrapped). */
     agents: section("agents"),

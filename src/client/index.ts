@@ -17,6 +17,7 @@ export type {
   SuccessBody,
   Unwrapped,
   UpdateConnectorJson,
+  UsageQuery,
 } from "./brain-api";
 export { readSse, type SseEvent } from "./sse";
 export { BrainApiError, isBrainApiError } from "./errors";
@@ -50,3 +51,7 @@ export type ApiKeyInfo = Result<BrainApi["apiKeys"]["get"]>;
 export type CreatedApiKey = Result<BrainApi["apiKeys"]["create"]>;
 /** A page of `GET /api-keys`. */
 export type ApiKeyPage = Result<BrainApi["apiKeys"]["list"]>;
+/** `GET /usage` answer: totals and groups, costs as exact decimal USD strings. */
+export type UsageReport = Result<BrainApi["usage"]["report"]>;
+/** One monthly budget with this month's spend. */
+export type Budget = Result<BrainApi["usage"]["budgets"]>["budgets"][number];

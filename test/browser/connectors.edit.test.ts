@@ -12,7 +12,7 @@ import { DEV_SHOPIFY_TOKEN } from "../../local-stack/shopify/server";
 import { DEV_WP_APP_PASSWORD, DEV_WP_USER } from "../../local-stack/wordpress/server";
 import type { BrainApi } from "../../src/client";
 import { chromiumMissing, collectPageErrors, screenshot } from "./support/browser";
-import { control, devToken, type SignedIn, secretsInPage, signedIn } from "./support/session";
+import { control, devToken, type SignedIn, secretsInPage, signedIn, withoutUsageReport } from "./support/session";
 
 /** The site's second user: rotating to it must be checked with the site and then used. */
 const ROTATED_USER = "rotator";
@@ -241,6 +241,7 @@ describe.skipIf(chromiumMissing)("BYOK page: editing connectors in chromium", ()
   it("a member's edit is refused (403): the dialog closes, the alert says why, Edit turns off", async () => {
     const member = await browser.context.newPage();
     const errors = collectPageErrors(member);
+    await withoutUsageReport(member);
     await member.goto(`${worker.url}/byok#token=${await devToken(["member"])}`);
     await member.getByRole("button", { name: "Edit connector Help center" }).click();
     const d = member.getByRole("dialog", { name: "Edit the WordPress “Help center”" });

@@ -11,7 +11,7 @@ import { DEV_SHOPIFY_TOKEN } from "../../local-stack/shopify/server";
 import { startLocalStack, type LocalStack } from "../../local-stack/stack";
 import { DEV_WP_APP_PASSWORD, DEV_WP_USER } from "../../local-stack/wordpress/server";
 import { chromiumMissing, collectPageErrors, launchBrowser, screenshot, type Browser } from "./support/browser";
-import { control, devToken, secretsInPage } from "./support/session";
+import { control, devToken, secretsInPage, withoutUsageReport } from "./support/session";
 import { startWorker, type RunningWorker } from "./support/worker";
 
 const OPENAI_KEY = "sk-proj-connectorsPageKey0123456789abcdEMBD";
@@ -219,6 +219,7 @@ describe.skipIf(chromiumMissing)("BYOK page: connectors in chromium", () => {
   it("a member sees the connectors, and a change refused with 403 turns the section read-only", async () => {
     const member = await browser.context.newPage();
     const errors = collectPageErrors(member);
+    await withoutUsageReport(member);
     await member.goto(`${worker.url}/byok#token=${await devToken(["member"])}`);
     const memberRow = member.locator("#connector-rows tr", { has: member.getByText("Support site", { exact: true }) });
     await memberRow.waitFor();

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { API_KEY_RATE_LIMIT_TIERS } from "../../src/api-keys/rate-limit";
 import type { BrainApi } from "../../src/client";
 import { chromiumMissing, collectPageErrors, screenshot } from "./support/browser";
-import { devToken, type SignedIn, secretsInPage, signedIn } from "./support/session";
+import { devToken, type SignedIn, secretsInPage, signedIn, withoutUsageReport } from "./support/session";
 
 const KEY_SHAPE = /^bgk_[0-9A-Za-z]{43}$/;
 
@@ -127,6 +127,8 @@ describe.skipIf(chromiumMissing)("BYOK page: developer API keys in chromium", ()
     // Escape closes it too, and the key goes with it.
     await page.keyboard.press("Escape");
     await dialog.waitFor({ state: "hidden" });
+    // The dialog's close event (fired after it is hidden) takes the key away and says so.
+    await notice().getByText("Created the API key “Notebook”", { exact: false }).waitFor();
     expect(await secretsInPage(page, shown)).toEqual([]);
     await row("Notebook").waitFor();
     const [, , allowed, limit, , expires, status] = await cells("Notebook");
@@ -163,6 +165,7 @@ describe.skipIf(chromiumMissing)("BYOK page: developer API keys in chromium", ()
   it("a member sees the keys by hint; a create refused with 403 turns the page read-only", async () => {
     const member = await browser.context.newPage();
     const errors = collectPageErrors(member);
+    await withoutUsageReport(member);
     await member.goto(`${worker.url}/byok#token=${await devToken(["member"])}`);
     const memberRow = member.locator("#apikey-rows tr", { has: member.getByText("Notebook", { exact: true }) });
     await memberRow.waitFor();

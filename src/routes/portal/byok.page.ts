@@ -8,6 +8,7 @@ import {
 } from "../../llm/catalog";
 import { connectorDialog, connectorEditDialog, connectorsSection } from "./connectors.page";
 import { developerDialogs, developerSection } from "./developer.page";
+import { usageSection } from "./usage.page";
 
 /**
  * The BYOK page's HTML. Its script (web/byok.ts) and stylesheet (web/byok.css)
@@ -130,6 +131,7 @@ export function byokPage(opts: { nonce: string; devLogin: boolean; portalOrigins
     </section>
     ${connectorsSection}
     ${developerSection}
+    ${usageSection}
   </div>
 </main>
 <dialog id="confirm" aria-labelledby="confirm-title" aria-describedby="confirm-text">

@@ -91,3 +91,11 @@ export async function signedIn(): Promise<SignedIn> {
     throw err;
   }
 }
+
+/**
+ * Keeps `GET /usage` from answering on this page: its `scope` is how the page knows up front
+ * that a member may only read. Without it, a member's change meets the API's 403 (that path is tested so).
+ */
+export async function withoutUsageReport(page: Page) {
+  await page.route(/\/usage(\?|$)/, (route) => route.abort());
+}
