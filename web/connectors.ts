@@ -75,7 +75,8 @@ export function connectorsSection({ api, call }: { api: BrainApi; call: Call }) 
     $("connectors-readonly").hidden = false;
     for (const f of forms)
       must(f.querySelector<HTMLButtonElement>("button[type=submit]"), "submit button").disabled = true;
-    renderRows();
+    // Rows not loaded yet keep their "Loading…" line; they are drawn read-only when they come.
+    if (loaded) renderRows();
   }
 
   const editor = connectorEditor({

@@ -61,7 +61,8 @@ export function developerSection({ api, call }: { api: BrainApi; call: Call }) {
     readOnly = true;
     $("apikeys-readonly").hidden = false;
     submit.disabled = true;
-    renderRows();
+    // Rows not loaded yet keep their "Loading…" line; they are drawn read-only when they come.
+    if (loaded) renderRows();
   }
   onReadOnly(turnReadOnly);
 
