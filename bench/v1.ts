@@ -35,6 +35,7 @@ import { profileWorker } from "./profile";
 import { fmtRatio, fmtUs, section, summarize, timedRow, verdict, type Row, type Summary } from "./stats";
 
 const TENANT = "6f1c2a9e-4b7d-4e21-9c3a-5d8e7f0001b1";
+const BUDGET_TENANT = "6f1c2a9e-4b7d-4e21-9c3a-5d8e7f0001b2";
 const USER = "00000000-0000-4000-8000-00000000be01";
 const API_KEY = "sk-bench-v1-0123456789abcdefghij";
 const MODEL = "gpt-4o-mini";
@@ -296,6 +297,20 @@ export async function benchV1(
       body: JSON.stringify({ service: "openai", api_key: API_KEY }),
     });
     if (stored.status >= 300) throw new Error(`v1 setup: ${stored.status} ${stored.body.slice(0, 300)}`);
+    // The same calls made with a tenant API key (bgk_, no limit of its own), and by a tenant with a monthly budget.
+    const setup = async (path: string, token: string, method: string, body: unknown) => {
+      const r = await send(new URL(path, h!.url("v1-gw")), {
+        method,
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
+      if (r.status >= 300) throw new Error(`v1 setup ${path}: ${r.status} ${r.body.slice(0, 300)}`);
+      return JSON.parse(r.body) as Record<string, unknown>;
+    };
+    const apiKey = (await setup("/api-keys", admin, "POST", { name: "bench" })).key as string;
+    const budgeted = await devToken({ tenant: BUDGET_TENANT, user: USER, roles: ["admin"], ttlSeconds: 7200 });
+    await setup("/vault/keys/openai", budgeted, "POST", { service: "openai", api_key: API_KEY });
+    await setup("/usage/budgets/tenant", budgeted, "PUT", { monthly_limit_usd: "100000" });
 
     const json = { "content-type": "application/json" };
     const providerAuth = { ...json, authorization: `Bearer ${API_KEY}` };
@@ -304,6 +319,8 @@ export async function benchV1(
       bare: providerAuth,
       gateway: { ...json, authorization: `Bearer ${member}` },
       gatewayNoLimiter: { ...json, authorization: `Bearer ${member}` },
+      gatewayApiKey: { ...json, authorization: `Bearer ${apiKey}` },
+      gatewayBudget: { ...json, authorization: `Bearer ${budgeted}` },
       nodeBare: providerAuth,
       portkey: { ...providerAuth, "x-portkey-provider": "openai", "x-portkey-custom-host": stack.llm.openaiBaseUrl },
     };
@@ -312,6 +329,8 @@ export async function benchV1(
       bare: new URL(PATH, h.url("v1-bare")),
       gateway: new URL(PATH, h.url("v1-gw")),
       gatewayNoLimiter: new URL(PATH, h.url("v1-gw-norl")),
+      gatewayApiKey: new URL(PATH, h.url("v1-gw-norl")),
+      gatewayBudget: new URL(PATH, h.url("v1-gw-norl")),
       nodeBare: new URL(PATH, nodeBare),
       portkey: new URL(PATH, portkey),
     };
@@ -339,10 +358,11 @@ export async function benchV1(
     const rows: Row[] = [];
     const notes: string[] = [];
     const names: Name[] = ["bare", "gateway", "gatewayNoLimiter", "nodeBare", "portkey"];
+    const c1Names: Name[] = [...names, "gatewayApiKey", "gatewayBudget"];
 
     // ── c = 1, interleaved
     const s1 = new Map(
-      [...(await timeInterleaved(names.map(target), o.rounds, Math.min(100, o.rounds)))].map(([k, v]) => [
+      [...(await timeInterleaved(c1Names.map(target), o.rounds, Math.min(100, o.rounds)))].map(([k, v]) => [
         k,
         summarize(v),
       ]),
@@ -354,6 +374,8 @@ export async function benchV1(
     rows.push(timedRow("c=1 bare proxy Worker (workerd)", c1("bare"), c1("bare")));
     rows.push(timedRow("c=1 gateway /v1 (workerd)", c1("gateway"), c1("bare")));
     rows.push(timedRow("c=1 gateway /v1 without rate-limit binding", c1("gatewayNoLimiter"), c1("bare")));
+    rows.push(timedRow("c=1 gateway w/o limiter, tenant API key (bgk_)", c1("gatewayApiKey"), c1("bare")));
+    rows.push(timedRow("c=1 gateway w/o limiter, tenant with a budget", c1("gatewayBudget"), c1("bare")));
     rows.push(timedRow("c=1 bare Node proxy", c1("nodeBare"), c1("nodeBare")));
     rows.push(timedRow(`c=1 Portkey ${portkeyVersion(root)} (Node)`, c1("portkey"), c1("nodeBare")));
     rows.push(addedRow("c=1 gateway added over bare Worker", c1("gateway"), c1("bare"), thirdAim(gwAdded1, pkAdded1)));
@@ -468,10 +490,26 @@ export async function benchV1(
       ratio: fmtRatio(cpuGw / cpuBare),
       aim: `added ${fmtUs(cpuGw - cpuBare)}`,
     });
+    for (const [n, label] of [
+      ["gatewayApiKey", "tenant API key"],
+      ["gatewayBudget", "tenant with a budget"],
+    ] as const) {
+      const cpu = await cpuPerRequest(target(n), o.concurrentRequests, 1, 1500);
+      rows.push({
+        name: `workerd CPU per request: gateway w/o limiter, ${label} / bare`,
+        n: String(o.concurrentRequests),
+        median: fmtUs(cpu),
+        p95: fmtUs(cpuBare),
+        ratio: fmtRatio(cpu / cpuBare),
+        aim: `added ${fmtUs(cpu - cpuBare)}`,
+      });
+    }
 
     // ── TTFT, hot, loopback: each streamed beside a direct stream from the same upstream
     const streamTargets = Object.fromEntries(
-      (Object.keys(urlOf) as Name[]).map((n) => [n, () => ttft(urlOf[n], headersOf[n], streamed)]),
+      (Object.keys(urlOf) as Name[])
+        .filter((n) => n !== "gatewayApiKey" && n !== "gatewayBudget")
+        .map((n) => [n, () => ttft(urlOf[n], headersOf[n], streamed)]),
     );
     const t = await ttftRounds(streamTargets, o.ttftRounds, 10);
     const direct = t.direct!;
