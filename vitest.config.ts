@@ -18,7 +18,9 @@ export default defineConfig({
             // and providers at closed ports on purpose) is then logged as an "uncaught exception … Network
             // connection lost" stack, though the Worker catches it. Real unhandled rejections still fail the run.
             verbose: false,
-            miniflare: { bindings: { ...inject("stackVars") } },
+            // The shared audit send runs as in production, its window shortened: every call waits for its
+            // events to be sent (waitOnExecutionContext), and thousands of calls would wait 10 ms each.
+            miniflare: { bindings: { ...inject("stackVars"), AUDIT_SEND_WINDOW_MS: "1" } },
           })),
         ],
         test: {

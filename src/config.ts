@@ -107,7 +107,7 @@ export const SETTINGS = {
   // How long an isolate trusts the budgets and month's spend it read (0: read before every provider call).
   USAGE_BUDGET_CACHE_SECONDS: intSetting(10, 0, 300),
   // Audit events of requests finishing within this window leave an isolate in one queue send (0: one send per request).
-  AUDIT_SEND_WINDOW_MS: intSetting(5, 0, 1000),
+  AUDIT_SEND_WINDOW_MS: intSetting(10, 0, 1000),
 };
 
 export type SettingName = keyof typeof SETTINGS;
