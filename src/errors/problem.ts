@@ -127,7 +127,12 @@ export function problem(c: Context<AppEnv>, err: ApiError): Response {
     requestId: c.get("requestId"),
     ...(err.opts.errors ? { errors: err.opts.errors } : {}),
   };
-  const headers: Record<string, string> = { "content-type": "application/problem+json", ...err.opts.headers };
+  const headers: Record<string, string> = {
+    "content-type": "application/problem+json",
+    // Set here, not left to the middleware: a raw Response does not carry the context's prepared headers.
+    "x-request-id": c.get("requestId") ?? "",
+    ...err.opts.headers,
+  };
   return new Response(JSON.stringify(body), { status, headers });
 }
 
