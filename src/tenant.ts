@@ -4,7 +4,7 @@ import { ConnectorStore } from "./connectors/connector-store";
 import type { Database } from "./db/client";
 import { KeyStore } from "./keys/key-store";
 import { IngestJobStore } from "./knowledge/jobs";
-import { KnowledgeStore } from "./knowledge/knowledge-store";
+import { EXACT_SCAN_MAX, KnowledgeStore } from "./knowledge/knowledge-store";
 import { KnowledgeSettingsStore } from "./knowledge/settings";
 import type { Background } from "./lib/background";
 import type { Principal } from "./middleware/auth";
@@ -35,7 +35,8 @@ export interface Tenant {
 /**
  * Binds the stores to the verified principal's tenant (small objects: no I/O happens here).
  * `background` runs the record updates nobody waits for (a key's last use); `cacheTtlMs`
- * (CACHE_TTL_MS) lets the hot path's reads (provider key, agent) come from this isolate's cache.
+ * (CACHE_TTL_MS) lets the hot path's reads (provider key, agent, knowledge settings, scope size) come from
+ * this isolate's cache.
  */
 export function tenantOf(
   principal: Principal,
@@ -48,9 +49,9 @@ export function tenantOf(
     principal,
     keys: new KeyStore(db, vault, principal.tenantId, background, cacheTtlMs),
     agents: new AgentStore(db, principal.tenantId, cacheTtlMs, background),
-    knowledge: new KnowledgeStore(db, principal.tenantId),
+    knowledge: new KnowledgeStore(db, principal.tenantId, EXACT_SCAN_MAX, cacheTtlMs, background),
     knowledgeJobs: new IngestJobStore(db, principal.tenantId),
-    knowledgeSettings: new KnowledgeSettingsStore(db, principal.tenantId),
+    knowledgeSettings: new KnowledgeSettingsStore(db, principal.tenantId, cacheTtlMs, background),
     connectors: new ConnectorStore(db, vault, principal.tenantId),
     apiKeys: new ApiKeyStore(db, principal.tenantId),
     usage: new UsageStore(db, principal.tenantId),

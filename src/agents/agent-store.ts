@@ -3,6 +3,7 @@ import type { Database } from "../db/client";
 import { agentConfigs, knowledgeBase } from "../db/schema";
 import { ApiError } from "../errors/problem";
 import type { Background } from "../lib/background";
+import { chunksChanged } from "../knowledge/knowledge-store";
 import { IsolateCache } from "../lib/isolate-cache";
 import type { ProviderId } from "../llm/catalog";
 
@@ -130,7 +131,10 @@ export class AgentStore {
           .returning({ id: knowledgeBase.id }),
         this.db.delete(agentConfigs).where(this.where(agentId)).returning({ id: agentConfigs.id }),
       ])
-      .finally(() => usableAgents.evict(this.tenantId, agentId));
+      .finally(() => {
+        usableAgents.evict(this.tenantId, agentId);
+        chunksChanged(this.tenantId);
+      });
     if (agents.length === 0) {
       // Nothing to delete; the chunk delete matched only orphans of a long-gone agent, which is harmless.
       return null;

@@ -25,7 +25,9 @@ export interface PreparedChat {
 /**
  * Loads the agent, reads the tenant's key for its provider (422 when absent),
  * retrieves the most relevant chunks in the agent's scope and builds the prompt.
- * Retrieval is skipped (and needs no OpenAI key) when the scope holds no documents.
+ * Retrieval is skipped (and needs no embedding key nor the knowledge settings) when the scope holds
+ * no documents. On a hot isolate the agent, the key, the budgets, the scope's size and the knowledge
+ * settings come from its caches, so a turn without documents reads nothing before the provider call.
  * `auditDetails` go on every key.use row of the turn; the retrieval embedding's names the agent as chat's does.
  */
 export async function prepareChat(
@@ -34,23 +36,21 @@ export async function prepareChat(
   messages: ChatMessage[],
   auditDetails: Record<string, unknown> = {},
 ): Promise<PreparedChat> {
-  const { agents, knowledge } = deps.tenant;
+  const { agents, knowledge, knowledgeSettings } = deps.tenant;
   const scope: SearchScope = { kind: "agent", agentId };
   // Round trips that do not depend on each other run side by side: they are most of the time to first token.
-  const [agent, scopeSize, embedding] = await Promise.all([
-    agents.useAgent(agentId),
-    knowledge.scopeSize(scope),
-    deps.tenant.knowledgeSettings.embedding(),
-  ]);
+  const [agent, scopeSize] = await Promise.all([agents.useAgent(agentId), knowledge.useScopeSize(scope)]);
   if (!agent) throw new ApiError("not_found", `No agent ${agentId} in this tenant.`);
   if (!agent.is_active)
     throw new ApiError("conflict", `Agent ${agentId} is disabled; set is_active to true to chat with it.`);
   const retrieve = async () => {
     if (scopeSize === 0) return [];
     const query = retrievalQuery(messages);
+    const embedding = await knowledgeSettings.useEmbedding();
     const { vectors } = await embedTexts(deps, [query], "retrieval", { ...auditDetails, agent_id: agentId }, embedding);
     return (await knowledge.search(vectors[0]!, query, scope, CHAT_CONTEXT_CHUNKS, scopeSize)).filter(isContext);
   };
+  // The chat key (by the agent's provider) beside the retrieval, whose settings read and embedding need no chat key.
   const [key, hits] = await Promise.all([requireProviderKey(deps, agent.llm_provider), retrieve()]);
   return {
     agent,

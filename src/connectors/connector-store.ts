@@ -1,6 +1,7 @@
 import { and, desc, eq, inArray, ne, sql } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { connectorConfigs, connectorItems, connectorRuns, knowledgeBase } from "../db/schema";
+import { chunksChanged } from "../knowledge/knowledge-store";
 import type { VaultClient } from "../vault/client";
 import { connectorPath } from "../vault/paths";
 import { connectorType } from "./registry";
@@ -176,12 +177,14 @@ export class ConnectorStore {
     // One transaction: the connector (its items and runs cascade) and, unless kept, its documents.
     const dropRow = this.db.delete(connectorConfigs).where(this.where(row.id));
     if (!keepKnowledge && ids.length > 0) {
-      await this.db.batch([
-        this.db
-          .delete(knowledgeBase)
-          .where(and(eq(knowledgeBase.tenant_id, this.tenantId), inArray(knowledgeBase.document_id, ids))),
-        dropRow,
-      ]);
+      await this.db
+        .batch([
+          this.db
+            .delete(knowledgeBase)
+            .where(and(eq(knowledgeBase.tenant_id, this.tenantId), inArray(knowledgeBase.document_id, ids))),
+          dropRow,
+        ])
+        .finally(() => chunksChanged(this.tenantId));
     } else {
       await dropRow;
     }

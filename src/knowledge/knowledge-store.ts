@@ -1,6 +1,8 @@
 import type { BatchItem } from "drizzle-orm/batch";
 import { and, desc, eq, inArray, isNull, or, sql, type SQL } from "drizzle-orm";
 import type { Database } from "../db/client";
+import type { Background } from "../lib/background";
+import { IsolateCache } from "../lib/isolate-cache";
 import type { Logger } from "../lib/logger";
 import { agentConfigs, knowledgeBase } from "../db/schema";
 
@@ -92,6 +94,26 @@ export const EXACT_SCAN_MAX = 1000;
 /** RRF's constant (Cormack et al. 2009): damps the head of each list so neither dominates. */
 export const RRF_K = 60;
 
+/**
+ * Chat's scope sizes a hot isolate counted (by tenant and scope), kept CACHE_TTL_MS, so the turn of
+ * an agent without documents reads nothing from the database. A shared document is in every agent's
+ * scope, so a change to a tenant's chunks must forget all of its sizes: each size is keyed by the
+ * tenant's chunk epoch, a token `chunksChanged` replaces (tokens are never reused, so a size counted
+ * before a change is never read after it).
+ */
+const scopeSizes = new IsolateCache<number>(1000);
+/** Each tenant's current chunk epoch in this isolate; not read from anywhere, so it never goes stale (no TTL). */
+const chunkEpochs = new IsolateCache<number>(1000);
+let nextEpoch = 0;
+
+/**
+ * Forgets this isolate's scope sizes of the tenant: called after every write to its chunks (applied or
+ * not, so a count in flight meanwhile cannot be served after the write).
+ */
+export function chunksChanged(tenantId: string): void {
+  chunkEpochs.evict(tenantId, "epoch");
+}
+
 /** A tenant's knowledge chunks. Every query (and each branch of the search) is filtered by tenant_id; there is no unscoped read. */
 export class KnowledgeStore {
   constructor(
@@ -99,6 +121,10 @@ export class KnowledgeStore {
     private readonly tenantId: string,
     /** Tests lower it to exercise the HNSW plan on a few rows. */
     private readonly exactScanMax = EXACT_SCAN_MAX,
+    /** How long `useScopeSize` may answer from this isolate's cache (0: always from the database). */
+    private readonly cacheTtlMs = 0,
+    /** Where `useScopeSize` refreshes a cached size ahead of its expiry (the request's `waitUntil`). */
+    private readonly background?: Background,
   ) {}
 
   async agentExists(agentId: string): Promise<boolean> {
@@ -135,6 +161,8 @@ export class KnowledgeStore {
           }),
         );
       throw err;
+    } finally {
+      chunksChanged(this.tenantId);
     }
   }
 
@@ -159,10 +187,14 @@ export class KnowledgeStore {
         bytes: requestBytes((statement as unknown as { toSQL(): { sql: string; params: unknown[] } }).toSQL()),
       })),
     ]);
-    for (const [first, ...rest] of packRequests(sized)) await this.db.batch([first!, ...rest]);
+    try {
+      for (const [first, ...rest] of packRequests(sized)) await this.db.batch([first!, ...rest]);
+    } finally {
+      chunksChanged(this.tenantId);
+    }
   }
 
-  /** The DELETE of these documents' chunks (within the tenant), for a caller's batch. */
+  /** The DELETE of these documents' chunks (within the tenant), for a caller's batch (who calls `chunksChanged` after it). */
   removeStatement(documentIds: string[]) {
     return this.db
       .delete(knowledgeBase)
@@ -235,7 +267,8 @@ export class KnowledgeStore {
     const rows = await this.db
       .delete(knowledgeBase)
       .where(and(eq(knowledgeBase.tenant_id, this.tenantId), eq(knowledgeBase.document_id, documentId)))
-      .returning({ id: knowledgeBase.id });
+      .returning({ id: knowledgeBase.id })
+      .finally(() => chunksChanged(this.tenantId));
     return rows.length;
   }
 
@@ -253,6 +286,30 @@ export class KnowledgeStore {
       .as("capped");
     const [row] = await this.db.select({ n: sql<number>`count(*)::int` }).from(capped);
     return row?.n ?? 0;
+  }
+
+  /**
+   * `scopeSize` for a chat turn, from this isolate's cache when counted less than CACHE_TTL_MS ago and
+   * no write to the tenant's chunks went through this isolate since. Documents added elsewhere (another
+   * isolate, an upload job, a connector sync) reach a scope counted empty here within CACHE_TTL_MS.
+   */
+  async useScopeSize(scope: SearchScope): Promise<number> {
+    // The epoch is a token, not a copy of anything: kept until a change replaces it (or the bound drops it).
+    const epoch = await chunkEpochs.load(
+      this.tenantId,
+      "epoch",
+      this.cacheTtlMs > 0 ? Infinity : 0,
+      async () => nextEpoch++,
+    );
+    const key = `${epoch}:${scope.kind === "agent" ? scope.agentId : "*"}`;
+    const size = await scopeSizes.load(
+      this.tenantId,
+      key,
+      this.cacheTtlMs,
+      () => this.scopeSize(scope),
+      this.background,
+    );
+    return size ?? 0;
   }
 
   /**

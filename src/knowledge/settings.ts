@@ -1,6 +1,8 @@
 import { and, eq, inArray, sql } from "drizzle-orm";
 import type { Database } from "../db/client";
 import { connectorRuns, knowledgeBase, knowledgeJobs, knowledgeSettings } from "../db/schema";
+import type { Background } from "../lib/background";
+import { IsolateCache } from "../lib/isolate-cache";
 
 /** Whose key embeds a tenant's knowledge (and its search queries). */
 export const EMBEDDING_PROVIDERS = ["openai", "azure-openai"] as const;
@@ -18,21 +20,34 @@ const sameChoice = (a: EmbeddingChoice, b: EmbeddingChoice) =>
   a.provider === b.provider &&
   (a.provider === "openai" || (b.provider === "azure-openai" && a.deployment === b.deployment));
 
+/** Embedding choices a hot isolate read for chat's retrieval (by tenant), kept CACHE_TTL_MS. Tens of bytes each. */
+const usableChoices = new IsolateCache<EmbeddingChoice>(1000);
+
 /** A tenant's knowledge settings. Every statement is filtered by tenant_id. */
 export class KnowledgeSettingsStore {
   constructor(
     private readonly db: Database,
     private readonly tenantId: string,
+    /** How long `useEmbedding` may answer from this isolate's cache (0: always from the database). */
+    private readonly cacheTtlMs = 0,
+    /** Where `useEmbedding` refreshes a cached choice ahead of its expiry (the request's `waitUntil`). */
+    private readonly background?: Background,
   ) {}
 
   /** The settings and when they last changed (null: never set, the defaults apply). */
   async get(): Promise<{ embedding: EmbeddingChoice; updatedAt: Date | null }> {
+    const stored = await this.stored();
+    return stored ?? { embedding: DEFAULT_EMBEDDING, updatedAt: null };
+  }
+
+  /** The tenant's row, null when it never chose. */
+  private async stored(): Promise<{ embedding: EmbeddingChoice; updatedAt: Date } | null> {
     const [row] = await this.db
       .select()
       .from(knowledgeSettings)
       .where(eq(knowledgeSettings.tenant_id, this.tenantId))
       .limit(1);
-    if (!row) return { embedding: DEFAULT_EMBEDDING, updatedAt: null };
+    if (!row) return null;
     const embedding: EmbeddingChoice =
       row.embedding_provider === "azure-openai" && row.embedding_deployment
         ? { provider: "azure-openai", deployment: row.embedding_deployment }
@@ -41,11 +56,27 @@ export class KnowledgeSettingsStore {
   }
 
   /**
-   * The embedding choice every embedding of the tenant's knowledge uses, read on every use (one
-   * primary-key read; never cached, so no isolate embeds with a choice the tenant has left).
+   * The embedding choice uploads, jobs, syncs, search and the settings check use: read on every use
+   * (one primary-key read), so what is stored is embedded with the tenant's current choice.
    */
   async embedding(): Promise<EmbeddingChoice> {
     return (await this.get()).embedding;
+  }
+
+  /**
+   * The choice chat's retrieval embeds its query with, from this isolate's cache when read less than
+   * CACHE_TTL_MS ago (README "Per-isolate caches"). A tenant that never chose is read each time
+   * (absence is not cached), as the caches of keys and agents do.
+   */
+  async useEmbedding(): Promise<EmbeddingChoice> {
+    const choice = await usableChoices.load(
+      this.tenantId,
+      "embedding",
+      this.cacheTtlMs,
+      async () => (await this.stored())?.embedding ?? null,
+      this.background,
+    );
+    return choice ?? DEFAULT_EMBEDDING;
   }
 
   /**
@@ -75,10 +106,15 @@ export class KnowledgeSettingsStore {
       embedding_deployment: choice.provider === "azure-openai" ? choice.deployment : null,
       updated_by: userId,
     };
-    await this.db
-      .insert(knowledgeSettings)
-      .values({ tenant_id: this.tenantId, ...values })
-      .onConflictDoUpdate({ target: knowledgeSettings.tenant_id, set: values });
+    try {
+      await this.db
+        .insert(knowledgeSettings)
+        .values({ tenant_id: this.tenantId, ...values })
+        .onConflictDoUpdate({ target: knowledgeSettings.tenant_id, set: values });
+    } finally {
+      // After the write (applied or not), so a read in flight meanwhile cannot put the old choice back.
+      usableChoices.evict(this.tenantId, "embedding");
+    }
     return await this.get();
   }
 }

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { IsolateCache } from "../../src/lib/isolate-cache";
 import { createApiKey } from "./support/api-keys";
-import { createAgent, openaiKey, storeKey } from "./support/knowledge";
-import { llmCalls, sha256Hex, sql, vaultControl, vaultRaw } from "./support/stack";
+import { addDocument, azureKey, createAgent, openaiKey, storeKey } from "./support/knowledge";
+import { auditRows, llmCalls, sha256Hex, sql, vaultControl, vaultRaw } from "./support/stack";
 import { newTenant } from "./support/tokens";
 import { call } from "./support/worker";
 
@@ -217,6 +217,74 @@ describe("the agent, per isolate", () => {
     );
     expect((await call("DELETE", "/agents/shared-name", { as: { tenant: a } })).status).toBeLessThan(300);
     expect((await completion(a, "agent:shared-name")).status).toBe(404);
+  });
+});
+
+describe("an agent's knowledge, per isolate: its scope's size and the tenant's knowledge settings", () => {
+  const turn = (tenant: string, agentId: string) =>
+    call("POST", `/agents/${agentId}/chat`, {
+      as: member(tenant),
+      body: { messages: [{ role: "user", content: "What does the KX-7 do?" }] },
+    });
+  const refs = async (tenant: string, agentId: string) => {
+    const r = await turn(tenant, agentId);
+    expect(r.status, r.text).toBe(200);
+    return r.json.sources.map((s: { ref: string }) => s.ref);
+  };
+
+  it("documents added or deleted through this isolate reach the next turn; moved elsewhere once the TTL has passed", async () => {
+    const [tenant, other] = [newTenant(), newTenant()];
+    await storeKey(tenant, "openai", openaiKey("cacheScope"));
+    await storeKey(other, "openai", openaiKey("cacheScopeB"));
+    await createAgent(tenant, { agent_id: "kb" });
+    await createAgent(tenant, { agent_id: "later" });
+    await createAgent(other, { agent_id: "kb" });
+    expect(await refs(tenant, "kb")).toEqual([]);
+    expect(await refs(tenant, "later")).toEqual([]);
+    // A shared document is in every agent's scope: both empty scopes counted above are forgotten.
+    const shared = await addDocument(tenant, { title: "KX-7", content: "The KX-7 cools the server room." });
+    expect(await refs(tenant, "kb")).toEqual(["KX-7#0"]);
+    expect(await refs(tenant, "later")).toEqual(["KX-7#0"]);
+    // Another tenant's agent of the same id keeps its own (empty) scope.
+    expect(await refs(other, "kb")).toEqual([]);
+    expect((await call("DELETE", `/knowledge/documents/${shared}`, { as: { tenant } })).status).toBeLessThan(300);
+    expect(await refs(tenant, "kb")).toEqual([]);
+
+    // An agent's own document, moved to "later" behind this isolate's back (as another isolate's upload would add it).
+    await addDocument(tenant, { title: "KX-7 manual", content: "The KX-7 cools the server room.", agent_id: "kb" });
+    expect(await refs(tenant, "later")).toEqual([]);
+    await sql().query("UPDATE knowledge_base SET agent_id = 'later' WHERE tenant_id = $1", [tenant]);
+    advanceClock(29_000);
+    expect(await refs(tenant, "later")).toEqual([]);
+    advanceClock(31_000);
+    expect(await refs(tenant, "later")).toEqual(["KX-7 manual#0"]);
+  });
+
+  it("a new embedding provider chosen through this isolate embeds the very next turn's retrieval", async () => {
+    const tenant = newTenant();
+    await storeKey(tenant, "openai", openaiKey("cacheSettings"));
+    await storeKey(tenant, "azure-openai", azureKey("cacheSettings"));
+    await createAgent(tenant, { agent_id: "kb" });
+    const choose = (body: Record<string, unknown>) => call("PUT", "/knowledge/settings", { as: { tenant }, body });
+    const retrievals = async () =>
+      (await auditRows(tenant))
+        .filter((row) => row.action === "key.use" && row.details.purpose === "retrieval")
+        .map((row) => row.resource_id);
+
+    expect(
+      (await choose({ embedding_provider: "azure-openai", embedding_deployment: "text-embedding-3-small" })).status,
+    ).toBe(200);
+    const doc = await addDocument(tenant, { title: "KX-7", content: "The KX-7 cools the server room." });
+    expect(await refs(tenant, "kb")).toEqual(["KX-7#0"]);
+    expect(await refs(tenant, "kb")).toEqual(["KX-7#0"]);
+    expect(await retrievals()).toEqual(["azure-openai", "azure-openai"]);
+
+    // The 409 rule: the provider changes only while the tenant has no knowledge.
+    expect((await call("DELETE", `/knowledge/documents/${doc}`, { as: { tenant } })).status).toBeLessThan(300);
+    expect((await choose({ embedding_provider: "openai" })).status).toBe(200);
+    await addDocument(tenant, { title: "KX-7", content: "The KX-7 cools the server room." });
+    expect(await refs(tenant, "kb")).toEqual(["KX-7#0"]);
+    expect(await retrievals()).toEqual(["azure-openai", "azure-openai", "openai"]);
   });
 });
 

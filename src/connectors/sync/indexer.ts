@@ -3,7 +3,7 @@ import type { Database } from "../../db/client";
 import { connectorItems } from "../../db/schema";
 import type { EmbedDeps } from "../../knowledge/embedding";
 import { embedDocuments } from "../../knowledge/ingest";
-import type { KnowledgeStore } from "../../knowledge/knowledge-store";
+import { chunksChanged, type KnowledgeStore } from "../../knowledge/knowledge-store";
 import type { SourceItem } from "../types";
 
 /** Deletes per statement when removing items gone at the source. */
@@ -168,15 +168,17 @@ export async function removeGone(
   const gone = rows.filter((r) => !live.has(r.external_id));
   for (let i = 0; i < gone.length; i += IDS_PER_DELETE) {
     const slice = gone.slice(i, i + IDS_PER_DELETE);
-    await db.batch([
-      knowledge.removeStatement(slice.map((r) => r.document_id)),
-      db.delete(connectorItems).where(
-        inArray(
-          connectorItems.id,
-          slice.map((r) => r.id),
+    await db
+      .batch([
+        knowledge.removeStatement(slice.map((r) => r.document_id)),
+        db.delete(connectorItems).where(
+          inArray(
+            connectorItems.id,
+            slice.map((r) => r.id),
+          ),
         ),
-      ),
-    ]);
+      ])
+      .finally(() => chunksChanged(tenantId));
   }
   return gone.length;
 }
