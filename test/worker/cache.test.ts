@@ -231,6 +231,11 @@ describe("an agent's knowledge, per isolate: its scope's size and the tenant's k
     expect(r.status, r.text).toBe(200);
     return r.json.sources.map((s: { ref: string }) => s.ref);
   };
+  /** The provider each retrieval embedding of the tenant's turns went to, in order. */
+  const retrievals = async (tenant: string) =>
+    (await auditRows(tenant))
+      .filter((row) => row.action === "key.use" && row.details.purpose === "retrieval")
+      .map((row) => row.resource_id);
 
   it("documents added or deleted through this isolate reach the next turn; moved elsewhere once the TTL has passed", async () => {
     const [tenant, other] = [newTenant(), newTenant()];
@@ -266,10 +271,6 @@ describe("an agent's knowledge, per isolate: its scope's size and the tenant's k
     await storeKey(tenant, "azure-openai", azureKey("cacheSettings"));
     await createAgent(tenant, { agent_id: "kb" });
     const choose = (body: Record<string, unknown>) => call("PUT", "/knowledge/settings", { as: { tenant }, body });
-    const retrievals = async () =>
-      (await auditRows(tenant))
-        .filter((row) => row.action === "key.use" && row.details.purpose === "retrieval")
-        .map((row) => row.resource_id);
 
     expect(
       (await choose({ embedding_provider: "azure-openai", embedding_deployment: "text-embedding-3-small" })).status,
@@ -277,14 +278,37 @@ describe("an agent's knowledge, per isolate: its scope's size and the tenant's k
     const doc = await addDocument(tenant, { title: "KX-7", content: "The KX-7 cools the server room." });
     expect(await refs(tenant, "kb")).toEqual(["KX-7#0"]);
     expect(await refs(tenant, "kb")).toEqual(["KX-7#0"]);
-    expect(await retrievals()).toEqual(["azure-openai", "azure-openai"]);
+    expect(await retrievals(tenant)).toEqual(["azure-openai", "azure-openai"]);
 
     // The 409 rule: the provider changes only while the tenant has no knowledge.
     expect((await call("DELETE", `/knowledge/documents/${doc}`, { as: { tenant } })).status).toBeLessThan(300);
     expect((await choose({ embedding_provider: "openai" })).status).toBe(200);
     await addDocument(tenant, { title: "KX-7", content: "The KX-7 cools the server room." });
     expect(await refs(tenant, "kb")).toEqual(["KX-7#0"]);
-    expect(await retrievals()).toEqual(["azure-openai", "azure-openai", "openai"]);
+    expect(await retrievals(tenant)).toEqual(["azure-openai", "azure-openai", "openai"]);
+  });
+
+  it("a tenant that never chose is read on each turn that retrieves (absence is not kept); a choice, for the TTL", async () => {
+    const tenant = newTenant();
+    await storeKey(tenant, "openai", openaiKey("cacheAbsent"));
+    await storeKey(tenant, "azure-openai", azureKey("cacheAbsent"));
+    await createAgent(tenant, { agent_id: "kb" });
+    await addDocument(tenant, { title: "KX-7", content: "The KX-7 cools the server room." });
+    expect(await refs(tenant, "kb")).toEqual(["KX-7#0"]);
+    // Chosen behind this isolate's back (as another isolate's PUT would store it).
+    const store = (provider: string, deployment: string | null) =>
+      sql().query(
+        `INSERT INTO knowledge_settings (tenant_id, embedding_provider, embedding_deployment, updated_by) VALUES ($1, $2, $3, 'elsewhere')
+         ON CONFLICT (tenant_id) DO UPDATE SET embedding_provider = $2, embedding_deployment = $3`,
+        [tenant, provider, deployment],
+      );
+    await store("azure-openai", "text-embedding-3-small");
+    expect(await refs(tenant, "kb")).toEqual(["KX-7#0"]);
+    await store("openai", null);
+    expect(await refs(tenant, "kb")).toEqual(["KX-7#0"]);
+    advanceClock(31_000);
+    expect(await refs(tenant, "kb")).toEqual(["KX-7#0"]);
+    expect(await retrievals(tenant)).toEqual(["openai", "azure-openai", "azure-openai", "openai"]);
   });
 });
 
