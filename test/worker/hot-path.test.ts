@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { createApiKey } from "./support/api-keys";
 import { createAgent, openaiKey, storeKey } from "./support/knowledge";
-import { neonControl } from "./support/stack";
+import { neonControl, vaultControl } from "./support/stack";
 import { callStream } from "./support/stream";
 import { newTenant } from "./support/tokens";
 import { call } from "./support/worker";
@@ -14,6 +14,7 @@ const body = { model: "gpt-4o-mini", messages: [{ role: "user", content: "Hot" }
 
 afterEach(async () => {
   await neonControl.clearFaults();
+  await vaultControl.clearFaults();
 });
 
 describe("a hot /v1 call", () => {
@@ -40,12 +41,18 @@ describe("a hot /v1 call", () => {
 /**
  * An agent's turn, hot: the agent, the provider key, the budgets, the knowledge settings and the agent's
  * (empty) knowledge scope are what this isolate already knows, so a turn of an agent without documents
- * reads no database statement before (or after) its provider call. Retrieval over documents needs the
+ * needs neither the database nor Vault. Retrieval over documents needs the
  * database (the pgvector search); this agent has none.
  */
 describe("a hot agent turn (agent without documents)", () => {
   const ask = { messages: [{ role: "user", content: "Hot" }] };
   const v1Ask = { model: "agent:hot", ...ask };
+
+  /** Every database statement fails, and every Vault read of the tenant's secrets. */
+  async function takeAway(tenant: string) {
+    await neonControl.faults({ status: 500 });
+    await vaultControl.faults({ status: 503, pathPrefix: `/v1/secret/data/tenants/${tenant}/` });
+  }
 
   async function hotAgent(word: string) {
     const tenant = newTenant();
@@ -54,10 +61,10 @@ describe("a hot agent turn (agent without documents)", () => {
     return { tenant, roles: ["member"] };
   }
 
-  it("POST /agents/:id/chat answers JSON and streamed while the database refuses every statement", async () => {
+  it("POST /agents/:id/chat answers JSON and streamed while the database and Vault refuse", async () => {
     const as = await hotAgent("hotagent");
     expect((await call("POST", "/agents/hot/chat", { as, body: ask })).status).toBe(200);
-    await neonControl.faults({ status: 500 });
+    await takeAway(as.tenant);
     const r = await call("POST", "/agents/hot/chat", { as, body: ask });
     expect(r.status).toBe(200);
     expect(r.json).toMatchObject({ agent_id: "hot", message: { content: "Echo: Hot" }, sources: [] });
@@ -73,10 +80,10 @@ describe("a hot agent turn (agent without documents)", () => {
     expect(s.events.at(-1)?.event).toBe("done");
   });
 
-  it('/v1 model "agent:<id>" answers JSON and streamed while the database refuses every statement', async () => {
+  it('/v1 model "agent:<id>" answers JSON and streamed while the database and Vault refuse', async () => {
     const as = await hotAgent("hotv1agent");
     expect((await call("POST", "/v1/chat/completions", { as, body: v1Ask })).status).toBe(200);
-    await neonControl.faults({ status: 500 });
+    await takeAway(as.tenant);
     const r = await call("POST", "/v1/chat/completions", { as, body: v1Ask });
     expect(r.status).toBe(200);
     expect(r.json).toMatchObject({ model: "agent:hot", choices: [{ message: { content: "Echo: Hot" } }], sources: [] });
