@@ -48,11 +48,10 @@ const openWindows = new WeakMap<AuditQueue, SendWindow>();
 /**
  * Records audit events off the response's critical path: each call stamps the
  * event (a UUIDv7 id, the time) and hands `waitUntil` a send to the audit queue;
- * the queue's consumer writes it (see consumer.ts). While a request's handler
- * runs (`batched`), its events are held and sent as one batch when it ends, so a
- * call that leaves two rows (a /v1 completion: the route's and `key.use`) costs
- * one send; and requests of one isolate that end within AUDIT_SEND_WINDOW_MS
- * share a send (`send`). If the send itself fails, the events are written
+ * the queue's consumer writes it (see consumer.ts). Events recorded within
+ * AUDIT_SEND_WINDOW_MS of each other by this isolate's requests share one send
+ * (`send`): a /v1 completion's two rows (the route's and `key.use`) and those of
+ * concurrent requests. If the send itself fails, the events are written
  * directly, with retries, and only then logged as `audit.write_failed` — never
  * silently dropped.
  */
@@ -69,25 +68,6 @@ export class AuditLog {
 
   /** The tenant API key the request authenticated with: every row it records names it (`details.api_key_id`). */
   private apiKeyId: string | null = null;
-
-  /** Events held while `batched` runs; null: each event is sent at once. */
-  private held: AuditMessage[] | null = null;
-
-  /**
-   * Runs `fn` (the request's handler) holding the events it records, then hands `waitUntil` one
-   * send for all of them, whether `fn` resolved or threw. Events recorded later (a stream's
-   * `key.use` when it ends) are sent at once.
-   */
-  async batched<T>(fn: () => Promise<T>): Promise<T> {
-    this.held = [];
-    try {
-      return await fn();
-    } finally {
-      const held = this.held;
-      this.held = null;
-      if (held.length > 0) this.waitUntil(this.send(held));
-    }
-  }
 
   /** Called once the request's API key is known (see `authenticate`). */
   attributeTo(apiKeyId: string): void {
@@ -131,15 +111,15 @@ export class AuditLog {
     this.enqueue({ kind: "security", event });
   }
 
+  /** Hands `waitUntil` the send at once: a request cancelled later (its client gone) still sends what it recorded. */
   private enqueue(message: AuditMessage): void {
-    if (this.held) this.held.push(message);
-    else this.waitUntil(this.send([message]));
+    this.waitUntil(this.send([message]));
   }
 
   /**
-   * Sends `messages`, sharing the send with other requests of this isolate that end within the
-   * window: the first opens it, the last joins before it closes; each hands `waitUntil` the one
-   * promise of that send, so none of them ends before its events are with the queue (or written).
+   * Sends `messages`, sharing the send with other events this isolate records within the window:
+   * the first opens it, later ones join until it closes; each hands `waitUntil` the one promise of
+   * that send, so no request ends before its events are with the queue (or written).
    */
   private send(messages: AuditMessage[]): Promise<void> {
     const queue = this.queue;

@@ -38,7 +38,6 @@ export const init = () =>
     );
     c.set("audit", audit);
     const started = Date.now();
-    // The rows the request records while it is handled go to the queue as one send.
-    await audit.batched(next);
+    await next();
     logger.info("request", { method: c.req.method, path: c.req.path, status: c.res.status, ms: Date.now() - started });
   });

@@ -126,7 +126,7 @@ describe("audit events travel through the queue", () => {
     const r = await call("POST", "/v1/chat/completions", {
       as: { tenant, roles: ["member"] },
       body: { model: "gpt-4o-mini", messages: [{ role: "user", content: "hi" }] },
-      env: { AUDIT_QUEUE: counting },
+      env: { AUDIT_QUEUE: counting, AUDIT_SEND_WINDOW_MS: "50" },
     });
     expect(r.status).toBe(200);
     expect(sends).toEqual([["sendBatch", 2]]);
