@@ -6,6 +6,7 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import http from "node:http";
 import { Miniflare, convertV4MiniflareOptions, type Json } from "miniflare";
+import { rng } from "./stats";
 
 export const COMPATIBILITY_DATE = "2026-11-01";
 export const COMPATIBILITY_FLAGS = ["nodejs_compat"];
@@ -148,9 +149,26 @@ export interface Target {
 }
 
 /**
- * Times `rounds` requests per target, one at a time, interleaved (the order
- * rotates each round) so drift and background work fall on every target alike.
- * Returns microseconds per request, from first byte sent to last byte read.
+ * `rounds` rounds over `items`, each round in a fresh random order (seeded: the same every run), so
+ * drift, background work and what the previous request left behind (a waitUntil, another process's
+ * logging) fall on every item alike — a fixed rotation always puts the same item after the same
+ * neighbour.
+ */
+export function* interleaved<T>(items: readonly T[], rounds: number): Generator<{ round: number; item: T }> {
+  const random = rng(0x5eed);
+  for (let round = 0; round < rounds; round++) {
+    const order = [...items];
+    for (let j = order.length - 1; j > 0; j--) {
+      const k = Math.floor(random() * (j + 1));
+      [order[j], order[k]] = [order[k]!, order[j]!];
+    }
+    for (const item of order) yield { round, item };
+  }
+}
+
+/**
+ * Times `rounds` requests per target, one at a time, interleaved (`interleaved`). Returns
+ * microseconds per request, from first byte sent to last byte read.
  */
 export async function timeInterleaved(
   targets: Target[],
@@ -158,16 +176,13 @@ export async function timeInterleaved(
   warmup: number,
 ): Promise<Map<string, number[]>> {
   const out = new Map(targets.map((t) => [t.name, [] as number[]]));
-  for (let i = 0; i < warmup + rounds; i++) {
-    for (let j = 0; j < targets.length; j++) {
-      const t = targets[(i + j) % targets.length]!;
-      const start = process.hrtime.bigint();
-      const res = await t.request();
-      const us = Number(process.hrtime.bigint() - start) / 1000;
-      if (res.status !== t.expect)
-        throw new Error(`${t.name}: status ${res.status} (expected ${t.expect}): ${res.body.slice(0, 300)}`);
-      if (i >= warmup) out.get(t.name)!.push(us);
-    }
+  for (const { round, item: t } of interleaved(targets, warmup + rounds)) {
+    const start = process.hrtime.bigint();
+    const res = await t.request();
+    const us = Number(process.hrtime.bigint() - start) / 1000;
+    if (res.status !== t.expect)
+      throw new Error(`${t.name}: status ${res.status} (expected ${t.expect}): ${res.body.slice(0, 300)}`);
+    if (round >= warmup) out.get(t.name)!.push(us);
   }
   return out;
 }

@@ -26,6 +26,7 @@ import {
   AUDIT_QUEUES,
   BARE_PROXY_WORKER,
   cpuPerRequest,
+  interleaved,
   send,
   startWorkers,
   timeInterleaved,
@@ -163,7 +164,7 @@ async function concurrent(t: Target, total: number, concurrency: number): Promis
   return { us, wallMs: performance.now() - start };
 }
 
-/** Interleaved TTFT rounds (order rotated each round). */
+/** Interleaved TTFT rounds (a fresh random order each round). */
 async function ttftRounds(
   targets: Record<string, () => Promise<number>>,
   rounds: number,
@@ -171,12 +172,9 @@ async function ttftRounds(
 ): Promise<Record<string, Summary>> {
   const names = Object.keys(targets);
   const samples = Object.fromEntries(names.map((n) => [n, [] as number[]]));
-  for (let i = 0; i < warmup + rounds; i++) {
-    for (let j = 0; j < names.length; j++) {
-      const name = names[(i + j) % names.length]!;
-      const us = await targets[name]!();
-      if (i >= warmup) samples[name]!.push(us);
-    }
+  for (const { round, item: name } of interleaved(names, warmup + rounds)) {
+    const us = await targets[name]!();
+    if (round >= warmup) samples[name]!.push(us);
   }
   return Object.fromEntries(names.map((n) => [n, summarize(samples[n]!)]));
 }
