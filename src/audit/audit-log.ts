@@ -62,7 +62,7 @@ export class AuditLog {
     private readonly waitUntil: (p: Promise<unknown>) => void,
     private readonly logger: Logger,
     private readonly facts: RequestFacts,
-    /** AUDIT_SEND_WINDOW_MS: events of requests ending within it share one send; 0: each request sends its own. */
+    /** AUDIT_SEND_WINDOW_MS: events recorded within it share one send; 0: each event is sent on its own. */
     private readonly windowMs = 0,
   ) {}
 

@@ -21,6 +21,9 @@ import type { Background } from "./background";
  * - Absence is not cached (a key stored elsewhere is seen at once), nor failures.
  * - Values are never logged or serialised by this module.
  */
+/** When a cached value is re-read ahead of its expiry: past half its time (the budget cache follows it too). */
+export const refreshDue = (ageMs: number, ttlMs: number) => ageMs >= ttlMs / 2;
+
 export class IsolateCache<V> {
   private readonly entries = new Map<string, { value: V; at: number }>();
   /** Entries being refreshed ahead now (one refresh per entry at a time). */
@@ -48,7 +51,8 @@ export class IsolateCache<V> {
       // Least recently used goes first: a hit moves the entry to the end.
       this.entries.delete(id);
       this.entries.set(id, hit);
-      if (refresh && now - hit.at >= ttlMs / 2 && !this.refreshing.has(id)) this.refreshAhead(id, now, fetch, refresh);
+      if (refresh && refreshDue(now - hit.at, ttlMs) && !this.refreshing.has(id))
+        this.refreshAhead(id, now, fetch, refresh);
       return hit.value;
     }
     if (hit) this.entries.delete(id);

@@ -1,5 +1,6 @@
 import { ApiError } from "../errors/problem";
 import type { Background } from "../lib/background";
+import { refreshDue } from "../lib/isolate-cache";
 import type { Principal } from "../middleware/auth";
 import { formatUsd } from "./prices";
 import { type BudgetState, monthStart, type UsageStore } from "./usage-store";
@@ -59,7 +60,7 @@ async function budgetsFor(c: BudgetCheck, now: Date): Promise<BudgetState[]> {
   if (held && !(held instanceof Promise)) {
     const age = now.getTime() - held.fetchedAt;
     const fresh = age < c.cacheSeconds * 1000 && held.month === monthStart(now);
-    if (fresh && c.refresh && age >= (c.cacheSeconds * 1000) / 2 && !refreshing.has(held)) {
+    if (fresh && c.refresh && refreshDue(age, c.cacheSeconds * 1000) && !refreshing.has(held)) {
       refreshing.add(held);
       c.refresh(
         "budget.refresh",
