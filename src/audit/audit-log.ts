@@ -3,7 +3,14 @@ import type { Database } from "../db/client";
 import { describeError } from "../errors/problem";
 import { redact, type Logger } from "../lib/logger";
 import type { AuditRecord } from "./chain";
-import { type AuditMessage, type AuditQueue, type SecurityEvent, writeAuditMessages } from "./store";
+import {
+  type AuditMessage,
+  type AuditQueue,
+  MAX_PACKED_CHARS,
+  packAuditEvents,
+  type SecurityEvent,
+  writeAuditMessages,
+} from "./store";
 
 export type AuditOutcome = "success" | "denied" | "error";
 
@@ -30,15 +37,12 @@ export interface RequestFacts {
 /** Retries of the direct insert, used only when the queue refuses the send. */
 const RETRY_DELAYS_MS = [50, 250, 1000];
 
-/**
- * At most this many events per send: Queues takes 100 messages and 256 KB per `sendBatch`, and an
- * event is at most a few KB (paths and user agents are cut, details are small facts).
- */
-const MAX_EVENTS_PER_SEND = 50;
-
-/** Events of this isolate's requests waiting for one send, and the promise of that send. */
+/** Events of this isolate's requests waiting for one send (one queue message), and the promise of that send. */
 interface SendWindow {
   events: AuditMessage[];
+  /** Each event's JSON, as the packed message carries it. */
+  texts: string[];
+  chars: number;
   sent: Promise<void>;
 }
 
@@ -49,9 +53,10 @@ const openWindows = new WeakMap<AuditQueue, SendWindow>();
  * Records audit events off the response's critical path: each call stamps the
  * event (a UUIDv7 id, the time) and hands `waitUntil` a send to the audit queue;
  * the queue's consumer writes it (see consumer.ts). Events recorded within
- * AUDIT_SEND_WINDOW_MS of each other by this isolate's requests share one send
- * (`send`): a /v1 completion's two rows (the route's and `key.use`) and those of
- * concurrent requests. If the send itself fails, the events are written
+ * AUDIT_SEND_WINDOW_MS of each other by this isolate's requests travel in one
+ * queue message (`send`, `packAuditEvents`): a /v1 completion's two rows (the
+ * route's and `key.use`) and those of concurrent requests, one Queues
+ * operation for them all. If the send itself fails, the events are written
  * directly, with retries, and only then logged as `audit.write_failed` — never
  * silently dropped.
  */
@@ -62,7 +67,7 @@ export class AuditLog {
     private readonly waitUntil: (p: Promise<unknown>) => void,
     private readonly logger: Logger,
     private readonly facts: RequestFacts,
-    /** AUDIT_SEND_WINDOW_MS: events recorded within it share one send; 0: each event is sent on its own. */
+    /** AUDIT_SEND_WINDOW_MS: events recorded within it share one queue message; 0: each event is sent on its own. */
     private readonly windowMs = 0,
   ) {}
 
@@ -113,49 +118,43 @@ export class AuditLog {
 
   /** Hands `waitUntil` the send at once: a request cancelled later (its client gone) still sends what it recorded. */
   private enqueue(message: AuditMessage): void {
-    this.waitUntil(this.send([message]));
+    this.waitUntil(this.send(message));
   }
 
   /**
-   * Sends `messages`, sharing the send with other events this isolate records within the window:
-   * the first opens it, later ones join until it closes; each hands `waitUntil` the one promise of
-   * that send, so no request ends before its events are with the queue (or written).
+   * Sends `message`, in one queue message with the other events this isolate records within the
+   * window: the first opens it, later ones join until it closes (or is full); each hands `waitUntil`
+   * the one promise of that send, so no request ends before its events are with the queue (or written).
    */
-  private send(messages: AuditMessage[]): Promise<void> {
+  private send(message: AuditMessage): Promise<void> {
     const queue = this.queue;
-    if (!queue || this.windowMs <= 0) return this.sendNow(messages);
+    if (!queue) return this.writeDirectly([message]);
+    const text = JSON.stringify(message);
+    if (this.windowMs <= 0) return this.sendPacked(queue, [message], [text]);
     let window = openWindows.get(queue);
-    if (!window || window.events.length + messages.length > MAX_EVENTS_PER_SEND) {
-      const opened: SendWindow = { events: [], sent: Promise.resolve() };
+    if (!window || window.chars + text.length + 1 > MAX_PACKED_CHARS) {
+      const opened: SendWindow = { events: [], texts: [], chars: 2, sent: Promise.resolve() };
       opened.sent = new Promise<void>((resolve) => setTimeout(resolve, this.windowMs)).then(() => {
         if (openWindows.get(queue) === opened) openWindows.delete(queue);
-        return this.sendNow(opened.events);
+        return this.sendPacked(queue, opened.events, opened.texts);
       });
       openWindows.set(queue, opened);
       window = opened;
     }
-    window.events.push(...messages);
+    window.events.push(message);
+    window.texts.push(text);
+    window.chars += text.length + 1;
     return window.sent;
   }
 
-  private async sendNow(messages: AuditMessage[]): Promise<void> {
-    const sends: Promise<void>[] = [];
-    for (let i = 0; i < messages.length; i += MAX_EVENTS_PER_SEND)
-      sends.push(this.sendOnce(messages.slice(i, i + MAX_EVENTS_PER_SEND)));
-    await Promise.all(sends);
-  }
-
-  private async sendOnce(messages: AuditMessage[]): Promise<void> {
-    if (this.queue) {
-      try {
-        if (messages.length === 1) await this.queue.send(messages[0]!, { contentType: "json" });
-        else await this.queue.sendBatch(messages.map((body) => ({ body, contentType: "json" as const })));
-        return;
-      } catch (err) {
-        this.logger.warn("audit.queue_send_failed", { reason: describeError(err), messages: messages.length });
-      }
+  private async sendPacked(queue: AuditQueue, events: AuditMessage[], texts: string[]): Promise<void> {
+    try {
+      await queue.send(packAuditEvents(texts), { contentType: "text" });
+      return;
+    } catch (err) {
+      this.logger.warn("audit.queue_send_failed", { reason: describeError(err), messages: events.length });
     }
-    await this.writeDirectly(messages);
+    await this.writeDirectly(events);
   }
 
   private async writeDirectly(messages: AuditMessage[]): Promise<void> {

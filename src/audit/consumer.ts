@@ -3,7 +3,7 @@ import { createDb } from "../db/client";
 import type { Bindings } from "../env";
 import { describeError } from "../errors/problem";
 import { createLogger, type Logger } from "../lib/logger";
-import { type AuditBatch, type AuditQueue, writeAuditMessages } from "./store";
+import { type AuditBatch, type AuditQueue, unpackAuditBody, writeAuditMessages } from "./store";
 
 /** The dead-letter queue's name (wrangler.toml `dead_letter_queue`): its batches are handled as a last resort. */
 export const AUDIT_DEAD_LETTER_QUEUE = "brain-gateway-audit-dlq";
@@ -17,7 +17,8 @@ export const retryDelaySeconds = (attempts: number) => Math.min(2 ** Math.max(at
 
 /**
  * The Worker's `queue()` handler for the audit queue and its dead-letter queue.
- * A batch becomes one append (see `writeAuditMessages`); if the database refuses,
+ * A batch (each message one window's events, `unpackAuditBody`) becomes one
+ * append (see `writeAuditMessages`); if the database refuses,
  * the whole batch is retried with backoff — nothing is acknowledged until it is
  * stored. After the main queue's retries the batch lands in the dead-letter
  * queue, whose consumer keeps retrying every few minutes and logs each failure
@@ -30,7 +31,7 @@ export async function consumeAuditBatch(batch: AuditBatch, env: Bindings): Promi
   try {
     const written = await writeAuditMessages(
       createDb(getConfig(env)),
-      batch.messages.map((m) => m.body),
+      batch.messages.flatMap((m) => unpackAuditBody(m.body)),
     );
     batch.ackAll();
     if (dead) logger.warn("audit.dead_letter_written", { messages: batch.messages.length, written, attempts });
@@ -51,7 +52,11 @@ export async function consumeAuditBatch(batch: AuditBatch, env: Bindings): Promi
 
 async function retryDeadLetters(batch: AuditBatch, env: Bindings, logger: Logger, err: unknown) {
   const tenants = [
-    ...new Set(batch.messages.map((m) => (m.body.kind === "audit" ? m.body.record.tenant_id : "(security)"))),
+    ...new Set(
+      batch.messages.flatMap((m) =>
+        unpackAuditBody(m.body).map((e) => (e.kind === "audit" ? e.record.tenant_id : "(security)")),
+      ),
+    ),
   ];
   logger.error("audit.dead_letter", {
     messages: batch.messages.length,
@@ -64,7 +69,10 @@ async function retryDeadLetters(batch: AuditBatch, env: Bindings, logger: Logger
   for (const m of batch.messages) {
     if (m.attempts >= DEAD_LETTER_MAX_RETRIES && env.AUDIT_DLQ) {
       // The DLQ's own retries are bounded; a message about to run out goes round again instead of being dropped.
-      await (env.AUDIT_DLQ as AuditQueue).send(m.body, { delaySeconds: DEAD_LETTER_RETRY_SECONDS });
+      await (env.AUDIT_DLQ as AuditQueue).send(m.body, {
+        contentType: typeof m.body === "string" ? "text" : "json",
+        delaySeconds: DEAD_LETTER_RETRY_SECONDS,
+      });
       m.ack();
     } else m.retry({ delaySeconds: DEAD_LETTER_RETRY_SECONDS });
   }

@@ -7,7 +7,7 @@ import {
 } from "cloudflare:test";
 import { afterEach, describe, expect, it } from "vitest";
 import { type ChainedRow, verifyRows } from "../../src/audit/chain";
-import type { AuditMessage } from "../../src/audit/store";
+import { type AuditMessage, type AuditQueueBody, unpackAuditBody } from "../../src/audit/store";
 import type { Bindings } from "../../src/env";
 import worker from "../../src/index";
 import { openaiKey, storeKey } from "./support/knowledge";
@@ -34,19 +34,17 @@ async function logsOf(fn: () => Promise<unknown>): Promise<any[]> {
   });
 }
 
-/** A producer binding that keeps what it is sent and each call made: `send` or `sendBatch`, with its size. */
+/** A producer binding that keeps the events it is sent and how many each queue message carried. */
 function countingQueue() {
   const sent: AuditMessage[] = [];
-  const sends: Array<["send" | "sendBatch", number]> = [];
+  const sends: number[] = [];
   const queue = {
-    send: async (body: AuditMessage) => {
-      sends.push(["send", 1]);
-      sent.push(body);
-    },
-    sendBatch: async (msgs: Iterable<{ body: AuditMessage }>) => {
-      const bodies = [...msgs].map((m) => m.body);
-      sends.push(["sendBatch", bodies.length]);
-      sent.push(...bodies);
+    send: async (body: AuditQueueBody, options?: { contentType?: string }) => {
+      // A window's events travel as one text message (JSON array), never one message each.
+      expect(options?.contentType).toBe("text");
+      const events = unpackAuditBody(body);
+      sends.push(events.length);
+      sent.push(...events);
     },
   } as unknown as Queue;
   return { queue, sent, sends };
@@ -119,7 +117,7 @@ describe("audit events travel through the queue", () => {
     expect(rows.map((r: any) => [r.seq, r.id])).toEqual([["1", sent[0]!.kind === "audit" && sent[0]!.record.id]]);
   });
 
-  it("a /v1 completion's two rows (the route's and key.use) leave in one send; both reach the chain", async () => {
+  it("a /v1 completion's two rows (the route's and key.use) leave in one queue message; both reach the chain", async () => {
     const tenant = newTenant();
     await storeKey(tenant, "openai", openaiKey("onesend"));
     const { queue: counting, sent, sends } = countingQueue();
@@ -129,14 +127,14 @@ describe("audit events travel through the queue", () => {
       env: { AUDIT_QUEUE: counting, AUDIT_SEND_WINDOW_MS: "50" },
     });
     expect(r.status).toBe(200);
-    expect(sends).toEqual([["sendBatch", 2]]);
+    expect(sends).toEqual([2]);
     await deliverAudit(sent);
     const rows = await chainOf(tenant);
     expect(rows.map((x: any) => x.action).sort()).toEqual(["key.create", "key.use", "v1.chat"]);
     expect((await verifyRows(rows as ChainedRow[])).first_break).toBeNull();
   });
 
-  it("requests ending within AUDIT_SEND_WINDOW_MS share one send; every row reaches the chain", async () => {
+  it("requests ending within AUDIT_SEND_WINDOW_MS share one queue message; every row reaches the chain", async () => {
     const tenant = newTenant();
     const { queue: counting, sent, sends } = countingQueue();
     const env = { AUDIT_QUEUE: counting, AUDIT_SEND_WINDOW_MS: "300" };
@@ -144,7 +142,7 @@ describe("audit events travel through the queue", () => {
       Array.from({ length: 6 }, () => call("GET", "/vault/keys", { as: { tenant }, env })),
     );
     expect(calls.map((r) => r.status)).toEqual([200, 200, 200, 200, 200, 200]);
-    expect(sends.reduce((a, [, n]) => a + n, 0)).toBe(6);
+    expect(sends.reduce((a, n) => a + n, 0)).toBe(6);
     expect(sends.length).toBeLessThan(6);
     await deliverAudit(sent);
     const rows = await chainOf(tenant);
@@ -152,12 +150,29 @@ describe("audit events travel through the queue", () => {
     expect((await verifyRows(rows as ChainedRow[])).first_break).toBeNull();
   });
 
+  it("a window holding more than one message can carry is split: every message under Queues' 128 KB", async () => {
+    const tenant = newTenant();
+    const bodies: string[] = [];
+    const queue = {
+      send: async (body: AuditQueueBody) => void bodies.push(body as string),
+    } as unknown as Queue;
+    const env = { AUDIT_QUEUE: queue, AUDIT_SEND_WINDOW_MS: "300" };
+    const headers = { "user-agent": `bench/${"x".repeat(600)}` }; // cut to 512 characters in each event
+    const calls = await Promise.all(
+      Array.from({ length: 60 }, () => call("GET", "/vault/keys", { as: { tenant }, env, headers })),
+    );
+    expect(calls.every((r) => r.status === 200)).toBe(true);
+    expect(bodies.length).toBeGreaterThan(1);
+    for (const b of bodies) expect(new TextEncoder().encode(b).length).toBeLessThan(128 * 1024);
+    const events = bodies.flatMap((b) => unpackAuditBody(b));
+    expect(events).toHaveLength(60);
+    await deliverAudit(events);
+    expect((await chainOf(tenant)).map((x: any) => x.action)).toEqual(Array(60).fill("key.list"));
+  });
+
   it("a shared send the queue refuses is written directly, every request's row included", async () => {
     const tenant = newTenant();
-    const failing = {
-      send: async () => Promise.reject(new Error("queue down")),
-      sendBatch: async () => Promise.reject(new Error("queue down")),
-    } as unknown as Queue;
+    const failing = { send: async () => Promise.reject(new Error("queue down")) } as unknown as Queue;
     const env = { AUDIT_QUEUE: failing, AUDIT_SEND_WINDOW_MS: "300" };
     const calls = await Promise.all(
       Array.from({ length: 4 }, () => call("GET", "/vault/keys", { as: { tenant }, env })),

@@ -6,7 +6,12 @@ import {
   waitOnExecutionContext,
 } from "cloudflare:test";
 import worker from "../../../src/index";
-import type { AuditMessage } from "../../../src/audit/store";
+import {
+  type AuditMessage,
+  type AuditQueueBody,
+  packAuditEvents,
+  unpackAuditBody,
+} from "../../../src/audit/store";
 import type { Bindings } from "../../../src/env";
 import { mintToken, type TokenOptions } from "./tokens";
 
@@ -39,11 +44,12 @@ export interface CallResult {
  */
 export async function deliverAudit(messages: AuditMessage[], e: Bindings = env as Bindings, attempts = 3) {
   let result: Awaited<ReturnType<typeof getQueueResult>> | undefined;
+  // One queue message, packed as an isolate's send window packs its events.
+  const body = packAuditEvents(messages.map((m) => JSON.stringify(m)));
   for (let attempt = 1; attempt <= attempts && messages.length > 0; attempt++) {
-    const batch = createMessageBatch<AuditMessage>(
-      "brain-gateway-audit",
-      messages.map((body, i) => ({ id: `m${i}`, timestamp: new Date(), attempts: attempt, body })),
-    );
+    const batch = createMessageBatch<AuditQueueBody>("brain-gateway-audit", [
+      { id: "m0", timestamp: new Date(), attempts: attempt, body },
+    ]);
     const ctx = createExecutionContext();
     await worker.queue(batch, attempt === 1 ? e : (env as Bindings));
     result = await getQueueResult(batch, ctx);
@@ -52,13 +58,11 @@ export async function deliverAudit(messages: AuditMessage[], e: Bindings = env a
   return result;
 }
 
-/** A producer binding that keeps what the request sends, so `call` can deliver it to the consumer deterministically. */
-function recordingQueue(sent: AuditMessage[]): Queue<AuditMessage> {
+/** A producer binding that keeps the events the request sends, so `call` can deliver them to the consumer deterministically. */
+function recordingQueue(sent: AuditMessage[]): Queue<AuditQueueBody> {
   return {
-    send: async (body: AuditMessage) => void sent.push(body),
-    sendBatch: async (msgs: Iterable<MessageSendRequest<AuditMessage>>) =>
-      void sent.push(...[...msgs].map((m) => m.body)),
-  } as unknown as Queue<AuditMessage>;
+    send: async (body: AuditQueueBody) => void sent.push(...unpackAuditBody(body)),
+  } as unknown as Queue<AuditQueueBody>;
 }
 
 /**
