@@ -6,12 +6,7 @@ import {
   waitOnExecutionContext,
 } from "cloudflare:test";
 import worker from "../../../src/index";
-import {
-  type AuditMessage,
-  type AuditQueueBody,
-  packAuditEvents,
-  unpackAuditBody,
-} from "../../../src/audit/store";
+import { type AuditMessage, type AuditQueueBody, packAuditEvents, unpackAuditBody } from "../../../src/audit/store";
 import type { Bindings } from "../../../src/env";
 import { mintToken, type TokenOptions } from "./tokens";
 
