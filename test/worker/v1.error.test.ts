@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { anthropicKey, openaiKey, storeKey } from "./support/knowledge";
 import { auditRows, llmCalls, sha256Hex } from "./support/stack";
+import { openStream } from "./support/stream";
 import { newTenant } from "./support/tokens";
 import { call } from "./support/worker";
 
@@ -113,5 +114,37 @@ describe("/v1 errors are OpenAI-shaped", () => {
     expect(elsewhere.status).toBe(404);
     expect(elsewhere.res.headers.get("content-type")).toBe("application/problem+json");
     expect(elsewhere.json.code).toBe("not_found");
+  });
+
+  it("a client that stops reading a stream: key.use is still audited as client_closed, with the chunks sent", async () => {
+    const tenant = newTenant();
+    await storeKey(tenant, "openai", openaiKey("abandonedV1"));
+    const { res, settled } = await openStream(
+      "/v1/chat/completions",
+      {
+        model: "gpt-4o-mini",
+        messages: [{ role: "user", content: "Tell me a long story about routers" }],
+        stream: true,
+      },
+      member(tenant),
+    );
+    expect(res.status).toBe(200);
+    const reader = res.body!.getReader();
+    const decoder = new TextDecoder();
+    let text = "";
+    while (!/"content":"[^"]/.test(text)) {
+      const { done, value } = await reader.read();
+      if (done) throw new Error("the stream ended before its first token");
+      text += decoder.decode(value, { stream: true });
+    }
+    await reader.cancel();
+    await settled();
+    const uses = (await auditRows(tenant)).filter((row) => row.action === "key.use");
+    expect(uses).toHaveLength(1);
+    expect(uses[0]).toMatchObject({
+      outcome: "error",
+      details: { purpose: "chat", model: "gpt-4o-mini", stream: true, error: "client_closed" },
+    });
+    expect(uses[0].details.streamed.chunks).toBeGreaterThanOrEqual(1);
   });
 });

@@ -1,6 +1,7 @@
 import { completeChat, openChatStream, prepareChat, pumpChatStream, chatUsageBody } from "../../agents/chat";
 import { audited } from "../../audit/audited";
 import { embedDepsOf } from "../../knowledge/embedding";
+import { eventStream } from "../../lib/event-stream";
 import { createRouter } from "../../lib/openapi";
 import { chat } from "./chat.routes";
 
@@ -32,13 +33,6 @@ export const chatRouter = createRouter().openapi(chat, async (c) => {
       );
     }
     const events = await openChatStream(deps, prepared);
-    // Each provider piece is written as it arrives; nothing is collected before sending.
-    const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
-    c.executionCtx.waitUntil(pumpChatStream(deps, prepared, events, writable));
-    return c.body(readable, 200, {
-      "content-type": "text/event-stream; charset=utf-8",
-      "cache-control": "no-cache, no-transform",
-      "x-accel-buffering": "no",
-    });
+    return eventStream(c, (writable) => pumpChatStream(deps, prepared, events, writable));
   });
 });

@@ -1,6 +1,7 @@
 import { allowsModel, requireModelAllowed } from "../../api-keys/grant";
 import { audited } from "../../audit/audited";
 import { embedDepsOf } from "../../knowledge/embedding";
+import { eventStream } from "../../lib/event-stream";
 import { createRouter } from "../../lib/openapi";
 import {
   chatCompletion,
@@ -21,13 +22,7 @@ export const v1Router = createRouter()
       note.details.stream = body.stream === true;
       if (body.stream !== true) return c.json(await chatCompletion(deps, body, note), 200);
       const source = await openChatCompletionStream(deps, body, note);
-      const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
-      c.executionCtx.waitUntil(pumpChatCompletion(deps, source, writable));
-      return c.body(readable, 200, {
-        "content-type": "text/event-stream; charset=utf-8",
-        "cache-control": "no-cache, no-transform",
-        "x-accel-buffering": "no",
-      });
+      return eventStream(c, (writable) => pumpChatCompletion(deps, source, writable));
     });
   })
   .openapi(embeddings, async (c) => {
