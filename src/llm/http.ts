@@ -42,6 +42,11 @@ export class IdleTimer {
 
 const MAX_ERROR_BODY = 4096;
 
+/** A request body already serialized (the caller's own bytes, relayed as sent): `postJson` sends it as is. */
+export class JsonText {
+  constructor(readonly text: string) {}
+}
+
 /**
  * POSTs JSON to a provider and returns the 2xx response with its body unread,
  * plus the timer guarding it. Anything else becomes a {@link ProviderError};
@@ -58,7 +63,7 @@ export async function postJson(
   return await send(provider, transport, path, secret, new IdleTimer(transport.timeoutMs), {
     method: "POST",
     headers: { "content-type": "application/json", accept: "application/json, text/event-stream", ...headers },
-    body: JSON.stringify(body),
+    body: body instanceof JsonText ? body.text : JSON.stringify(body),
   });
 }
 
@@ -209,8 +214,18 @@ async function upstreamReason(res: Response, secret: string): Promise<{ reason?:
 
 /** Reads a JSON body under the timer; a stall or bad JSON is a provider outage, not a gateway bug. */
 export async function readJson<T>(provider: string, res: Response, timer: IdleTimer): Promise<T> {
+  return (await readJsonText<T>(provider, res, timer)).json;
+}
+
+/** Like `readJson`, with the body's text too (an answer relayed as the provider wrote it). */
+export async function readJsonText<T>(
+  provider: string,
+  res: Response,
+  timer: IdleTimer,
+): Promise<{ json: T; text: string }> {
   try {
-    return (await res.json()) as T;
+    const text = await res.text();
+    return { json: JSON.parse(text) as T, text };
   } catch {
     throw new ProviderError(provider, {
       kind: "unavailable",

@@ -1,6 +1,6 @@
 import type { ProviderId } from "./catalog";
 import { malformedResponse, ProviderError } from "./errors";
-import { checkKey, postJson, readJson, type ProviderTransport } from "./http";
+import { checkKey, JsonText, postJson, readJson, readJsonText, type ProviderTransport } from "./http";
 import { readSse, type SseEvent } from "./sse";
 import {
   answeredModel,
@@ -151,18 +151,22 @@ export class OpenAIClient implements ChatProvider {
   }
 
   /**
-   * Relays an OpenAI-format body as is (the `/v1` routes): the parsed JSON answer of
-   * `/chat/completions` or `/embeddings`, untouched. Its `model` is what the call is sent to
-   * (on Azure, the deployment). Refusals are ProviderErrors as for every call.
+   * Relays an OpenAI-format body as is (the `/v1` routes): the answer of `/chat/completions` or
+   * `/embeddings`, parsed (for its usage) and as the provider wrote it (`text`, relayed verbatim).
+   * Its `model` is what the call is sent to (on Azure, the deployment); `sent` is the caller's own
+   * serialization of `body`, sent instead when the body goes unchanged. Refusals are ProviderErrors
+   * as for every call.
    */
   async relay(
     path: OpenAIOperation,
     body: Record<string, unknown> & { model: string },
-  ): Promise<Record<string, unknown>> {
-    const { res, timer } = await this.post(path, body.model, body);
-    const json = await readJson<unknown>(this.name, res, timer);
+    sent?: string,
+  ): Promise<{ json: Record<string, unknown>; text: string }> {
+    const { res, timer } = await this.post(path, body.model, sent === undefined ? body : new JsonText(sent));
+    const answer = await readJsonText<unknown>(this.name, res, timer);
+    const json = answer.json;
     if (typeof json !== "object" || json === null || Array.isArray(json)) throw this.malformed(path.slice(1));
-    return json as Record<string, unknown>;
+    return { json: json as Record<string, unknown>, text: answer.text };
   }
 
   /** Like `relay` for a streamed `/chat/completions` (`stream: true` in the body): its server-sent events as they arrive. */

@@ -26,6 +26,15 @@ type Body = Record<string, unknown> & { model: string };
 /** An OpenAI response body (`object`: chat.completion, list, …). */
 type OpenAiJson = Record<string, unknown> & { object: string };
 
+/**
+ * A /v1 answer: OpenAI's JSON, and, when a provider's answer is relayed, its body as the provider
+ * wrote it (`text`), which is what the caller receives: byte for byte, with no second serialization.
+ */
+export interface V1Answer {
+  json: OpenAiJson;
+  text?: string;
+}
+
 /** A provider failure as the /v1 caller sees it; a refusal the provider explains stays a 4xx. */
 function v1ProviderError(err: unknown, deps: EmbedDeps, model: string): unknown {
   if (!(err instanceof ProviderError)) return err;
@@ -82,17 +91,23 @@ const usageFrom = (u: unknown): Usage | null => {
 
 /**
  * The client relaying OpenAI-format bodies for the model's provider, and the body as it takes it:
- * OpenAI's as sent; an Azure OpenAI deployment (`azure-openai/<deployment>`) through the tenant's
- * resource, its `model` naming the deployment. Null for a provider that needs translation.
+ * OpenAI's as sent (`sent`: the caller's own bytes, when known); an Azure OpenAI deployment
+ * (`azure-openai/<deployment>`) through the tenant's resource, its `model` naming the deployment.
+ * Null for a provider that needs translation.
  */
-function relayFor(deps: EmbedDeps, key: TenantKey, body: Body): { client: OpenAIClient; body: Body } | null {
+function relayFor(
+  deps: EmbedDeps,
+  key: TenantKey,
+  body: Body,
+  sent?: string,
+): { client: OpenAIClient; body: Body; sent?: string } | null {
   const addressed = deploymentOf(body.model);
   if (addressed?.provider === "azure-openai")
     return {
       client: providerClient(deps.config, "azure-openai", key, deps.fetch),
       body: { ...body, model: addressed.deployment },
     };
-  if (key.provider === "openai") return { client: providerClient(deps.config, "openai", key, deps.fetch), body };
+  if (key.provider === "openai") return { client: providerClient(deps.config, "openai", key, deps.fetch), body, sent };
   return null;
 }
 
@@ -128,28 +143,28 @@ function completionBody(model: string, result: ChatResult, extra: Record<string,
 /** The agent's sources as they travel on /v1 (the same objects `POST /agents/:id/chat` returns). */
 const sourcesOf = (chat: PreparedChat): { sources: Source[] } => ({ sources: chat.sources });
 
-/** A non-streamed chat completion, as OpenAI's JSON. */
-export async function chatCompletion(deps: EmbedDeps, body: Body, note: AuditNote): Promise<OpenAiJson> {
+/** A non-streamed chat completion, as OpenAI's JSON (`sent`: the request body as the caller sent it). */
+export async function chatCompletion(deps: EmbedDeps, body: Body, note: AuditNote, sent?: string): Promise<V1Answer> {
   const model = body.model;
   const agentId = agentIdOf(model);
   if (agentId !== null) {
     const chat = await prepareAgentChat(deps, agentId, body, note);
-    return completionBody(model, await completeChat(deps, chat), sourcesOf(chat));
+    return { json: completionBody(model, await completeChat(deps, chat), sourcesOf(chat)) };
   }
   // Translation problems are the caller's (400) and come before any Vault read.
   const translated = providerOfModel(model) === "anthropic" ? fromOpenAiChat(model, body, "anthropic") : null;
   const key = await keyFor(deps, model, note);
   try {
-    const relay = relayFor(deps, key, body);
+    const relay = relayFor(deps, key, body, sent);
     if (relay) {
-      const json = await relay.client.relay("/chat/completions", relay.body);
+      const { json, text } = await relay.client.relay("/chat/completions", relay.body, relay.sent);
       record(deps, key, "chat", model, usageFrom(json.usage), "success", { stream: false }, answeredModel(json.model));
-      return json as OpenAiJson;
+      return { json: json as OpenAiJson, text };
     }
     if (!translated) throw new Error(`no relay or translation for ${key.provider}`);
     const result = await chatProvider(deps.config, key.provider, key, deps.fetch).complete(translated);
     record(deps, key, "chat", model, result.usage, "success", { stream: false }, result.answeredBy);
-    return completionBody(model, result);
+    return { json: completionBody(model, result) };
   } catch (err) {
     record(deps, key, "chat", model, null, "error", { stream: false, error: providerFailureCode(err) });
     throw v1ProviderError(err, deps, model);
@@ -329,7 +344,7 @@ export async function pumpChatCompletion(
 }
 
 /** Embeddings: OpenAI models and Azure OpenAI deployments, the request relayed as sent (float or base64, dimensions…). */
-export async function embeddings(deps: EmbedDeps, body: Body, note: AuditNote): Promise<OpenAiJson> {
+export async function embeddings(deps: EmbedDeps, body: Body, note: AuditNote, sent?: string): Promise<V1Answer> {
   const model = body.model;
   const provider = providerOfModel(model);
   if (provider !== "openai" && provider !== "azure-openai")
@@ -340,11 +355,11 @@ export async function embeddings(deps: EmbedDeps, body: Body, note: AuditNote): 
     );
   const key = await keyFor(deps, model, note);
   try {
-    const relay = relayFor(deps, key, body);
+    const relay = relayFor(deps, key, body, sent);
     if (!relay) throw new Error(`no relay for ${key.provider}`);
-    const json = await relay.client.relay("/embeddings", relay.body);
+    const { json, text } = await relay.client.relay("/embeddings", relay.body, relay.sent);
     record(deps, key, "embedding", model, usageFrom(json.usage), "success", {}, answeredModel(json.model));
-    return json as OpenAiJson;
+    return { json: json as OpenAiJson, text };
   } catch (err) {
     record(deps, key, "embedding", model, null, "error", { error: providerFailureCode(err) });
     throw v1ProviderError(err, deps, model);

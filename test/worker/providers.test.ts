@@ -62,3 +62,31 @@ describe("key shapes", () => {
     expect(r.json).toMatchObject({ service: "constructor", key_hint: "****1234" });
   });
 });
+
+describe("the /v1 relay (OpenAIClient.relay)", () => {
+  it("sends the caller's bytes as they came and hands back the provider's answer byte for byte", async () => {
+    const sent =
+      '{ "model": "gpt-4o-mini",\n  "messages": [{"role": "user", "content": "Hi"}], "logit_bias": {"50256": -100} }';
+    const answered =
+      '{"id":"chatcmpl-1", "object":"chat.completion","model":"gpt-4o-mini-2024-07-18","choices":[],"usage":{"prompt_tokens":3,"completion_tokens":1.0e0,"total_tokens":4}}';
+    const bodies: string[] = [];
+    const fetchFn = (async (_input: RequestInfo | URL, init?: RequestInit) => {
+      bodies.push(String(init?.body));
+      return new Response(answered, { headers: { "content-type": "application/json" } });
+    }) as typeof fetch;
+    const client = providerClient(
+      getConfig(env),
+      "openai",
+      { apiKey: "sk-relay-test-0123456789", settings: {} },
+      fetchFn,
+    );
+    const body = JSON.parse(sent) as Record<string, unknown> & { model: string };
+    const verbatim = await client.relay("/chat/completions", body, sent);
+    expect(bodies).toEqual([sent]);
+    expect(verbatim.text).toBe(answered);
+    expect(verbatim.json.usage).toEqual({ prompt_tokens: 3, completion_tokens: 1, total_tokens: 4 });
+    // Without the caller's bytes (a body the gateway changed), the body is serialized.
+    await client.relay("/chat/completions", { ...body, model: "gpt-4o" });
+    expect(JSON.parse(bodies[1]!)).toEqual({ ...body, model: "gpt-4o" });
+  });
+});

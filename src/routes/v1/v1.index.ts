@@ -1,16 +1,31 @@
+import type { Context } from "hono";
 import { allowsModel, requireModelAllowed } from "../../api-keys/grant";
 import { audited } from "../../audit/audited";
 import { embedDepsOf } from "../../knowledge/embedding";
 import { eventStream } from "../../lib/event-stream";
 import { createRouter } from "../../lib/openapi";
+import type { AppEnv } from "../../env";
 import {
   chatCompletion,
   embeddings as embed,
   openChatCompletionStream,
   pumpChatCompletion,
+  type V1Answer,
 } from "../../v1/completions";
 import { listModels } from "../../v1/models";
 import { chatCompletions, embeddings, models } from "./v1.routes";
+
+/**
+ * Sends a /v1 answer: a provider's answer relayed byte for byte as it wrote it, otherwise the JSON.
+ * (The request's own text, `c.req.text()`, is the body the validator parsed: relayed as sent.)
+ */
+function answer(c: Context<AppEnv>, a: V1Answer) {
+  if (a.text === undefined) return c.json(a.json, 200);
+  // The same JSON as the provider's bytes: typed as the JSON answer it is (the typed client reads it so).
+  return c.body(a.text, 200, { "content-type": "application/json" }) as unknown as ReturnType<
+    typeof c.json<V1Answer["json"], 200>
+  >;
+}
 
 export const v1Router = createRouter()
   .openapi(chatCompletions, async (c) => {
@@ -20,7 +35,7 @@ export const v1Router = createRouter()
       requireModelAllowed(c.get("tenant").principal, body.model);
       const deps = embedDepsOf(c);
       note.details.stream = body.stream === true;
-      if (body.stream !== true) return c.json(await chatCompletion(deps, body, note), 200);
+      if (body.stream !== true) return answer(c, await chatCompletion(deps, body, note, await c.req.text()));
       const source = await openChatCompletionStream(deps, body, note);
       return eventStream(c, (writable) => pumpChatCompletion(deps, source, writable));
     });
@@ -29,7 +44,7 @@ export const v1Router = createRouter()
     const body = c.req.valid("json");
     return await audited(c, async (note) => {
       requireModelAllowed(c.get("tenant").principal, body.model);
-      return c.json(await embed(embedDepsOf(c), body, note), 200);
+      return answer(c, await embed(embedDepsOf(c), body, note, await c.req.text()));
     });
   })
   .openapi(models, async (c) => {
