@@ -205,17 +205,28 @@ function workerdPids(): number[] {
   return pids;
 }
 
-/** CPU time (ns) workerd's threads have run so far, from /proc/<pid>/task/<tid>/schedstat; NaN off Linux. */
+/** CPU time (ns) workerd's threads have run so far; NaN off Linux. */
 export function workerdCpuNs(): number {
+  let total = 0;
+  for (const pid of workerdPids()) total += processCpuNs(pid);
+  return total;
+}
+
+/** CPU time (ns) a process's threads have run so far, from /proc/<pid>/task/<tid>/schedstat; NaN off Linux. */
+export function processCpuNs(pid: number): number {
   if (!existsSync("/proc/self/schedstat")) return Number.NaN;
   let total = 0;
-  for (const pid of workerdPids()) {
-    for (const tid of readdirSync(`/proc/${pid}/task`)) {
-      try {
-        total += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, "utf8").split(" ")[0]);
-      } catch {
-        // thread exited
-      }
+  let tids: string[];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return 0; // the process ended
+  }
+  for (const tid of tids) {
+    try {
+      total += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, "utf8").split(" ")[0]);
+    } catch {
+      // thread exited
     }
   }
   return total;

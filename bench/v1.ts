@@ -29,8 +29,10 @@ import {
   interleaved,
   send,
   startWorkers,
+  processCpuNs,
   timeInterleaved,
   type Target,
+  workerdCpuNs,
 } from "./miniflare";
 import { profileWorker } from "./profile";
 import { fmtRatio, fmtUs, section, summarize, timedRow, verdict, type Row, type Summary } from "./stats";
@@ -68,6 +70,7 @@ async function freePort(): Promise<number> {
 
 interface NodeServer {
   url: URL;
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -99,6 +102,7 @@ async function startNode(name: string, args: string[], env: Record<string, strin
   }
   return {
     url,
+    pid: child.pid!,
     stop: async () => {
       if (child.exitCode !== null) return;
       const exited = new Promise((r) => child.once("exit", r));
@@ -461,6 +465,28 @@ export async function benchV1(
         last = n;
       }
     };
+    /** Until the tenant's chain stops growing (its head's seq: one indexed row, not a count of the table). */
+    const chainSettled = async () => {
+      const head = async () => {
+        const previous = neonConfig.fetchEndpoint;
+        neonConfig.fetchEndpoint = neonUrl;
+        try {
+          const r = (await neon(DEV.databaseUrl).query(
+            "SELECT coalesce(max(seq), 0)::int AS n FROM audit_chain_heads WHERE tenant_id = $1",
+            [TENANT],
+          )) as Array<{ n: number }>;
+          return r[0]!.n;
+        } finally {
+          neonConfig.fetchEndpoint = previous;
+        }
+      };
+      for (let last = await head(); ; ) {
+        await sleep(1500);
+        const n = await head();
+        if (n === last) return;
+        last = n;
+      }
+    };
     const before = await stableCount();
     await concurrent(target("gatewayNoLimiter"), o.concurrentRequests, 10);
     const expected = 2 * o.concurrentRequests;
@@ -475,6 +501,47 @@ export async function benchV1(
       ratio: "",
       aim: `every row: ${verdict(written === expected)}`,
     });
+
+    // ── where a c=10 call's CPU goes, by process: the machine's two cores also run the database
+    // (the Neon stand-in, PGlite: the audit rows), the bench's client and the provider stand-in.
+    const cpuSplit = new Map<Name, { workerd: number; neon: number; bench: number; n: number }>();
+    for (const n of ["bare", "gatewayNoLimiter", "bare", "gatewayNoLimiter"] as Name[]) {
+      await chainSettled(); // the database idle first: no earlier call's audit rows still being written
+      const [w0, d0, b0] = [workerdCpuNs(), processCpuNs(servers[0]!.pid), process.cpuUsage()];
+      await concurrent(target(n), o.concurrentRequests, 10);
+      await chainSettled(); // this block's audit rows written (the consumer's batches wait up to 1 s)
+      const b = process.cpuUsage(b0);
+      const acc = cpuSplit.get(n) ?? { workerd: 0, neon: 0, bench: 0, n: 0 };
+      acc.workerd += (workerdCpuNs() - w0) / 1000;
+      acc.neon += (processCpuNs(servers[0]!.pid) - d0) / 1000;
+      acc.bench += b.user + b.system;
+      acc.n += o.concurrentRequests;
+      cpuSplit.set(n, acc);
+    }
+    const split = (n: Name) => {
+      const x = cpuSplit.get(n)!;
+      return {
+        workerd: x.workerd / x.n,
+        neon: x.neon / x.n,
+        bench: x.bench / x.n,
+        all: (x.workerd + x.neon + x.bench) / x.n,
+      };
+    };
+    const bareCpu = split("bare");
+    for (const [n, label] of [
+      ["bare", "bare proxy Worker"],
+      ["gatewayNoLimiter", "gateway w/o rate-limit binding"],
+    ] as const) {
+      const x = split(n);
+      rows.push({
+        name: `CPU per c=10 call, all processes: ${label}`,
+        n: String(cpuSplit.get(n)!.n),
+        median: fmtUs(x.all),
+        p95: "",
+        ratio: fmtRatio(x.all / bareCpu.all),
+        aim: `workerd ${fmtUs(x.workerd)} · Neon stand-in ${fmtUs(x.neon)} · bench client + provider ${fmtUs(x.bench)}`,
+      });
+    }
 
     // ── workerd CPU per request (all its threads, the audit consumer's share included): machine load
     // inflates wall times, far less the CPU a request costs.
@@ -624,6 +691,7 @@ export async function benchV1(
     }
 
     notes.push(
+      "section 7: throughput is the whole machine's (2 cores): the gateway's calls also cost the database's CPU (the Neon stand-in, PGlite, appending the audit rows: Neon's CPU in production, not the Worker's) and Miniflare's local queue broker; the 'CPU per c=10 call' rows split it by process",
       "section 7: the gateway runs as deployed (rate-limit binding, audit queue); the row without the rate-limit binding shows what Miniflare's local simulation of that binding costs (Cloudflare's is an in-colo counter)",
       "section 7d: V8 samples of the gateway's isolate (request path, waitUntil and the audit queue consumer alike) mapped through the bundle's source map; built-ins (JSON, fetch, crypto) count for the file that called them; the sampler counts wall time, so a loaded machine inflates every line alike",
       `section 7: "added" = a gateway's median (p95) minus its own floor's from the same run: the gateway over the bare proxy Worker (both workerd), Portkey over the bare Node proxy (both Node ${process.version}, own processes); aims compare the added figures, so runtime and machine load cancel out`,
