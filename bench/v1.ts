@@ -442,7 +442,7 @@ export async function benchV1(
     });
     rows.push(tput("portkey", "nodeBare"));
 
-    // ── nothing lost: c=10 calls share audit sends across requests; every call's two rows must arrive
+    // ── nothing lost: c=10 calls share audit queue messages across requests; every call's two rows must arrive
     const auditCount = async () => {
       const previous = neonConfig.fetchEndpoint;
       neonConfig.fetchEndpoint = neonUrl;
@@ -494,7 +494,7 @@ export async function benchV1(
     for (const deadline = Date.now() + 30_000; Date.now() < deadline && written < expected; await sleep(250))
       written = (await auditCount()) - before;
     rows.push({
-      name: "audit rows of c=10 calls in Postgres (shared sends)",
+      name: "audit rows of c=10 calls in Postgres (packed queue messages)",
       n: String(o.concurrentRequests),
       median: `${written} / ${expected}`,
       p95: "",
