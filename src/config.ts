@@ -106,8 +106,9 @@ export const SETTINGS = {
   CONNECTOR_TIMEOUT_MS: intSetting(15_000, 1000, 120_000),
   // How long an isolate trusts the budgets and month's spend it read (0: read before every provider call).
   USAGE_BUDGET_CACHE_SECONDS: intSetting(10, 0, 300),
-  // Audit events of requests finishing within this window leave an isolate in one queue send (0: one send per request).
-  AUDIT_SEND_WINDOW_MS: intSetting(10, 0, 1000),
+  // Audit events of requests finishing within this window leave an isolate in one queue message (0: one per event);
+  // small beside the consumer's 1 s batching (wrangler.toml max_batch_timeout).
+  AUDIT_SEND_WINDOW_MS: intSetting(50, 0, 1000),
 };
 
 export type SettingName = keyof typeof SETTINGS;
