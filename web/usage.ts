@@ -1,7 +1,8 @@
 /**
  * The Usage panel of the BYOK page (HTML: src/routes/portal/usage.page.ts): this month's usage
  * by model and by API key (`GET /usage`, costs as the API's exact decimal strings, never summed
- * here), and the tenant's monthly budget with its spend, set or removed by admins. The API
+ * here), and the monthly budgets with their spend — the tenant's, or an API key's chosen in
+ * "Budget of" — set or removed by admins. The API
  * answers a member with their own calls (`scope: "user"`): the panel says so, shows no budget,
  * and the page turns read-only at once (every change it offers needs the admin role).
  */
@@ -47,12 +48,46 @@ export function usageSection({ api, call }: { api: BrainApi; call: Call }) {
   const submit = must(form.querySelector<HTMLButtonElement>("button[type=submit]"), "set budget button");
   const remove = $<HTMLButtonElement>("budget-remove");
   const errorBox = must(form.querySelector<HTMLElement>(".field-error"), ".field-error");
+  const budgetFor = $<HTMLSelectElement>("budget-for");
   /** Bumped on sign-out: answers for an earlier session are dropped. */
   let session = 0;
+  /** The budgets as last read or changed, and the keys' names (the key list's first 100). */
+  let budgets: Budget[] = [];
+  let keyNames = new Map<string, ApiKeyInfo>();
 
   onReadOnly(() => {
     form.hidden = true;
+    $("budget-for-row").hidden = true;
   });
+
+  /** The API key the budget card is about; null: the whole workspace. */
+  const chosenKey = () => budgetFor.value || null;
+  const keyName = (id: string) => {
+    const k = keyNames.get(id);
+    return k ? `${k.name} (${k.key_hint})` : id;
+  };
+  const budgetOf = (keyId: string | null) =>
+    budgets.find((b) => (keyId === null ? b.scope === "tenant" : b.scope === "api_key" && b.api_key_id === keyId));
+  /** Keeps `budgets` as the API answered a change (one budget set, or removed). */
+  function remember(keyId: string | null, b: Budget | undefined) {
+    budgets = budgets.filter((x) => x !== budgetOf(keyId));
+    if (b) budgets.push(b);
+  }
+
+  /** "Budget of": the workspace, then every key still usable and every key with a budget. */
+  function fillBudgetFor(keys: ApiKeyInfo[]) {
+    const previous = budgetFor.value;
+    const ids = new Set(keys.filter((k) => k.status === "active").map((k) => k.id));
+    for (const b of budgets) if (b.api_key_id) ids.add(b.api_key_id);
+    budgetFor.replaceChildren(
+      el("option", { value: "", textContent: "the whole workspace" }),
+      ...[...ids].map((id) =>
+        el("option", { value: id, textContent: `API key ${keyName(id)}${budgetOf(id) ? " · budget set" : ""}` }),
+      ),
+    );
+    budgetFor.value = ids.has(previous) ? previous : "";
+    $("budget-for-row").hidden = false;
+  }
 
   function rows(tableId: string, report: UsageReport, label: (key: string | null) => string) {
     const tbody = must($(tableId).querySelector("tbody"), `#${tableId} tbody`);
@@ -98,7 +133,10 @@ export function usageSection({ api, call }: { api: BrainApi; call: Call }) {
     };
   }
 
-  function renderBudget(b: Budget | undefined) {
+  /** Shows the budget of the key chosen in "Budget of" (or the workspace's). */
+  function renderBudget() {
+    const keyId = chosenKey();
+    const b = budgetOf(keyId);
     const state = $("budget-state");
     const meter = $<HTMLMeterElement>("budget-meter");
     form.hidden = false;
@@ -106,14 +144,18 @@ export function usageSection({ api, call }: { api: BrainApi; call: Call }) {
     remove.hidden = !b;
     submit.textContent = b ? "Update budget" : "Set budget";
     if (!b) {
-      state.replaceChildren("No monthly budget: provider calls are not limited by spend.");
+      state.replaceChildren(
+        keyId === null
+          ? "No monthly budget: provider calls are not limited by spend."
+          : "No monthly budget for this key: its calls are limited only by the workspace's budget, if any.",
+      );
       meter.hidden = true;
       limit.value = "";
       return;
     }
     const month = day(`${b.month}-01`).replace(/ \d+,/, "");
     state.replaceChildren(
-      `${money(b.spent_usd)} of ${money(b.monthly_limit_usd)} spent in ${month} (UTC) · ${money(b.remaining_usd)} left.`,
+      `${money(b.spent_usd)} of ${money(b.monthly_limit_usd)} spent${keyId === null ? "" : " with this key"} in ${month} (UTC) · ${money(b.remaining_usd)} left.`,
     );
     if (b.exceeded)
       state.append(
@@ -126,11 +168,13 @@ export function usageSection({ api, call }: { api: BrainApi; call: Call }) {
     limit.value = money(b.monthly_limit_usd).slice(1);
   }
 
-  async function loadBudget(mine: number) {
+  async function loadBudget(mine: number, keys: ApiKeyInfo[]) {
     try {
       const list = await call(() => api.usage.budgets());
       if (mine !== session) return;
-      renderBudget(list.budgets.find((b) => b.scope === "tenant"));
+      budgets = list.budgets;
+      fillBudgetFor(keys);
+      renderBudget();
     } catch (err) {
       if (mine !== session) return;
       $("budget-state").textContent = "The budget could not be loaded.";
@@ -153,7 +197,8 @@ export function usageSection({ api, call }: { api: BrainApi; call: Call }) {
       if (mine !== session) return;
       totals(byModel);
       rows("usage-by-model", byModel, (model) => model ?? "—");
-      rows("usage-by-key", byKey, keyLabel(new Map(keys.items.map((k) => [k.id, k]))));
+      keyNames = new Map(keys.items.map((k) => [k.id, k]));
+      rows("usage-by-key", byKey, keyLabel(keyNames));
       if (byModel.scope === "user") {
         // A member: the API showed their own calls. Budgets and every change on the page are the admins'.
         $("usage-scope").hidden = false;
@@ -161,7 +206,7 @@ export function usageSection({ api, call }: { api: BrainApi; call: Call }) {
         becomeReadOnly();
         return;
       }
-      await loadBudget(mine);
+      await loadBudget(mine, keys.items);
     } catch (err) {
       if (mine !== session) return;
       $("usage-range").textContent = "Usage could not be loaded.";
@@ -181,10 +226,17 @@ export function usageSection({ api, call }: { api: BrainApi; call: Call }) {
         { path: "monthly_limit_usd", message: "Enter an amount in USD, such as 250.00." },
       ]);
     busy(submit, true, "Saving…");
+    const keyId = chosenKey();
     try {
-      const b = await call(() => api.usage.setTenantBudget(value));
-      renderBudget(b);
-      say(`Set the monthly budget to ${money(b.monthly_limit_usd)}.`);
+      const b = await call(() =>
+        keyId === null ? api.usage.setTenantBudget(value) : api.usage.setApiKeyBudget(keyId, value),
+      );
+      remember(keyId, b);
+      if (keyId !== null) fillBudgetFor([...keyNames.values()]);
+      renderBudget();
+      say(
+        `Set the monthly budget${keyId === null ? "" : ` of API key ${keyName(keyId)}`} to ${money(b.monthly_limit_usd)}.`,
+      );
     } catch (err) {
       refused(form, err, "set the budget");
     } finally {
@@ -195,15 +247,24 @@ export function usageSection({ api, call }: { api: BrainApi; call: Call }) {
   async function removeBudget() {
     clearFieldErrors(form);
     busy(remove, true, "Removing…");
+    const keyId = chosenKey();
     try {
-      await call(() => api.usage.removeTenantBudget());
-      renderBudget(undefined);
-      say("Removed the monthly budget: provider calls are no longer limited by spend.");
+      await call(() => (keyId === null ? api.usage.removeTenantBudget() : api.usage.removeApiKeyBudget(keyId)));
+      remember(keyId, undefined);
+      if (keyId !== null) fillBudgetFor([...keyNames.values()]);
+      renderBudget();
+      say(
+        keyId === null
+          ? "Removed the monthly budget: provider calls are no longer limited by spend."
+          : `Removed the monthly budget of API key ${keyName(keyId)}.`,
+      );
       submit.focus();
     } catch (err) {
       const f = failure(err);
-      if (f.status === 404) renderBudget(undefined);
-      else if (f.status === 403) fail(adminOnly(f, "remove the budget"));
+      if (f.status === 404) {
+        remember(keyId, undefined);
+        renderBudget();
+      } else if (f.status === 403) fail(adminOnly(f, "remove the budget"));
       else if (f.status !== 401) fail(f, errorBox);
     } finally {
       busy(remove, false, "Remove budget");
@@ -218,12 +279,16 @@ export function usageSection({ api, call }: { api: BrainApi; call: Call }) {
     $("usage-range").textContent = "Loading usage…";
     $("budget-state").textContent = "Loading the budget…";
     $("budget-meter").hidden = true;
+    $("budget-for-row").hidden = true;
+    budgets = [];
+    keyNames = new Map();
     form.hidden = true;
     for (const id of ["usage-by-model", "usage-by-key"])
       must($(id).querySelector("tbody"), "tbody").replaceChildren(messageRow(COLUMNS, "loading", "Loading…"));
   }
 
   fieldForm(form, setBudget);
+  budgetFor.addEventListener("change", () => renderBudget());
   remove.addEventListener("click", () => void removeBudget());
 
   return { load, reset };

@@ -246,6 +246,11 @@ export function createBrainApi(opts: BrainApiOptions) {
         usage.budgets.tenant.$put({ json: { monthly_limit_usd: monthlyLimitUsd } }),
       /** Removes the tenant's monthly budget (admins only); `not_found` when none is set. */
       removeTenantBudget: () => usage.budgets.tenant.$delete(),
+      /** Sets a tenant API key's monthly budget (admins only); calls made with the key are refused (402) once it is spent. */
+      setApiKeyBudget: (id: string, monthlyLimitUsd: string) =>
+        usage.budgets["api-keys"][":id"].$put({ param: { id }, json: { monthly_limit_usd: monthlyLimitUsd } }),
+      /** Removes a tenant API key's monthly budget (admins only); `not_found` when none is set. */
+      removeApiKeyBudget: (id: string) => usage.budgets["api-keys"][":id"].$delete({ param: { id } }),
     },
     /** Agents: `agents.$get()`, `agents.$post({ json })`, `agents[":agent_id"].$patch({ param, json })`… (unwrapped). */
     agents: section("agents"),

@@ -2,7 +2,7 @@
  * The BYOK page's Usage panel in a real browser, against the local stack: real /v1 calls
  * (one signed in, two with a tenant API key) become this month's usage by model and by
  * key, shown with the API's exact costs; an admin sets, exceeds and removes the monthly
- * budget; a member sees only their own calls and the page read-only from the start.
+ * budget, the workspace's and an API key's; a member sees only their own calls and the page read-only from the start.
  * Steps share one page and run in order.
  */
 import type { Page } from "playwright-core";
@@ -159,6 +159,35 @@ describe.skipIf(chromiumMissing)("BYOK page: usage and budget in chromium", () =
     expect((await chat(apiKey.key)).status).toBe(200);
   });
 
+  it("an API key's own budget: chosen in 'Budget of', set, exceeded for that key only, removed", async () => {
+    const keyId = (await api.apiKeys.list()).items.find((k) => k.name === "Batch job")!.id;
+    const budgetOf = budget().getByLabel("Budget of");
+    await budgetOf.selectOption({ label: `API key Batch job (${apiKey.hint})` });
+    await budget().getByText("No monthly budget for this key", { exact: false }).waitFor();
+    await budget().getByLabel("Monthly limit (USD)").fill("0");
+    await budget().getByRole("button", { name: "Set budget" }).click();
+    await notice().getByText(`Set the monthly budget of API key Batch job (${apiKey.hint}) to $0.00.`).waitFor();
+    expect((await api.usage.budgets()).budgets).toEqual([
+      expect.objectContaining({ scope: "api_key", api_key_id: keyId, monthly_limit_usd: "0", exceeded: true }),
+    ]);
+    await budget().getByText("Exceeded: provider calls are refused").waitFor();
+    expect(await budget().locator("#budget-state").textContent()).toContain("spent with this key");
+    // The key's calls are refused; signed-in calls are not (the workspace has no budget).
+    expect((await chat(apiKey.key)).status).toBe(402);
+    const token = (await page.evaluate(() => sessionStorage.getItem("brain.byok.token")))!;
+    expect((await chat(token)).status).toBe(200);
+    // The workspace's own budget is still unset, shown when chosen again.
+    await budgetOf.selectOption({ label: "the whole workspace" });
+    await budget().getByText("No monthly budget: provider calls are not limited by spend.").waitFor();
+    await screenshot(page, "usage-04-key-budget");
+
+    await budgetOf.selectOption({ value: keyId });
+    await budget().getByRole("button", { name: "Remove budget" }).click();
+    await notice().getByText(`Removed the monthly budget of API key Batch job (${apiKey.hint}).`).waitFor();
+    expect((await api.usage.budgets()).budgets).toEqual([]);
+    expect((await chat(apiKey.key)).status).toBe(200);
+  });
+
   it("a member sees only their own calls, no budget, and the page read-only from the start", async () => {
     const member = await world.browser.context.newPage();
     const errors = collectPageErrors(member);
@@ -170,6 +199,7 @@ describe.skipIf(chromiumMissing)("BYOK page: usage and budget in chromium", () =
     expect(await totalsOf(member)).toEqual({ Requests: "0", Tokens: "0", Cost: "$0.00" });
     expect(await member.locator("#budget-state").textContent()).toBe("The workspace's budget is shown to admins.");
     expect(await member.locator("#budget-form").isHidden()).toBe(true);
+    expect(await member.locator("#budget-for-row").isHidden()).toBe(true);
     // Read-only before trying anything: the changes the page offers are off.
     expect(await member.locator("#connectors-readonly").isVisible()).toBe(true);
     expect(await member.locator("#apikeys-readonly").isVisible()).toBe(true);
@@ -177,7 +207,7 @@ describe.skipIf(chromiumMissing)("BYOK page: usage and budget in chromium", () =
     expect(await member.getByRole("button", { name: "Connect WordPress" }).isDisabled()).toBe(true);
     expect(await member.getByRole("button", { name: `Revoke API key Batch job` }).isDisabled()).toBe(true);
     expect(await member.locator("#error").textContent()).toBe("");
-    await screenshot(member, "usage-04-member");
+    await screenshot(member, "usage-05-member");
     expect(errors.filter((e) => !e.includes("Failed to load resource"))).toEqual([]);
     await member.close();
   });

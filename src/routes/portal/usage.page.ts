@@ -2,8 +2,8 @@ import { html } from "hono/html";
 
 /**
  * The BYOK page's Usage panel (its script is web/usage.ts): this month's `GET /usage` by model
- * and by API key, and the tenant's monthly budget with its spend (`/usage/budgets`; set and
- * removed by admins). Members see their own calls only, as the API answers them.
+ * and by API key, and the monthly budgets with their spend (`/usage/budgets`): the tenant's and
+ * each API key's, chosen in "Budget of", set and removed by admins. Members see their own calls only, as the API answers them.
  */
 
 /** A usage table: what its groups are, and the same figures for each. */
@@ -28,7 +28,11 @@ export const usageSection = html`
 </section>
 <section class="card" aria-labelledby="budget-title" id="budget">
   <h2 id="budget-title" tabindex="-1">Monthly budget</h2>
-  <p id="budget-state">Loading the budget…</p>
+  <p class="field" id="budget-for-row" hidden>
+    <label for="budget-for">Budget of</label>
+    <select id="budget-for"><option value="">the whole workspace</option></select>
+  </p>
+  <p id="budget-state" aria-live="polite">Loading the budget…</p>
   <meter id="budget-meter" min="0" max="1" low="0.8" high="0.95" optimum="0" aria-labelledby="budget-state" hidden></meter>
   <form id="budget-form" autocomplete="off" novalidate hidden>
     <label for="budget-limit">Monthly limit (USD)</label>
