@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { addDocument, anthropicKey, createAgent, openaiKey, storeKey } from "./support/knowledge";
 import { auditRows } from "./support/stack";
-import { callStream, openStream } from "./support/stream";
+import { callStream, openStream, readThenLeave } from "./support/stream";
 import { newTenant } from "./support/tokens";
 import { call } from "./support/worker";
 
@@ -66,15 +66,7 @@ describe("chat: provider keys", () => {
       { tenant },
     );
     expect(res.status).toBe(200);
-    const reader = res.body!.getReader();
-    const decoder = new TextDecoder();
-    let text = "";
-    while (!text.includes("event: delta")) {
-      const { done, value } = await reader.read();
-      if (done) throw new Error("the stream ended before its first delta");
-      text += decoder.decode(value, { stream: true });
-    }
-    await reader.cancel();
+    await readThenLeave(res, /event: delta/);
     await settled();
     const uses = (await auditRows(tenant)).filter((row) => row.action === "key.use");
     expect(uses).toHaveLength(1);

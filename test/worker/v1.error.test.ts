@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { anthropicKey, openaiKey, storeKey } from "./support/knowledge";
 import { auditRows, llmCalls, sha256Hex } from "./support/stack";
-import { openStream } from "./support/stream";
+import { openStream, readThenLeave } from "./support/stream";
 import { newTenant } from "./support/tokens";
 import { call } from "./support/worker";
 
@@ -129,15 +129,7 @@ describe("/v1 errors are OpenAI-shaped", () => {
       member(tenant),
     );
     expect(res.status).toBe(200);
-    const reader = res.body!.getReader();
-    const decoder = new TextDecoder();
-    let text = "";
-    while (!/"content":"[^"]/.test(text)) {
-      const { done, value } = await reader.read();
-      if (done) throw new Error("the stream ended before its first token");
-      text += decoder.decode(value, { stream: true });
-    }
-    await reader.cancel();
+    await readThenLeave(res, /"content":"[^"]/);
     await settled();
     const uses = (await auditRows(tenant)).filter((row) => row.action === "key.use");
     expect(uses).toHaveLength(1);

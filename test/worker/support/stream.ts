@@ -71,6 +71,19 @@ export async function openStream(
   };
 }
 
+/** Reads a streamed body until `seen` matches what arrived, then cancels it: a client that walks away mid-answer. */
+export async function readThenLeave(res: Response, seen: RegExp): Promise<void> {
+  const reader = res.body!.getReader();
+  const decoder = new TextDecoder();
+  let text = "";
+  while (!seen.test(text)) {
+    const { done, value } = await reader.read();
+    if (done) throw new Error(`the stream ended before ${seen}`);
+    text += decoder.decode(value, { stream: true });
+  }
+  await reader.cancel();
+}
+
 /** Parses `event:`/`data:` blocks; data is JSON. */
 export function parseSse(text: string): Array<{ event: string; data: any }> {
   return text
