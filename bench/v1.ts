@@ -219,14 +219,13 @@ export async function benchV1(
     // shares with the bench's client and the provider stand-in, and the audit rows the gateway writes
     // (through the queue, off its path) would otherwise stall every target's timing in bursts.
     const neonPort = await freePort();
-    servers.push(
-      await startNode(
-        "Neon stand-in",
-        ["--import", "tsx", join(root, "local-stack/neon-http/main.ts"), "--port", String(neonPort)],
-        {},
-        neonPort,
-      ),
+    const neonServer = await startNode(
+      "Neon stand-in",
+      ["--import", "tsx", join(root, "local-stack/neon-http/main.ts"), "--port", String(neonPort)],
+      {},
+      neonPort,
     );
+    servers.push(neonServer);
     const neonUrl = `http://127.0.0.1:${neonPort}/sql`;
     const previousEndpoint = neonConfig.fetchEndpoint;
     await migrateDatabase({ databaseUrl: DEV.databaseUrl, fetchEndpoint: neonUrl });
@@ -507,13 +506,13 @@ export async function benchV1(
     const cpuSplit = new Map<Name, { workerd: number; neon: number; bench: number; n: number }>();
     for (const n of ["bare", "gatewayNoLimiter", "bare", "gatewayNoLimiter"] as Name[]) {
       await chainSettled(); // the database idle first: no earlier call's audit rows still being written
-      const [w0, d0, b0] = [workerdCpuNs(), processCpuNs(servers[0]!.pid), process.cpuUsage()];
+      const [w0, d0, b0] = [workerdCpuNs(), processCpuNs(neonServer.pid), process.cpuUsage()];
       await concurrent(target(n), o.concurrentRequests, 10);
       await chainSettled(); // this block's audit rows written (the consumer's batches wait up to 1 s)
       const b = process.cpuUsage(b0);
       const acc = cpuSplit.get(n) ?? { workerd: 0, neon: 0, bench: 0, n: 0 };
       acc.workerd += (workerdCpuNs() - w0) / 1000;
-      acc.neon += (processCpuNs(servers[0]!.pid) - d0) / 1000;
+      acc.neon += (processCpuNs(neonServer.pid) - d0) / 1000;
       acc.bench += b.user + b.system;
       acc.n += o.concurrentRequests;
       cpuSplit.set(n, acc);

@@ -62,6 +62,7 @@ export function usageSection({ api, call }: { api: BrainApi; call: Call }) {
 
   /** The API key the budget card is about; null: the whole workspace. */
   const chosenKey = () => budgetFor.value || null;
+  /** A key's name and hint (the key list's first 100 keys; others by id). */
   const keyName = (id: string) => {
     const k = keyNames.get(id);
     return k ? `${k.name} (${k.key_hint})` : id;
@@ -75,9 +76,9 @@ export function usageSection({ api, call }: { api: BrainApi; call: Call }) {
   }
 
   /** "Budget of": the workspace, then every key still usable and every key with a budget. */
-  function fillBudgetFor(keys: ApiKeyInfo[]) {
+  function fillBudgetFor() {
     const previous = budgetFor.value;
-    const ids = new Set(keys.filter((k) => k.status === "active").map((k) => k.id));
+    const ids = new Set([...keyNames.values()].filter((k) => k.status === "active").map((k) => k.id));
     for (const b of budgets) if (b.api_key_id) ids.add(b.api_key_id);
     budgetFor.replaceChildren(
       el("option", { value: "", textContent: "the whole workspace" }),
@@ -124,14 +125,8 @@ export function usageSection({ api, call }: { api: BrainApi; call: Call }) {
       `${day(r.from)} – ${day(r.to)} (UTC days). Prices as of ${day(r.prices_as_of)}; a call keeps the cost of its day.`;
   }
 
-  /** A key's name and hint for its group (the list's first 100 keys; others by id). */
-  function keyLabel(keys: Map<string, ApiKeyInfo>) {
-    return (id: string | null) => {
-      if (id === null) return "Signed-in users (no API key)";
-      const k = keys.get(id);
-      return k ? `${k.name} (${k.key_hint})` : id;
-    };
-  }
+  /** A key group's label: the key's name and hint, or the calls made signed in. */
+  const keyLabel = (id: string | null) => (id === null ? "Signed-in users (no API key)" : keyName(id));
 
   /** Shows the budget of the key chosen in "Budget of" (or the workspace's). */
   function renderBudget() {
@@ -168,12 +163,12 @@ export function usageSection({ api, call }: { api: BrainApi; call: Call }) {
     limit.value = money(b.monthly_limit_usd).slice(1);
   }
 
-  async function loadBudget(mine: number, keys: ApiKeyInfo[]) {
+  async function loadBudget(mine: number) {
     try {
       const list = await call(() => api.usage.budgets());
       if (mine !== session) return;
       budgets = list.budgets;
-      fillBudgetFor(keys);
+      fillBudgetFor();
       renderBudget();
     } catch (err) {
       if (mine !== session) return;
@@ -198,7 +193,7 @@ export function usageSection({ api, call }: { api: BrainApi; call: Call }) {
       totals(byModel);
       rows("usage-by-model", byModel, (model) => model ?? "—");
       keyNames = new Map(keys.items.map((k) => [k.id, k]));
-      rows("usage-by-key", byKey, keyLabel(keyNames));
+      rows("usage-by-key", byKey, keyLabel);
       if (byModel.scope === "user") {
         // A member: the API showed their own calls. Budgets and every change on the page are the admins'.
         $("usage-scope").hidden = false;
@@ -206,7 +201,7 @@ export function usageSection({ api, call }: { api: BrainApi; call: Call }) {
         becomeReadOnly();
         return;
       }
-      await loadBudget(mine, keys.items);
+      await loadBudget(mine);
     } catch (err) {
       if (mine !== session) return;
       $("usage-range").textContent = "Usage could not be loaded.";
@@ -232,7 +227,7 @@ export function usageSection({ api, call }: { api: BrainApi; call: Call }) {
         keyId === null ? api.usage.setTenantBudget(value) : api.usage.setApiKeyBudget(keyId, value),
       );
       remember(keyId, b);
-      if (keyId !== null) fillBudgetFor([...keyNames.values()]);
+      if (keyId !== null) fillBudgetFor();
       renderBudget();
       say(
         `Set the monthly budget${keyId === null ? "" : ` of API key ${keyName(keyId)}`} to ${money(b.monthly_limit_usd)}.`,
@@ -251,7 +246,7 @@ export function usageSection({ api, call }: { api: BrainApi; call: Call }) {
     try {
       await call(() => (keyId === null ? api.usage.removeTenantBudget() : api.usage.removeApiKeyBudget(keyId)));
       remember(keyId, undefined);
-      if (keyId !== null) fillBudgetFor([...keyNames.values()]);
+      if (keyId !== null) fillBudgetFor();
       renderBudget();
       say(
         keyId === null

@@ -3,7 +3,8 @@ import { html } from "hono/html";
 /**
  * The BYOK page's Usage panel (its script is web/usage.ts): this month's `GET /usage` by model
  * and by API key, and the monthly budgets with their spend (`/usage/budgets`): the tenant's and
- * each API key's, chosen in "Budget of", set and removed by admins. Members see their own calls only, as the API answers them.
+ * each API key's, chosen in "Budget of", set and removed by admins. Members see their own calls
+ * only, as the API answers them.
  */
 
 /** A usage table: what its groups are, and the same figures for each. */
