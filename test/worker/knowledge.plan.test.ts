@@ -39,13 +39,19 @@ async function seed(tenant: string, docs: number[][]): Promise<string[]> {
 describe("knowledge search: exact scan for small scopes, HNSW for large ones", () => {
   it(`steers a scope above the threshold (${EXACT_SCAN_MAX} chunks in production) onto the HNSW index, with the same top k`, async () => {
     const tenant = newTenant();
-    const docs = vectors(40, 7);
+    const query = vectors(1, 99)[0]!;
+    // Chunks at graded distances from the query (random 1536-dim vectors are all about equally far
+    // from it, a tie that makes any approximate index's top 5 a matter of graph luck).
+    const docs = vectors(40, 7).map((noise, i) => {
+      const v = query.map((x, d) => x * (1 - i / 40) + noise[d]! * (0.3 + i / 40));
+      const norm = Math.hypot(...v);
+      return v.map((x) => Number((x / norm).toFixed(6)));
+    });
     const ids = await seed(tenant, docs);
     const client = sql();
     const store = new KnowledgeStore(drizzle({ client, schema }), tenant, 10);
     expect(await store.scopeSize({ kind: "tenant" })).toBe(11); // counted only up to threshold + 1
 
-    const query = vectors(1, 99)[0]!;
     const q = new PgDialect().sqlToQuery(store.searchQuery(query, "", { kind: "tenant" }, 5));
     const plan = async (size: number) => {
       const results = await client.transaction([
