@@ -77,14 +77,22 @@ export function recordChat(
   extra: Record<string, unknown>,
   answeredBy?: string,
 ) {
+  // A deployment's call is recorded under the deployment it went to; the agent's llm_model beside it.
+  const { deployment } = chat.provider;
   recordKeyUse(deps.audit, deps.tenant, {
     key: chat.key,
     purpose: "chat",
-    model: chat.request.model,
+    model: deployment ?? chat.request.model,
     usage,
     answeredBy,
     outcome,
-    extra: { ...chat.auditDetails, agent_id: chat.agent.agent_id, sources: chat.sources.map((s) => s.ref), ...extra },
+    extra: {
+      ...chat.auditDetails,
+      agent_id: chat.agent.agent_id,
+      ...(deployment === undefined ? {} : { llm_model: chat.request.model }),
+      sources: chat.sources.map((s) => s.ref),
+      ...extra,
+    },
   });
 }
 

@@ -104,7 +104,7 @@ export function azureCredential(
 /** Azure OpenAI chat (streamed or not) and embeddings, through the tenant's resource and deployment. */
 export class AzureOpenAIClient extends OpenAIClient {
   override readonly name = "azure-openai" as const;
-  private readonly deployment: string;
+  readonly deployment: string;
   private readonly apiVersion: string;
 
   constructor(transport: ProviderTransport, credential: AzureCredential) {

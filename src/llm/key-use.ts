@@ -2,6 +2,7 @@ import type { AuditLog, AuditOutcome } from "../audit/audit-log";
 import { ApiError } from "../errors/problem";
 import type { Principal } from "../middleware/auth";
 import type { ProviderId } from "./catalog";
+import { recordedModel } from "./models";
 import type { StoredCredential } from "./providers";
 import type { Config } from "../config";
 import type { Tenant } from "../tenant";
@@ -87,6 +88,7 @@ export function recordKeyUse(
   use: {
     key: Pick<TenantKey, "provider" | "version">;
     purpose: "embedding" | "retrieval" | "chat";
+    /** The model asked for; for a provider that serves deployments, the deployment called (`recordedModel`). */
     model: string;
     usage: Usage | null;
     /** The model the provider's answer named (a deployment's call is priced by it: `pricedModel`). */
@@ -110,7 +112,7 @@ export function recordKeyUse(
     details: {
       vault_version: use.key.version,
       purpose: use.purpose,
-      model: use.model,
+      model: recordedModel(use.key.provider, use.model),
       ...priced.details,
       ...(use.usage ? { usage: usageDetails(use.usage, cost) } : {}),
       ...use.extra,

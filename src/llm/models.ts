@@ -108,6 +108,18 @@ export function deploymentOf(model: string): { provider: ProviderId; deployment:
  */
 export const servesDeployments = (provider: ProviderId): boolean => FAMILIES[provider].deployments === true;
 
+/**
+ * The name a call is recorded under on its key.use row, and so grouped under in `GET /usage`: the
+ * model for most providers; for one that serves deployments, the deployment's /v1 address
+ * (`azure-openai/chat-prod`), so a deployment never shares a row with another provider's model
+ * of the same name (a deployment called `gpt-4o-mini` is not OpenAI's gpt-4o-mini).
+ */
+export function recordedModel(provider: ProviderId, modelOrDeployment: string): string {
+  return servesDeployments(provider) && !deploymentOf(modelOrDeployment)
+    ? `${provider}/${modelOrDeployment}`
+    : modelOrDeployment;
+}
+
 /** Why `model` cannot be used with `provider`, or null. Catches the common paste of a model into the wrong provider. */
 export function modelProviderProblem(provider: ProviderId, model: string): string | null {
   const addressed = deploymentOf(model);

@@ -60,6 +60,8 @@ export interface KeyCheck {
 /** A provider's chat API, bound to one tenant's key. */
 export interface ChatProvider {
   readonly name: ProviderId;
+  /** The deployment every chat goes to, for a provider that serves deployments (Azure OpenAI): its calls are recorded under it. */
+  readonly deployment?: string;
   /**
    * Checks the key with the provider: one authenticated call that costs no tokens (e.g. listing
    * models), under the transport's timeout. Never throws for the provider's answer; a client for a

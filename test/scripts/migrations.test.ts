@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { neon, neonConfig } from "@neondatabase/serverless";
+import { type AuditRecord, canonicalText } from "../../src/audit/chain";
 import * as schema from "../../src/db/schema";
 import { startNeonHttp, type NeonHttpServer } from "../../local-stack/neon-http/server";
 import { migrateDatabase } from "../../scripts/migrate";
@@ -87,6 +88,61 @@ describe("schema and migrations", () => {
         [tenant],
       );
       expect(new Date(after!.updated_at).getTime()).toBeGreaterThan(new Date(row!.updated_at).getTime() + 3_600_000);
+    });
+
+    it("0019 re-groups the usage of Azure rows that named a bare model apart from OpenAI's model of that name; twice: the same", async () => {
+      const sql = neon(DB_URL);
+      const tenant = crypto.randomUUID();
+      const use = (provider: string, model: string, cost: string): AuditRecord => ({
+        id: crypto.randomUUID(),
+        tenant_id: tenant,
+        user_id: "u-1",
+        action: "key.use",
+        resource_type: "api_key",
+        resource_id: provider,
+        outcome: "success",
+        request_id: null,
+        ip_address: null,
+        user_agent: null,
+        details: { purpose: "chat", model, usage: { prompt: 10, completion: 5, total: 15, cost_usd: cost } },
+        created_at: "2026-11-30T12:00:00.000Z",
+      });
+      // As rows stored before 0019 name them: an Azure agent's llm_model, bare; a /v1 call's deployment address.
+      const rows = [
+        use("openai", "gpt-4o-mini", "0.000004500"),
+        use("azure-openai", "gpt-4o-mini", "0.0001"),
+        use("azure-openai", "azure-openai/gpt-4o-mini", "0.0002"),
+        use("azure-openai", "text-embedding-3-small", "0.00001"),
+      ];
+      await sql.query(`SELECT audit_append($1::jsonb)`, [JSON.stringify(rows.map(canonicalText))]);
+      const groups = async () =>
+        Object.fromEntries(
+          (
+            await sql.query(
+              `SELECT model, requests::int, cost_usd::text FROM usage_daily WHERE tenant_id = $1 ORDER BY model`,
+              [tenant],
+            )
+          ).map((g) => [g.model, [g.requests, g.cost_usd]]),
+        );
+      expect(await groups()).toEqual({
+        "azure-openai/gpt-4o-mini": [1, "0.000200000"],
+        "gpt-4o-mini": [2, "0.000104500"],
+        "text-embedding-3-small": [1, "0.000010000"],
+      });
+
+      const statements = readFileSync("migrations/0019_usage_deployment_address.sql", "utf8")
+        .split("--> statement-breakpoint")
+        .map((q) => q.trim())
+        .filter(Boolean);
+      const regrouped = {
+        "azure-openai/gpt-4o-mini": [2, "0.000300000"],
+        "azure-openai/text-embedding-3-small": [1, "0.000010000"],
+        "gpt-4o-mini": [1, "0.000004500"],
+      };
+      for (let run = 0; run < 2; run++) {
+        await sql.transaction(statements.map((q) => sql.query(q)));
+        expect(await groups()).toEqual(regrouped);
+      }
     });
 
     it("enforces one record per tenant and service", async () => {

@@ -115,7 +115,14 @@ describe("azure-openai: a credential that is not one string", () => {
       {
         resource_id: "azure-openai",
         outcome: "success",
-        details: { purpose: "chat", model: "gpt-4o", vault_version: 1, usage: { completion: expect.any(Number) } },
+        // Recorded under the deployment it went to, the agent's llm_model beside it.
+        details: {
+          purpose: "chat",
+          model: "azure-openai/chat-prod",
+          llm_model: "gpt-4o",
+          vault_version: 1,
+          usage: { completion: expect.any(Number) },
+        },
       },
     ]);
     expect(JSON.stringify(uses)).not.toContain(key);

@@ -86,7 +86,7 @@ describe("knowledge settings: the embedding provider", () => {
       expect(u).toMatchObject({
         resource_id: "azure-openai",
         outcome: "success",
-        details: { model: "text-embedding-3-small", priced_model: "text-embedding-3-small" },
+        details: { model: "azure-openai/text-embedding-3-small", priced_model: "text-embedding-3-small" },
       });
     }
     expect(JSON.stringify(await auditRows(tenant))).not.toContain(key);

@@ -56,11 +56,14 @@ describe("Azure OpenAI calls are priced by the model Azure says answered", () =>
     expect(byModel.json.totals.unpriced_requests).toBe(0);
   });
 
-  it("an agent on Azure is priced by the deployment's model, not its llm_model; JSON and streamed", async () => {
+  it("an agent on Azure is priced by the deployment's model, not its llm_model, and recorded under the deployment; JSON and streamed", async () => {
     const tenant = newTenant();
     // chat-prod runs gpt-4o; the agent claims gpt-4o-mini, which must not decide the price.
     await storeKey(tenant, "azure-openai", azureKey("usageAzureAgent"), azureFields({ deployment: "chat-prod" }));
     await createAgent(tenant, { agent_id: "azure-bot", llm_provider: "azure-openai", llm_model: "gpt-4o-mini" });
+    // The same tenant's OpenAI agent on OpenAI's gpt-4o-mini: a usage group of its own.
+    await storeKey(tenant, "openai", openaiKey("usageAzureAgentOpenai"));
+    await createAgent(tenant, { agent_id: "openai-bot", llm_provider: "openai", llm_model: "gpt-4o-mini" });
     const r = await call("POST", "/agents/azure-bot/chat", { as: { tenant }, body: ask("Where is the manual?") });
     expect(r.status).toBe(200);
     const s = await callStream("/agents/azure-bot/chat", { ...ask("Stream it"), stream: true }, { tenant });
@@ -72,12 +75,22 @@ describe("Azure OpenAI calls are priced by the model Azure says answered", () =>
     );
     expect(v1.status).toBe(200);
     const uses = await keyUses(tenant);
-    expect(uses.map((u) => [u.details.model, u.details.priced_model, u.details.stream])).toEqual([
-      ["gpt-4o-mini", "gpt-4o-2024-11-20", false],
-      ["gpt-4o-mini", "gpt-4o-2024-11-20", true],
-      ["gpt-4o-mini", "gpt-4o-2024-11-20", true],
+    expect(uses.map((u) => [u.details.model, u.details.llm_model, u.details.priced_model, u.details.stream])).toEqual([
+      ["azure-openai/chat-prod", "gpt-4o-mini", "gpt-4o-2024-11-20", false],
+      ["azure-openai/chat-prod", "gpt-4o-mini", "gpt-4o-2024-11-20", true],
+      ["azure-openai/chat-prod", "gpt-4o-mini", "gpt-4o-2024-11-20", true],
     ]);
     for (const use of uses) expectPriced(use, "gpt-4o");
+
+    // By model, the deployment's calls stay apart from OpenAI's gpt-4o-mini (its row names no llm_model).
+    const onOpenai = await call("POST", "/agents/openai-bot/chat", { as: { tenant }, body: ask("On OpenAI") });
+    expect(onOpenai.status).toBe(200);
+    const openaiUse = (await keyUses(tenant)).at(-1)!;
+    expect(openaiUse.details).toMatchObject({ model: "gpt-4o-mini", agent_id: "openai-bot" });
+    expect(openaiUse.details).not.toHaveProperty("llm_model");
+    const byModel = await call("GET", "/usage?group_by=model", { as: { tenant } });
+    const groups = Object.fromEntries(byModel.json.groups.map((g: any) => [g.key, g.requests]));
+    expect(groups).toEqual({ "azure-openai/chat-prod": 3, "gpt-4o-mini": 1 });
   });
 
   it("a budget is charged for Azure usage: spent is the rows' cost, and a spent budget refuses the next call", async () => {
