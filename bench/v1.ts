@@ -689,6 +689,27 @@ export async function benchV1(
         });
     }
 
+    // ── the harness's own floor: what one proxy hop adds to the first token as the provider's wait grows,
+    // with no gateway involved (a bare proxy Worker on workerd, a bare Node proxy): the wait the processes
+    // sleep through, not the proxying, sets it on this machine.
+    rows.push(
+      section("7e. the floor: a bare proxy's time to first token over direct, by the provider's first-token wait"),
+    );
+    try {
+      for (const firstTokenMs of [0, 30, prod.llmFirstTokenMs]) {
+        stack.setLatency({ ...loopback, llmFirstTokenMs: firstTokenMs });
+        const f = await ttftRounds(
+          { direct: streamTargets.direct!, bare: streamTargets.bare!, nodeBare: streamTargets.nodeBare! },
+          Math.max(10, Math.round(o.ttftRounds / (firstTokenMs >= 100 ? 4 : 1))),
+          3,
+        );
+        rows.push(addedRow(`first token after ${firstTokenMs} ms: bare proxy Worker`, f.bare!, f.direct!));
+        rows.push(addedRow(`first token after ${firstTokenMs} ms: bare Node proxy`, f.nodeBare!, f.direct!));
+      }
+    } finally {
+      stack.setLatency(loopback);
+    }
+
     notes.push(
       "section 7: throughput is the whole machine's (2 cores): the gateway's calls also cost the database's CPU (the Neon stand-in, PGlite, appending the audit rows: Neon's CPU in production, not the Worker's) and Miniflare's local queue broker; the 'CPU per c=10 call' rows split it by process",
       "section 7: the gateway runs as deployed (rate-limit binding, audit queue); the row without the rate-limit binding shows what Miniflare's local simulation of that binding costs (Cloudflare's is an in-colo counter)",
@@ -696,6 +717,7 @@ export async function benchV1(
       `section 7: "added" = a gateway's median (p95) minus its own floor's from the same run: the gateway over the bare proxy Worker (both workerd), Portkey over the bare Node proxy (both Node ${process.version}, own processes); aims compare the added figures, so runtime and machine load cancel out`,
       "section 7: Portkey runs as its README says (npx @portkey-ai/gateway = build/start-server.js), --headless, NODE_ENV=production, stdout discarded; bench/portkey-fetch.mjs only lets its streams work (Portkey-AI/gateway#1389/#1550: TypeError: immutable on streamed answers); warmed up like the others; provider openai with x-portkey-custom-host = the same stand-in",
       `section 7: reference — ${PORTKEY_WORKERS_REFERENCE}`,
+      "section 7e: no gateway runs here; the provider stand-in answers the direct call in the bench's own process (no hop), a proxy adds two process hops, and after a long wait each wakes a sleeping process: the ≤ 1 ms and ≤ 2 ms TTFT aims sit below what these rows show any proxy adds on this machine",
       "section 7c: a hot isolate answers from its cache (the tenant's key, its budgets) and refreshes them through waitUntil past half their time, so Vault (40 ms away) and Neon (5 ms) are never on the hot path; the audit rows go through the queue, off the path",
     );
     return { rows, notes };
