@@ -1,7 +1,7 @@
 /**
  * The connector edit dialog (HTML: `connectorEditDialog` in src/routes/portal/connectors.page.ts):
- * rename, schedule, agent scope and new credentials, sent as one `PATCH /connectors/:id` with
- * only what changed. Credentials are write-only: the dialog shows the stored ones' hints, its
+ * rename, source (address, content types), schedule, agent scope and new credentials, sent as one
+ * `PATCH /connectors/:id` with only what changed. Credentials are write-only: the dialog shows the stored ones' hints, its
  * fields start empty, are cleared once sent (whatever the outcome) and when the dialog closes.
  * A refusal is shown on the line of the field it names (`errors[].path`, the agent for an
  * unknown agent, the credentials for the service's own refusal).
@@ -23,6 +23,46 @@ import {
 } from "./ui";
 
 type Call = <T>(request: () => Promise<T>) => Promise<T>;
+
+/**
+ * The values of the enabled named controls under `root`, each where its name says (`name`,
+ * `settings.site_url`, `credentials.username`…): checkboxes of one name as the list of those
+ * checked, an address (`data-url`) with https added when it has no scheme, a `data-number` as a
+ * number (empty: null); empty credentials are left out, secrets taken as typed (never trimmed).
+ */
+export function connectorFields(root: ParentNode) {
+  const top: Record<string, unknown> = {};
+  const settings: Record<string, unknown> = {};
+  const credentials: Record<string, unknown> = {};
+  const groups: Record<string, Record<string, unknown>> = { settings, credentials };
+  for (const control of root.querySelectorAll<HTMLInputElement | HTMLSelectElement>("input[name], select[name]")) {
+    if (control.disabled) continue;
+    const [first, field] = control.name.split(".", 2) as [string, string | undefined];
+    const target = field ? groups[first] : top;
+    const key = field ?? first;
+    if (!target) continue;
+    if (control instanceof HTMLInputElement && control.type === "checkbox") {
+      const list = (target[key] as string[] | undefined) ?? [];
+      if (control.checked) list.push(control.value);
+      target[key] = list;
+      continue;
+    }
+    let value: unknown = control.value.trim();
+    if (control.dataset.secret !== undefined) value = control.value;
+    if (control.dataset.url !== undefined && value && !/^[a-z][a-z0-9+.-]*:\/\//i.test(String(value)))
+      value = `https://${value}`;
+    if (control.dataset.number !== undefined) value = value === "" ? null : Number(value);
+    if (value === "" && target === credentials) continue;
+    target[key] = value;
+  }
+  return { top, settings, credentials };
+}
+
+/** Whether two settings values differ (lists as sets: the order checkboxes give is not a change). */
+function differs(a: unknown, b: unknown) {
+  const norm = (v: unknown) => JSON.stringify(Array.isArray(v) ? [...v].sort() : (v ?? null));
+  return norm(a) !== norm(b);
+}
 
 /** A schedule in words ("Manual only", "Daily", "Every 15 min"…). */
 export function scheduleText(minutes: number | null) {
@@ -52,12 +92,26 @@ export function connectorEditor({ api, call, labelOf, saved, forbidden }: Connec
   const submit = must(form.querySelector<HTMLButtonElement>("button[type=submit]"), "save button");
   const errorBox = must(form.querySelector<HTMLElement>(".field-error"), ".field-error");
   const groups = [...form.querySelectorAll<HTMLFieldSetElement>("fieldset[data-rotate]")];
+  const sources = [...form.querySelectorAll<HTMLFieldSetElement>("fieldset[data-settings]")];
   const secrets = () => form.querySelectorAll<HTMLInputElement>("input[data-secret]");
   let editing: ConnectorInfo | null = null;
   let opener: HTMLElement | null = null;
 
   /** The credential group of the connector's type: the only one shown and enabled. */
   const group = () => groups.find((g) => !g.hidden);
+  /** The settings group of the connector's type, likewise. */
+  const source = () => sources.find((g) => !g.hidden);
+
+  /** The settings fields filled from the connector's stored settings. */
+  function fillSettings(settings: Record<string, unknown>) {
+    for (const input of source()?.querySelectorAll<HTMLInputElement>("input[name^='settings.']") ?? []) {
+      const stored = settings[input.name.slice("settings.".length)];
+      // A setting the connector does not hold keeps the form's default (the API's default too).
+      if (stored === undefined) continue;
+      if (input.type === "checkbox") input.checked = Array.isArray(stored) && stored.includes(input.value);
+      else input.value = stored === null ? "" : String(stored);
+    }
+  }
 
   function clearSecrets() {
     for (const s of secrets()) {
@@ -118,11 +172,12 @@ export function connectorEditor({ api, call, labelOf, saved, forbidden }: Connec
     $("edit-connector-title").textContent = `Edit the ${labelOf(c.type)} “${c.name}”`;
     name.value = c.name;
     fillSchedule(c.schedule_minutes);
-    for (const g of groups) {
-      const mine = g.dataset.rotate === c.type;
+    for (const g of [...groups, ...sources]) {
+      const mine = (g.dataset.rotate ?? g.dataset.settings) === c.type;
       g.hidden = !mine;
       g.disabled = !mine;
     }
+    fillSettings(c.settings);
     const hints = Object.values(c.credentials.hints);
     must(group()?.querySelector("[data-current-credentials]") ?? null, "current credentials").textContent = hints.length
       ? `Stored: ${hints.join(" · ")} (version ${c.credentials.version}). Leave these empty to keep them.`
@@ -143,12 +198,17 @@ export function connectorEditor({ api, call, labelOf, saved, forbidden }: Connec
     if (schedule !== c.schedule_minutes) json.schedule_minutes = schedule;
     const agent = agentSelect.value || null;
     if (agent !== c.agent_id) json.agent_id = agent;
-    const credentials: Record<string, string> = {};
-    for (const input of group()?.querySelectorAll<HTMLInputElement>("input[name^='credentials.']") ?? []) {
-      const value = input.dataset.secret !== undefined ? input.value : input.value.trim();
-      if (value) credentials[input.name.slice("credentials.".length)] = value;
+    const [settingsGroup, credentialsGroup] = [source(), group()];
+    if (settingsGroup) {
+      // Only the settings that changed: the API merges them over the stored ones.
+      const { settings } = connectorFields(settingsGroup);
+      const changed = Object.entries(settings).filter(([k, v]) => differs(v, c.settings[k]));
+      if (changed.length) json.settings = Object.fromEntries(changed);
     }
-    if (Object.keys(credentials).length) json.credentials = credentials;
+    if (credentialsGroup) {
+      const { credentials } = connectorFields(credentialsGroup);
+      if (Object.keys(credentials).length) json.credentials = credentials as Record<string, string>;
+    }
     return json;
   }
 
@@ -156,6 +216,10 @@ export function connectorEditor({ api, call, labelOf, saved, forbidden }: Connec
   function summary(json: UpdateConnectorJson, after: ConnectorInfo) {
     const parts: string[] = [];
     if (json.name !== undefined) parts.push("renamed");
+    for (const [key, value] of Object.entries(json.settings ?? {}))
+      parts.push(
+        Array.isArray(value) ? `${key.replace(/_/g, " ")}: ${value.join(", ")}` : `address: ${after.settings[key]}`,
+      );
     if (json.schedule_minutes !== undefined) parts.push(`schedule: ${scheduleText(after.schedule_minutes)}`);
     if (json.agent_id !== undefined) parts.push(`agents: ${after.agent_id ?? "every agent"}`);
     if (json.credentials) parts.push(`new credentials checked and stored (version ${after.credentials.version})`);
@@ -166,8 +230,14 @@ export function connectorEditor({ api, call, labelOf, saved, forbidden }: Connec
     const c = editing;
     if (!c) return;
     clearFieldErrors(form);
-    if (!name.value.trim()) {
-      showFieldErrors(form, [{ path: "name", message: "Enter a name." }]);
+    const missing = [
+      ...(name.value.trim() ? [] : [{ path: "name", message: "Enter a name." }]),
+      ...[...(source()?.querySelectorAll<HTMLInputElement>("input[data-url]") ?? [])]
+        .filter((u) => !u.value.trim())
+        .map((u) => ({ path: u.name, message: "Enter the address." })),
+    ];
+    if (missing.length) {
+      showFieldErrors(form, missing);
       return;
     }
     const json = changes(c);
@@ -214,6 +284,11 @@ export function connectorEditor({ api, call, labelOf, saved, forbidden }: Connec
       named.push({ path: "agent_id", message: f.detail });
     if (!named.length && f.code === "connector_check_failed" && json.credentials)
       named.push({ path: "credentials", message: f.detail ?? "The service refused the credentials." });
+    // A new address alone: the stored credentials were checked there, so the refusal is the address's.
+    const address = source()?.querySelector<HTMLInputElement>("input[data-url]");
+    const moved = address && json.settings?.[address.name.slice("settings.".length)] !== undefined;
+    if (!named.length && moved && (f.code === "connector_check_failed" || f.code === "url_not_allowed"))
+      named.push({ path: address.name, message: f.detail ?? "The address was refused." });
     const left = showFieldErrors(form, named);
     if (named.length && !left.length) return;
     fail(f, errorBox);

@@ -7,7 +7,7 @@
  * Credential fields are sent once and cleared; the API returns hints only.
  */
 import type { BrainApi, ConnectorInfo, ConnectorRun, CreateConnectorJson } from "../src/client";
-import { connectorEditor, scheduleText } from "./connector-edit";
+import { connectorEditor, connectorFields, scheduleText } from "./connector-edit";
 import {
   $,
   adminOnly,
@@ -353,30 +353,7 @@ export function connectorsSection({ api, call }: { api: BrainApi; call: Call }) 
 
   /** The create body from the form: each enabled named control goes where its name says. */
   function bodyOf(form: HTMLFormElement): CreateConnectorJson {
-    const settings: Record<string, unknown> = {};
-    const credentials: Record<string, unknown> = {};
-    const top: Record<string, unknown> = {};
-    const groups: Record<string, Record<string, unknown>> = { settings, credentials };
-    for (const control of form.querySelectorAll<HTMLInputElement | HTMLSelectElement>("input[name], select[name]")) {
-      if (control.disabled) continue;
-      const [first, field] = control.name.split(".", 2) as [string, string | undefined];
-      const target = field ? groups[first] : top;
-      const key = field ?? first;
-      if (!target) continue;
-      if (control instanceof HTMLInputElement && control.type === "checkbox") {
-        const list = (target[key] as string[] | undefined) ?? [];
-        if (control.checked) list.push(control.value);
-        target[key] = list;
-        continue;
-      }
-      let value: unknown = control.value.trim();
-      if (control.dataset.secret !== undefined) value = control.value;
-      if (control.dataset.url !== undefined && value && !/^[a-z][a-z0-9+.-]*:\/\//i.test(String(value)))
-        value = `https://${value}`;
-      if (control.dataset.number !== undefined) value = value === "" ? null : Number(value);
-      if (value === "" && target === credentials) continue;
-      target[key] = value;
-    }
+    const { top, settings, credentials } = connectorFields(form);
     const type = form.dataset.connectorType!;
     const site = String(settings[types.get(type)!.urlField] ?? "");
     let name = String(top.name ?? "");

@@ -3,6 +3,7 @@
  * the Edit dialog shows the stored values and credential hints (never credentials),
  * a refusal appears on the line of the field it names, a save renames, reschedules,
  * rescopes and rotates the credentials (a new Vault version, checked with the site),
+ * moves the connector to another address (its credentials checked there) and changes its content,
  * and a member's attempt turns the section read-only.
  * Steps share one page and run in order, like a tenant admin's session.
  */
@@ -208,6 +209,66 @@ describe.skipIf(chromiumMissing)("BYOK page: editing connectors in chromium", ()
     await notice().getByText("Saved the connector “Help center”: agents: every agent.").waitFor();
     expect((await cells("Help center"))[2]).toContain("All agents");
     expect((await api.connectors.get(siteId)).agent_id).toBeNull();
+  });
+
+  it("moves a connector to another address and changes its content; refusals on the address's and content's lines", async () => {
+    const { stack } = world;
+    // A site that does not know the connector's user, and one that does.
+    const stranger = (await control(stack.wordpress.url, "sites", "POST", {
+      name: "edit-stranger",
+      posts: 1,
+      pages: 0,
+      users: { [DEV_WP_USER]: DEV_WP_APP_PASSWORD },
+    }))!.url;
+    const moved = (await control(stack.wordpress.url, "sites", "POST", {
+      name: "edit-moved",
+      posts: 3,
+      pages: 1,
+      users: { [ROTATED_USER]: ROTATED_PASSWORD },
+    }))!.url;
+    const before = await api.connectors.get(siteId);
+    await page.getByRole("button", { name: "Edit connector Help center" }).click();
+    const d = dialog();
+    const url = d.getByLabel("Site URL");
+    expect(await url.inputValue()).toBe(before.settings.site_url);
+    expect(await d.getByLabel("Posts").isChecked()).toBe(true);
+    expect(await d.getByLabel("Pages").isChecked()).toBe(true);
+
+    // No address: caught before sending.
+    await url.fill("");
+    await save();
+    await errorLine("edit-wp-site").getByText("Enter the address.").waitFor();
+    expect(await url.getAttribute("aria-invalid")).toBe("true");
+
+    // The stored credentials are checked at the new address first: refused there, on the address's line.
+    await url.fill(stranger);
+    await save();
+    await errorLine("edit-wp-site").getByText("WordPress refused", { exact: false }).waitFor();
+    expect((await api.connectors.get(siteId)).settings.site_url).toBe(before.settings.site_url);
+
+    // No content type: the API's rule, on the content's line.
+    await url.fill(moved);
+    await d.getByLabel("Posts").uncheck();
+    await d.getByLabel("Pages").uncheck();
+    await save();
+    await errorLine("edit-wp-content").locator("span").waitFor();
+    expect((await api.connectors.get(siteId)).settings).toEqual(before.settings);
+
+    await d.getByLabel("Posts").check();
+    await save();
+    await notice().getByText(`Saved the connector “Help center”: address: ${moved}; content types: posts.`).waitFor();
+    expect((await cells("Help center"))[1]).toContain(moved);
+    const stored = await api.connectors.get(siteId);
+    expect(stored.settings).toEqual({ site_url: moved, content_types: ["posts"] });
+    expect(stored.credentials.version).toBe(2);
+
+    // Reopened: the fields show what is stored now.
+    await page.getByRole("button", { name: "Edit connector Help center" }).click();
+    expect(await dialog().getByLabel("Site URL").inputValue()).toBe(moved);
+    expect(await dialog().getByLabel("Pages").isChecked()).toBe(false);
+    await page.keyboard.press("Escape");
+    await dialog().waitFor({ state: "hidden" });
+    await screenshot(page, "connectors-edit-04-moved");
   });
 
   it("rotates a Shopify token, keeping a schedule the list does not offer", async () => {

@@ -67,7 +67,7 @@ describe.skipIf(chromiumMissing)("BYOK page: connectors in chromium", () => {
       .getByLabel("Name")
       .first()
       .fill(o.name ?? "");
-    await page.getByLabel("Site URL").fill(o.url);
+    await wpForm().getByLabel("Site URL").fill(o.url);
     if (o.user !== undefined) await page.getByLabel("Username", { exact: true }).fill(o.user);
     if (o.password !== undefined) await page.getByLabel("Application password", { exact: true }).fill(o.password);
   }
@@ -94,7 +94,7 @@ describe.skipIf(chromiumMissing)("BYOK page: connectors in chromium", () => {
     await box.getByText("WordPress refused the user name or application password (HTTP 401).").waitFor();
     expect(await box.textContent()).toContain("Code: connector_check_failed");
     expect(await page.getByLabel("Application password", { exact: true }).inputValue()).toBe("");
-    expect(await page.getByLabel("Site URL").inputValue()).toBe(siteUrl);
+    expect(await wpForm().getByLabel("Site URL").inputValue()).toBe(siteUrl);
     expect(await page.getByText("No connectors yet. Add a site or shop below.").isVisible()).toBe(true);
     await screenshot(page, "connectors-01-bad-credentials");
   });
@@ -122,7 +122,7 @@ describe.skipIf(chromiumMissing)("BYOK page: connectors in chromium", () => {
     expect(lastRun).toBe("—");
     expect(documents).toBe("0");
     // The form is reset: nothing typed is left.
-    expect(await page.getByLabel("Site URL").inputValue()).toBe("");
+    expect(await wpForm().getByLabel("Site URL").inputValue()).toBe("");
     expect(await page.getByLabel("Username", { exact: true }).inputValue()).toBe("");
   });
 
@@ -175,7 +175,7 @@ describe.skipIf(chromiumMissing)("BYOK page: connectors in chromium", () => {
 
   it("connects a Shopify shop with its access token, after explaining a wrong one", async () => {
     await page.getByLabel("Name", { exact: true }).nth(1).fill("Shop");
-    await page.getByLabel("Shop address").fill(shopUrl);
+    await shopForm().getByLabel("Shop address").fill(shopUrl);
     await page.getByLabel("Admin API access token", { exact: true }).fill(WRONG_SHOP_TOKEN);
     await page.getByRole("button", { name: "Connect Shopify" }).click();
     const box = shopForm().locator(".field-error");

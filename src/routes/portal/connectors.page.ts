@@ -77,19 +77,44 @@ const footer = (label: string) => html`
   <div class="field-error" aria-live="assertive"></div>
   <button type="submit" class="primary">Connect ${label}</button>`;
 
+/** The address field (`data-url`: https is added when left out); `edit` adds its error line. */
+const address = (id: string, name: string, label: string, placeholder: string, hint: string, edit: boolean) => html`
+  <label for="${id}">${label}</label>
+  <input id="${id}" name="${name}" type="url" data-url required autocomplete="off" spellcheck="false" placeholder="${placeholder}" aria-describedby="${id}-hint${edit ? ` ${id}-error` : ""}">
+  <p class="hint" id="${id}-hint">${hint}${edit ? " Changing it checks the stored credentials there first." : ""}</p>${edit ? fieldMsg(id, name) : ""}`;
+
+/**
+ * Each type's settings fields (where its content comes from), in the add form and in the edit
+ * dialog (`edit`: ids prefixed `edit-`, each with its error line). A type added to the registry needs one.
+ */
+const SETTINGS: Record<ConnectorTypeName, (edit: boolean) => ReturnType<typeof html>> = {
+  wordpress: (edit) => {
+    const id = edit ? "edit-wp" : "wp";
+    return html`
+  ${address(`${id}-site`, "settings.site_url", "Site URL", "https://blog.example.com", "The site's address: https on a public host.", edit)}
+  <fieldset${edit ? html` aria-describedby="${id}-content-error"` : ""}>
+    <legend>Content</legend>
+    <label class="check"><input type="checkbox" name="settings.content_types" value="posts" checked> Posts</label>
+    <label class="check"><input type="checkbox" name="settings.content_types" value="pages" checked> Pages</label>
+  </fieldset>${edit ? fieldMsg(`${id}-content`, "settings.content_types") : ""}`;
+  },
+  shopify: (edit) =>
+    address(
+      edit ? "edit-shop-url" : "shop-url",
+      "settings.shop_url",
+      "Shop address",
+      "acme.myshopify.com",
+      "The shop's myshopify.com domain; https is added if you leave it out.",
+      edit,
+    ),
+};
+
 /** The add form of each connector type (a type added to the registry needs one). */
 const FORMS: Record<ConnectorTypeName, () => ReturnType<typeof html>> = {
   wordpress: () => html`
   <h3><span class="logo wordpress" aria-hidden="true">W</span>WordPress site</h3>
   ${nameField("wp", "Company blog")}
-  <label for="wp-site">Site URL</label>
-  <input id="wp-site" name="settings.site_url" type="url" data-url required autocomplete="off" spellcheck="false" placeholder="https://blog.example.com" aria-describedby="wp-site-hint">
-  <p class="hint" id="wp-site-hint">The site's address: https on a public host.</p>
-  <fieldset>
-    <legend>Content</legend>
-    <label class="check"><input type="checkbox" name="settings.content_types" value="posts" checked> Posts</label>
-    <label class="check"><input type="checkbox" name="settings.content_types" value="pages" checked> Pages</label>
-  </fieldset>
+  ${SETTINGS.wordpress(false)}
   <label class="check"><input type="checkbox" data-anonymous aria-controls="wp-credentials"> Public site: read without credentials</label>
   <div id="wp-credentials" class="group" data-credentials>
     ${CREDENTIALS.wordpress(false)}
@@ -99,9 +124,7 @@ const FORMS: Record<ConnectorTypeName, () => ReturnType<typeof html>> = {
   shopify: () => html`
   <h3><span class="logo shopify" aria-hidden="true">S</span>Shopify shop</h3>
   ${nameField("shop", "Online store")}
-  <label for="shop-url">Shop address</label>
-  <input id="shop-url" name="settings.shop_url" type="url" data-url required autocomplete="off" spellcheck="false" placeholder="acme.myshopify.com" aria-describedby="shop-url-hint">
-  <p class="hint" id="shop-url-hint">The shop's myshopify.com domain; https is added if you leave it out.</p>
+  ${SETTINGS.shopify(false)}
   ${CREDENTIALS.shopify(false)}
   ${schedule("shop")}
   ${footer("Shopify")}`,
@@ -145,9 +168,10 @@ export const connectorDialog = html`
 </dialog>`;
 
 /**
- * Edit a connector (`PATCH /connectors/:id`): name, schedule, agent scope, and new credentials
- * (write-only: the current ones show as hints; empty fields keep them). Only the credential
- * group of the connector's type is shown and sent. Each field has its own error line.
+ * Edit a connector (`PATCH /connectors/:id`): name, where its content comes from (address, content
+ * types), schedule, agent scope, and new credentials (write-only: the current ones show as hints;
+ * empty fields keep them). Only the settings and credential groups of the connector's type are
+ * shown and sent. Each field has its own error line.
  */
 export const connectorEditDialog = html`
 <dialog id="edit-connector" aria-labelledby="edit-connector-title">
@@ -156,6 +180,13 @@ export const connectorEditDialog = html`
     <label for="edit-name">Name</label>
     <input id="edit-name" name="name" maxlength="100" required autocomplete="off" aria-describedby="edit-name-error">
     ${fieldMsg("edit-name", "name")}
+    ${CONNECTOR_TYPE_NAMES.map(
+      (type) => html`
+    <fieldset class="settings" data-settings="${type}" hidden>
+      <legend>Source</legend>
+      ${SETTINGS[type](true)}
+    </fieldset>`,
+    )}
     ${schedule("edit", true)}
     <label for="edit-agent">Agent scope</label>
     <select id="edit-agent" name="agent_id" aria-describedby="edit-agent-hint edit-agent-error">
