@@ -20,17 +20,18 @@ export const azureFields = (o: { deployment?: string; api_version?: string } = {
 });
 
 /**
- * Per provider, a key the stand-in accepts, a model, and the credential's other fields if it has
- * any: providers.test.ts chats with every registered provider, and a provider without a row here
+ * Per provider, a key the stand-in accepts, a model, the credential's other fields if it has
+ * any, and the name a call's key.use row records when it is not the model (a deployment's address):
+ * providers.test.ts chats with every registered provider, and a provider without a row here
  * does not compile.
  */
 export const TEST_PROVIDERS: Record<
   ProviderId,
-  { key: (word: string) => string; model: string; fields?: () => Record<string, string> }
+  { key: (word: string) => string; model: string; fields?: () => Record<string, string>; recorded?: string }
 > = {
   openai: { key: openaiKey, model: "gpt-4o-mini" },
   anthropic: { key: anthropicKey, model: "claude-sonnet-4-5" },
-  "azure-openai": { key: azureKey, model: "gpt-4o-mini", fields: azureFields },
+  "azure-openai": { key: azureKey, model: "gpt-4o-mini", fields: azureFields, recorded: "azure-openai/gpt-4o-mini" },
 };
 
 /** Stores a provider key (with its credential's other fields, for a provider that has them) as the tenant's admin. */
