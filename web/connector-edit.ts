@@ -1,8 +1,9 @@
 /**
  * The connector edit dialog (HTML: `connectorEditDialog` in src/routes/portal/connectors.page.ts):
  * rename, source (address, content types), schedule, agent scope and new credentials, sent as one
- * `PATCH /connectors/:id` with only what changed. Credentials are write-only: the dialog shows the stored ones' hints, its
- * fields start empty, are cleared once sent (whatever the outcome) and when the dialog closes.
+ * `PATCH /connectors/:id` with only what changed. Credentials are write-only: the dialog shows the
+ * stored ones' hints, its fields start empty, are cleared once sent (whatever the outcome) and when
+ * the dialog closes.
  * A refusal is shown on the line of the field it names (`errors[].path`, the agent for an
  * unknown agent, the credentials for the service's own refusal).
  */
@@ -216,9 +217,12 @@ export function connectorEditor({ api, call, labelOf, saved, forbidden }: Connec
   function summary(json: UpdateConnectorJson, after: ConnectorInfo) {
     const parts: string[] = [];
     if (json.name !== undefined) parts.push("renamed");
+    const address = source()?.querySelector<HTMLInputElement>("input[data-url]")?.name.slice("settings.".length);
     for (const [key, value] of Object.entries(json.settings ?? {}))
       parts.push(
-        Array.isArray(value) ? `${key.replace(/_/g, " ")}: ${value.join(", ")}` : `address: ${after.settings[key]}`,
+        key === address
+          ? `address: ${after.settings[key]}`
+          : `${key.replace(/_/g, " ")}: ${Array.isArray(value) ? value.join(", ") : String(value)}`,
       );
     if (json.schedule_minutes !== undefined) parts.push(`schedule: ${scheduleText(after.schedule_minutes)}`);
     if (json.agent_id !== undefined) parts.push(`agents: ${after.agent_id ?? "every agent"}`);
