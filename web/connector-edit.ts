@@ -102,11 +102,15 @@ export function connectorEditor({ api, call, labelOf, saved, forbidden }: Connec
   const group = () => groups.find((g) => !g.hidden);
   /** The settings group of the connector's type, likewise. */
   const source = () => sources.find((g) => !g.hidden);
+  /** The settings key a `settings.…` control holds. */
+  const settingOf = (input: HTMLInputElement) => input.name.slice("settings.".length);
+  /** The address field of the connector's type (each type has one). */
+  const addressInput = () => source()?.querySelector<HTMLInputElement>("input[data-url]") ?? null;
 
   /** The settings fields filled from the connector's stored settings. */
   function fillSettings(settings: Record<string, unknown>) {
     for (const input of source()?.querySelectorAll<HTMLInputElement>("input[name^='settings.']") ?? []) {
-      const stored = settings[input.name.slice("settings.".length)];
+      const stored = settings[settingOf(input)];
       // A setting the connector does not hold keeps the form's default (the API's default too).
       if (stored === undefined) continue;
       if (input.type === "checkbox") input.checked = Array.isArray(stored) && stored.includes(input.value);
@@ -217,10 +221,10 @@ export function connectorEditor({ api, call, labelOf, saved, forbidden }: Connec
   function summary(json: UpdateConnectorJson, after: ConnectorInfo) {
     const parts: string[] = [];
     if (json.name !== undefined) parts.push("renamed");
-    const address = source()?.querySelector<HTMLInputElement>("input[data-url]")?.name.slice("settings.".length);
+    const address = addressInput();
     for (const [key, value] of Object.entries(json.settings ?? {}))
       parts.push(
-        key === address
+        address && key === settingOf(address)
           ? `address: ${after.settings[key]}`
           : `${key.replace(/_/g, " ")}: ${Array.isArray(value) ? value.join(", ") : String(value)}`,
       );
@@ -234,11 +238,10 @@ export function connectorEditor({ api, call, labelOf, saved, forbidden }: Connec
     const c = editing;
     if (!c) return;
     clearFieldErrors(form);
+    const address = addressInput();
     const missing = [
       ...(name.value.trim() ? [] : [{ path: "name", message: "Enter a name." }]),
-      ...[...(source()?.querySelectorAll<HTMLInputElement>("input[data-url]") ?? [])]
-        .filter((u) => !u.value.trim())
-        .map((u) => ({ path: u.name, message: "Enter the address." })),
+      ...(address && !address.value.trim() ? [{ path: address.name, message: "Enter the address." }] : []),
     ];
     if (missing.length) {
       showFieldErrors(form, missing);
@@ -289,8 +292,8 @@ export function connectorEditor({ api, call, labelOf, saved, forbidden }: Connec
     if (!named.length && f.code === "connector_check_failed" && json.credentials)
       named.push({ path: "credentials", message: f.detail ?? "The service refused the credentials." });
     // A new address alone: the stored credentials were checked there, so the refusal is the address's.
-    const address = source()?.querySelector<HTMLInputElement>("input[data-url]");
-    const moved = address && json.settings?.[address.name.slice("settings.".length)] !== undefined;
+    const address = addressInput();
+    const moved = address && json.settings?.[settingOf(address)] !== undefined;
     if (!named.length && moved && (f.code === "connector_check_failed" || f.code === "url_not_allowed"))
       named.push({ path: address.name, message: f.detail ?? "The address was refused." });
     const left = showFieldErrors(form, named);
